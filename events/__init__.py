@@ -1,0 +1,1 @@
+"""The public event contract: envelope, payload models, registry, subjects. No I/O."""

@@ -1,0 +1,49 @@
+"""The envelope every stored event travels in, and the base of all payloads."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field, SerializeAsAny
+
+from events.values import AggregateType, Frozen, Token
+
+
+class EventPayload(Frozen):
+    """Base of every event payload; subclasses name their wire type and schema version."""
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int]
+    aggregate_types: ClassVar[tuple[AggregateType, ...]]
+
+
+class EnvelopeHeader(Frozen):
+    """Everything about an event except its payload."""
+
+    event_id: UUID = Field(description="unique id; also the Nats-Msg-Id used for dedupe")
+    event_type: str = Field(description="wire name, e.g. 'check_in.recorded'")
+    schema_version: int = Field(ge=1, description="version of the payload schema")
+    tenant_id: Token
+    aggregate_type: AggregateType
+    aggregate_id: Token
+    aggregate_version: int = Field(ge=1, description="1 for the aggregate's first event")
+    occurred_at: AwareDatetime = Field(description="when it happened in the business")
+    recorded_at: AwareDatetime = Field(description="when this service stored it")
+    actor: str = Field(min_length=1, max_length=200, description="who caused it")
+    correlation_id: UUID = Field(description="the conversation it belongs to")
+    causation_id: UUID | None = Field(description="the command or event that caused it")
+
+
+class Envelope(EnvelopeHeader):
+    """A stored event: its header plus the payload at the current schema version."""
+
+    payload: SerializeAsAny[EventPayload]
+
+
+class StoredEvent(Frozen):
+    """An envelope together with where the stream keeps it."""
+
+    stream_sequence: int = Field(ge=1)
+    subject: str
+    envelope: Envelope

@@ -1,0 +1,83 @@
+"""The one place where NATS subjects, the stream name and message headers are spelled.
+
+Event subjects:   okr.<tenant>.<aggregate_type>.<aggregate_id>.<event_type>
+                  e.g. okr.acme.objective.q4-growth.check_in.recorded
+Command subjects: cmd.okr.<tenant>.<command_name>   (NATS request/reply)
+
+Every token is ``[a-z0-9_-]``; ids never contain dots, so a subscriber can filter
+with wildcards such as ``okr.acme.*.*.check_in.recorded``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+STREAM_NAME: Final = "OKR_EVENTS"
+EVENT_ROOT: Final = "okr"
+COMMAND_ROOT: Final = "cmd.okr"
+COMMAND_QUEUE_GROUP: Final = "okr-command-service"
+
+# Headers this service writes on every stored event (the body carries the full envelope too).
+HEADER_MSG_ID: Final = "Nats-Msg-Id"
+HEADER_EXPECTED_SUBJECT_SEQ: Final = "Nats-Expected-Last-Subject-Sequence"
+HEADER_EXPECTED_SUBJECT_SEQ_SUBJECT: Final = "Nats-Expected-Last-Subject-Sequence-Subject"
+HEADER_BATCH_ID: Final = "Nats-Batch-Id"
+HEADER_BATCH_SEQUENCE: Final = "Nats-Batch-Sequence"
+HEADER_BATCH_COMMIT: Final = "Nats-Batch-Commit"
+HEADER_EVENT_TYPE: Final = "Okr-Event-Type"
+HEADER_SCHEMA_VERSION: Final = "Okr-Schema-Version"
+
+TOKEN_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+_TOKEN = re.compile(TOKEN_PATTERN)
+
+
+class InvalidSubjectToken(ValueError):
+    """A tenant, aggregate type or id that cannot stand as one subject token."""
+
+
+def check_token(value: str, what: str) -> str:
+    """Return ``value`` if it is a valid subject token, else raise InvalidSubjectToken."""
+    if not _TOKEN.fullmatch(value):
+        raise InvalidSubjectToken(f"{what} {value!r} must match {TOKEN_PATTERN}")
+    return value
+
+
+def stream_subjects() -> list[str]:
+    """The subjects the event stream captures."""
+    return [f"{EVENT_ROOT}.*.*.*.>"]
+
+
+def event_subject(tenant: str, aggregate_type: str, aggregate_id: str, event_type: str) -> str:
+    """Subject of one stored event; the dotted event type forms the last tokens."""
+    return f"{EVENT_ROOT}.{tenant}.{aggregate_type}.{aggregate_id}.{event_type}"
+
+
+def aggregate_filter(tenant: str, aggregate_type: str, aggregate_id: str) -> str:
+    """Wildcard matching every event of one aggregate."""
+    return f"{EVENT_ROOT}.{tenant}.{aggregate_type}.{aggregate_id}.>"
+
+
+def tenant_filter(tenant: str) -> str:
+    """Wildcard matching every event of one tenant."""
+    return f"{EVENT_ROOT}.{tenant}.>"
+
+
+def event_type_filter(tenant: str, event_type: str) -> str:
+    """Wildcard matching one event type across a tenant's aggregates."""
+    return f"{EVENT_ROOT}.{tenant}.*.*.{event_type}"
+
+
+def command_subject(tenant: str, command_name: str) -> str:
+    """Request subject of one command for one tenant."""
+    return f"{COMMAND_ROOT}.{tenant}.{command_name}"
+
+
+def command_wildcard(command_name: str) -> str:
+    """Subscription subject of one command across tenants."""
+    return f"{COMMAND_ROOT}.*.{command_name}"
+
+
+def tenant_of_command_subject(subject: str) -> str:
+    """Tenant token of a command subject (``cmd.okr.<tenant>.<command>``)."""
+    return subject.split(".")[2]

@@ -1,0 +1,1 @@
+"""The write side: pure deciders, the event store adapter, and the command service."""

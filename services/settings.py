@@ -1,0 +1,43 @@
+"""Configuration from the environment; every knob has a documented default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from events.subjects import STREAM_NAME
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Service settings. Unset URLs mean: start the embedded servers."""
+
+    nats_url: str | None = None
+    database_url: str | None = None
+    data_dir: Path = Path(".okr-data")
+    stream_name: str = STREAM_NAME
+    duplicate_window_s: float = 120.0
+    stream_replicas: int = 1
+    command_retries: int = 5
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read ``OKR_*`` variables (see README, Configuration)."""
+        e = dict(os.environ if env is None else env)
+        defaults = cls()
+        return cls(
+            nats_url=e.get("OKR_NATS_URL") or None,
+            database_url=e.get("OKR_DATABASE_URL") or None,
+            data_dir=Path(e.get("OKR_DATA_DIR", str(defaults.data_dir))),
+            stream_name=e.get("OKR_STREAM", defaults.stream_name),
+            duplicate_window_s=float(
+                e.get("OKR_DUPLICATE_WINDOW_S", defaults.duplicate_window_s)
+            ),
+            stream_replicas=int(e.get("OKR_STREAM_REPLICAS", defaults.stream_replicas)),
+            command_retries=int(e.get("OKR_COMMAND_RETRIES", defaults.command_retries)),
+            http_host=e.get("OKR_HTTP_HOST", defaults.http_host),
+            http_port=int(e.get("OKR_HTTP_PORT", defaults.http_port)),
+        )
