@@ -36,9 +36,7 @@ class ObjectiveActivated(EventPayload):
     aggregate_types = _OBJECTIVE
 
     key_result_count: int = Field(ge=0)
-    flags: tuple[str, ...] = Field(
-        default=(), description="e.g. 'fewer_than_two_key_results'"
-    )
+    flags: tuple[str, ...] = Field(default=(), description="e.g. 'fewer_than_two_key_results'")
 
 
 class KeyResultTerms(Frozen):

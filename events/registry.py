@@ -17,7 +17,12 @@ from events.goals import (
     GoalUnaligned,
     ProgressReported,
 )
-from events.objectives import KeyResultAdded, KeyResultAdjusted, ObjectiveActivated, ObjectiveCreated
+from events.objectives import (
+    KeyResultAdded,
+    KeyResultAdjusted,
+    ObjectiveActivated,
+    ObjectiveCreated,
+)
 from events.smart_goals import SmartGoalCreated
 from events.upcasters import UPCASTERS, Upcaster
 
@@ -53,8 +58,9 @@ class EventRegistry:
         except KeyError:
             raise UnknownEventType(f"unknown event type {event_type!r}") from None
 
-    def upcast(self, event_type: str, version: int, payload: dict[str, Any],
-               header: Mapping[str, Any]) -> dict[str, Any]:
+    def upcast(
+        self, event_type: str, version: int, payload: dict[str, Any], header: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """Lift a payload from ``version`` to the current schema version."""
         current = self.payload_type(event_type).schema_version
         if version > current:

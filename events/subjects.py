@@ -1,8 +1,11 @@
 """The one place where NATS subjects, the stream name and message headers are spelled.
 
-Event subjects:   okr.<tenant>.<aggregate_type>.<aggregate_id>.<event_type>
+Event subjects:   <root>.<tenant>.<aggregate_type>.<aggregate_id>.<event_type>
                   e.g. okr.acme.objective.q4-growth.check_in.recorded
-Command subjects: cmd.okr.<tenant>.<command_name>   (NATS request/reply)
+Command subjects: cmd.<root>.<tenant>.<command_name>   (NATS request/reply)
+
+``root`` is ``okr`` in every deployment; tests give each stream its own root, since
+JetStream refuses two streams whose subjects overlap.
 
 Every token is ``[a-z0-9_-]``; ids never contain dots, so a subscriber can filter
 with wildcards such as ``okr.acme.*.*.check_in.recorded``.
@@ -11,11 +14,12 @@ with wildcards such as ``okr.acme.*.*.check_in.recorded``.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Final
 
 STREAM_NAME: Final = "OKR_EVENTS"
 EVENT_ROOT: Final = "okr"
-COMMAND_ROOT: Final = "cmd.okr"
+COMMAND_PREFIX: Final = "cmd"
 COMMAND_QUEUE_GROUP: Final = "okr-command-service"
 
 # Headers this service writes on every stored event (the body carries the full envelope too).
@@ -43,41 +47,47 @@ def check_token(value: str, what: str) -> str:
     return value
 
 
-def stream_subjects() -> list[str]:
-    """The subjects the event stream captures."""
-    return [f"{EVENT_ROOT}.*.*.*.>"]
+@dataclass(frozen=True)
+class Subjects:
+    """Every subject of one deployment; ``root`` is ``okr`` unless a test isolates itself."""
+
+    root: str = EVENT_ROOT
+
+    def __post_init__(self) -> None:
+        check_token(self.root, "subject root")
+
+    def stream_subjects(self) -> list[str]:
+        """The subjects the event stream captures."""
+        return [f"{self.root}.*.*.*.>"]
+
+    def event(self, tenant: str, aggregate_type: str, aggregate_id: str, event_type: str) -> str:
+        """Subject of one stored event; the dotted event type forms the last tokens."""
+        return f"{self.root}.{tenant}.{aggregate_type}.{aggregate_id}.{event_type}"
+
+    def aggregate(self, tenant: str, aggregate_type: str, aggregate_id: str) -> str:
+        """Wildcard matching every event of one aggregate."""
+        return f"{self.root}.{tenant}.{aggregate_type}.{aggregate_id}.>"
+
+    def tenant(self, tenant: str) -> str:
+        """Wildcard matching every event of one tenant."""
+        return f"{self.root}.{tenant}.>"
+
+    def event_type(self, tenant: str, event_type: str) -> str:
+        """Wildcard matching one event type across a tenant's aggregates."""
+        return f"{self.root}.{tenant}.*.*.{event_type}"
+
+    def command(self, tenant: str, command_name: str) -> str:
+        """Request subject of one command for one tenant."""
+        return f"{COMMAND_PREFIX}.{self.root}.{tenant}.{command_name}"
+
+    def command_wildcard(self, command_name: str) -> str:
+        """Subscription subject of one command across tenants."""
+        return f"{COMMAND_PREFIX}.{self.root}.*.{command_name}"
+
+    @staticmethod
+    def tenant_of_command(subject: str) -> str:
+        """Tenant token of a command subject (``cmd.<root>.<tenant>.<command>``)."""
+        return subject.split(".")[2]
 
 
-def event_subject(tenant: str, aggregate_type: str, aggregate_id: str, event_type: str) -> str:
-    """Subject of one stored event; the dotted event type forms the last tokens."""
-    return f"{EVENT_ROOT}.{tenant}.{aggregate_type}.{aggregate_id}.{event_type}"
-
-
-def aggregate_filter(tenant: str, aggregate_type: str, aggregate_id: str) -> str:
-    """Wildcard matching every event of one aggregate."""
-    return f"{EVENT_ROOT}.{tenant}.{aggregate_type}.{aggregate_id}.>"
-
-
-def tenant_filter(tenant: str) -> str:
-    """Wildcard matching every event of one tenant."""
-    return f"{EVENT_ROOT}.{tenant}.>"
-
-
-def event_type_filter(tenant: str, event_type: str) -> str:
-    """Wildcard matching one event type across a tenant's aggregates."""
-    return f"{EVENT_ROOT}.{tenant}.*.*.{event_type}"
-
-
-def command_subject(tenant: str, command_name: str) -> str:
-    """Request subject of one command for one tenant."""
-    return f"{COMMAND_ROOT}.{tenant}.{command_name}"
-
-
-def command_wildcard(command_name: str) -> str:
-    """Subscription subject of one command across tenants."""
-    return f"{COMMAND_ROOT}.*.{command_name}"
-
-
-def tenant_of_command_subject(subject: str) -> str:
-    """Tenant token of a command subject (``cmd.okr.<tenant>.<command>``)."""
-    return subject.split(".")[2]
+DEFAULT_SUBJECTS = Subjects()

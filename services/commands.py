@@ -55,6 +55,11 @@ class Command(Frozen):
         """Id of the aggregate this command addresses."""
         raise NotImplementedError
 
+    @property
+    def target_type(self) -> AggregateType:
+        """Type of the aggregate this command addresses."""
+        return self.aggregate_type
+
 
 class ObjectiveCommand(Command):
     """A command addressed to one objective."""
@@ -145,6 +150,11 @@ class GoalCommand(Command):
     def aggregate_id(self) -> str:
         """The goal's id."""
         return self.goal_id
+
+    @property
+    def target_type(self) -> AggregateType:
+        """An objective or a SMART goal, as the command says."""
+        return self.goal_type
 
 
 class AlignGoal(GoalCommand):

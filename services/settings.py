@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from events.subjects import STREAM_NAME
+from events.subjects import EVENT_ROOT, STREAM_NAME
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class Settings:
     database_url: str | None = None
     data_dir: Path = Path(".okr-data")
     stream_name: str = STREAM_NAME
+    subject_root: str = EVENT_ROOT
     duplicate_window_s: float = 120.0
     stream_replicas: int = 1
     command_retries: int = 5
@@ -33,9 +34,8 @@ class Settings:
             database_url=e.get("OKR_DATABASE_URL") or None,
             data_dir=Path(e.get("OKR_DATA_DIR", str(defaults.data_dir))),
             stream_name=e.get("OKR_STREAM", defaults.stream_name),
-            duplicate_window_s=float(
-                e.get("OKR_DUPLICATE_WINDOW_S", defaults.duplicate_window_s)
-            ),
+            subject_root=e.get("OKR_SUBJECT_ROOT", defaults.subject_root),
+            duplicate_window_s=float(e.get("OKR_DUPLICATE_WINDOW_S", defaults.duplicate_window_s)),
             stream_replicas=int(e.get("OKR_STREAM_REPLICAS", defaults.stream_replicas)),
             command_retries=int(e.get("OKR_COMMAND_RETRIES", defaults.command_retries)),
             http_host=e.get("OKR_HTTP_HOST", defaults.http_host),

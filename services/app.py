@@ -1,0 +1,71 @@
+"""The command service: faststream NATS handlers wired to the command handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from faststream.nats import NatsBroker, NatsMessage
+
+from events.subjects import COMMAND_QUEUE_GROUP, Subjects
+from services.codec import COMMANDS_BY_NAME, parse_command
+from services.errors import ErrorCode, RuleViolation
+from services.handler import CommandHandler
+from services.replies import Reply, rejected
+from services.store.event_store import StoreUnavailable
+
+log = logging.getLogger(__name__)
+HANDLER_CONCURRENCY = 64
+
+
+def now_utc() -> datetime:
+    """The service clock (only the I/O edge reads it)."""
+    return datetime.now(UTC)
+
+
+async def answer(
+    handler: CommandHandler, name: str, subject: str, body: bytes, clock: Callable[[], datetime]
+) -> Reply:
+    """Parse, execute and turn every outcome into a typed reply; never raises."""
+    try:
+        command = parse_command(name, Subjects.tenant_of_command(subject), body, clock())
+        return await handler.execute(command)
+    except RuleViolation as violation:
+        return rejected(
+            violation.code,
+            violation.message,
+            violation.violations,
+            retryable=violation.code is ErrorCode.CONCURRENCY_CONFLICT,
+        )
+    except (StoreUnavailable, TimeoutError) as exc:
+        log.warning("store unavailable for %s: %s", subject, exc)
+        return rejected(ErrorCode.UNAVAILABLE, f"event store unavailable: {exc}", retryable=True)
+
+
+def _endpoint(
+    handler: CommandHandler, name: str, clock: Callable[[], datetime]
+) -> Callable[[NatsMessage], Awaitable[bytes]]:
+    async def endpoint(msg: NatsMessage) -> bytes:
+        reply = await answer(handler, name, msg.raw_message.subject, msg.body, clock)
+        return reply.model_dump_json().encode()
+
+    endpoint.__name__ = name
+    return endpoint
+
+
+def register_commands(
+    broker: NatsBroker,
+    handler: CommandHandler,
+    subjects: Subjects,
+    clock: Callable[[], datetime] = now_utc,
+) -> None:
+    """Subscribe one request/reply endpoint per command, load-balanced in a queue group."""
+    for name, command_type in COMMANDS_BY_NAME.items():
+        broker.subscriber(
+            subjects.command_wildcard(name),
+            queue=COMMAND_QUEUE_GROUP,
+            max_workers=HANDLER_CONCURRENCY,
+            title=name,
+            description=command_type.__doc__,
+        )(_endpoint(handler, name, clock))

@@ -1,0 +1,66 @@
+"""``okr``: run the service (on embedded servers unless URLs are configured), or the demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+
+from services.app import now_utc
+from services.demo import run_demo
+from services.embedded import resolve_servers
+from services.runtime import command_service
+from services.settings import Settings
+
+log = logging.getLogger("okr")
+
+
+async def _wait_for_stop() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
+    """Start servers and the command service; optionally run the demo; serve until stopped."""
+    async with (
+        resolve_servers(settings) as (nats_url, database_url),
+        command_service(settings, nats_url) as service,
+    ):
+        log.info("NATS %s  PostgreSQL %s", nats_url, database_url)
+        if demo:
+            await run_demo(service.connection, service.store, now_utc())
+        if keep_running:
+            print(
+                f"\nServing commands on {service.subjects.command_wildcard('<command>')}"
+                f" at {nats_url}. Ctrl-C stops."
+            )
+            await _wait_for_stop()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``okr`` command."""
+    parser = argparse.ArgumentParser(prog="okr", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = sub.add_parser("serve", help="run the service until Ctrl-C")
+    serve_cmd.add_argument("--demo", action="store_true", help="send the demo commands first")
+    sub.add_parser("demo", help="run the service, send the demo commands, and exit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    settings = Settings.from_env()
+    if args.command == "serve":
+        return asyncio.run(serve(settings, demo=args.demo, keep_running=True))
+    return asyncio.run(serve(settings, demo=True, keep_running=False))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

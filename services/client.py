@@ -1,0 +1,59 @@
+"""A small typed client for the command service over NATS request/reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic
+from nats.aio.client import Client
+
+from events.subjects import DEFAULT_SUBJECTS, Subjects
+from services.replies import Accepted, Rejected
+
+_REPLY: pydantic.TypeAdapter[Accepted | Rejected] = pydantic.TypeAdapter(Accepted | Rejected)
+
+
+class CommandRejected(Exception):
+    """The service refused a command; ``reply.error`` says why."""
+
+    def __init__(self, reply: Rejected) -> None:
+        super().__init__(f"{reply.error.code}: {reply.error.message}")
+        self.reply = reply
+
+
+class OkrClient:
+    """Sends commands as JSON requests and parses the typed replies."""
+
+    def __init__(
+        self,
+        nc: Client,
+        tenant: str,
+        actor: str,
+        subjects: Subjects = DEFAULT_SUBJECTS,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self._nc = nc
+        self._subjects = subjects
+        self._tenant = tenant
+        self._actor = actor
+        self._timeout = timeout_s
+
+    async def send_raw(self, command_name: str, body: bytes) -> Accepted | Rejected:
+        """Send a raw body and return the parsed reply (for tests of bad input)."""
+        msg = await self._nc.request(
+            self._subjects.command(self._tenant, command_name), body, timeout=self._timeout
+        )
+        return _REPLY.validate_json(msg.data)
+
+    async def send(self, command_name: str, **fields: Any) -> Accepted | Rejected:
+        """Send a command; ``meta`` gets this client's actor unless given."""
+        meta = {"actor": self._actor, **fields.pop("meta", {})}
+        body = pydantic.TypeAdapter(dict[str, Any]).dump_json({"meta": meta, **fields})
+        return await self.send_raw(command_name, body)
+
+    async def execute(self, command_name: str, **fields: Any) -> Accepted:
+        """Send a command and raise CommandRejected unless it was accepted."""
+        reply = await self.send(command_name, **fields)
+        if isinstance(reply, Rejected):
+            raise CommandRejected(reply)
+        return reply

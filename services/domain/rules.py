@@ -1,0 +1,110 @@
+"""Rules both goal kinds share: lifecycle, values that fit a metric, time, alignment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from events.values import Cycle, Level, Metric, MetricKind, ParentKind, ParentRef
+from services.commands import CommandMeta
+from services.domain.facts import DecisionFacts, ParentFacts
+from services.domain.state import GoalStatus
+from services.errors import ErrorCode, RuleViolation
+
+
+def require_open(status: GoalStatus) -> None:
+    """Closed and archived goals accept no more progress or changes."""
+    if status is GoalStatus.CLOSED:
+        raise RuleViolation(ErrorCode.GOAL_CLOSED, "the goal is closed")
+    if status is GoalStatus.ARCHIVED:
+        raise RuleViolation(ErrorCode.GOAL_ARCHIVED, "the goal is archived")
+
+
+def require_fits(metric: Metric, value: float) -> None:
+    """A value must be one the metric's kind can take."""
+    kind = metric.kind
+    problem = None
+    if kind is MetricKind.PERCENTAGE and not 0.0 <= value <= 100.0:
+        problem = "a percentage lies between 0 and 100"
+    elif kind is MetricKind.BINARY and value not in (0.0, 1.0):
+        problem = "a binary metric is 0 (not done) or 1 (done)"
+    elif kind is MetricKind.MILESTONE and (
+        value != int(value) or not 0 <= value <= len(metric.milestones)
+    ):
+        problem = f"a milestone count is a whole number from 0 to {len(metric.milestones)}"
+    if problem is not None:
+        raise RuleViolation(ErrorCode.VALUE_DOES_NOT_FIT_METRIC, f"{value} does not fit: {problem}")
+
+
+def require_observable(at: datetime, now: datetime, cycle: Cycle) -> None:
+    """An observation lies in the cycle and not after the request's business time."""
+    if at > now:
+        raise RuleViolation(
+            ErrorCode.CHECK_IN_IN_FUTURE, f"{at.isoformat()} is after now ({now.isoformat()})"
+        )
+    if not cycle.contains(at):
+        raise RuleViolation(
+            ErrorCode.CHECK_IN_OUTSIDE_CYCLE,
+            f"{at.isoformat()} is outside cycle {cycle.id} ({cycle.starts_on}..{cycle.ends_on})",
+        )
+
+
+def require_confidence(confidence: float) -> None:
+    """Confidence is a probability."""
+    if not 0.0 <= confidence <= 1.0:
+        raise RuleViolation(ErrorCode.INVALID_COMMAND, "confidence lies between 0 and 1")
+
+
+def check_parent(
+    child_id: str,
+    child_level: Level,
+    parent: ParentRef,
+    current_parents: tuple[ParentRef, ...],
+    meta: CommandMeta,
+    facts: DecisionFacts,
+) -> ParentFacts:
+    """Refuse an alignment across tenants, to self, in a cycle, upwards, or twice."""
+    if parent.tenant_id not in (None, meta.tenant_id):
+        raise RuleViolation(
+            ErrorCode.ALIGNMENT_ACROSS_TENANTS, "a goal can only serve goals of its own tenant"
+        )
+    if parent.objective_id == child_id:
+        raise RuleViolation(ErrorCode.ALIGNMENT_TO_SELF, "a goal cannot serve itself")
+    found = facts.parents.get(parent.key)
+    if found is None:
+        raise RuleViolation(ErrorCode.UNKNOWN_PARENT, f"no objective {parent.objective_id!r}")
+    if found.tenant_id != meta.tenant_id:
+        raise RuleViolation(
+            ErrorCode.ALIGNMENT_ACROSS_TENANTS, "a goal can only serve goals of its own tenant"
+        )
+    if parent.kind is ParentKind.KEY_RESULT and parent.key_result_id not in found.key_result_ids:
+        raise RuleViolation(
+            ErrorCode.UNKNOWN_KEY_RESULT,
+            f"objective {parent.objective_id!r} has no key result {parent.key_result_id!r}",
+        )
+    if child_id in found.ancestor_ids:
+        raise RuleViolation(
+            ErrorCode.ALIGNMENT_CYCLE,
+            f"{parent.objective_id!r} already serves {child_id!r}: that would be a cycle",
+        )
+    if child_level.rank < found.level.rank:
+        raise RuleViolation(
+            ErrorCode.ALIGNMENT_LEVEL_INVERTED,
+            f"a {child_level} goal cannot serve a {found.level} goal",
+        )
+    if parent in current_parents:
+        raise RuleViolation(ErrorCode.ALREADY_ALIGNED, f"already serves {parent.key}")
+    return found
+
+
+def require_aligned(parent: ParentRef, current_parents: tuple[ParentRef, ...]) -> None:
+    """Unaligning needs an existing alignment."""
+    if parent not in current_parents:
+        raise RuleViolation(ErrorCode.NOT_ALIGNED, f"does not serve {parent.key}")
+
+
+def require_later_cycle(current: Cycle, to_cycle: Cycle) -> None:
+    """A goal carries over only into a cycle that starts later."""
+    if to_cycle.starts_on <= current.starts_on:
+        raise RuleViolation(
+            ErrorCode.CYCLE_NOT_LATER, f"{to_cycle.id} does not start after {current.id}"
+        )

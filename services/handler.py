@@ -1,0 +1,135 @@
+"""Executes a command: load → decide → append, retrying a concurrency conflict."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from events.envelope import Envelope, EventPayload
+from events.goals import ProgressReported
+from services.commands import Command
+from services.domain.facts import DecisionFacts
+from services.errors import ErrorCode, RuleViolation
+from services.facts_loader import FactsLoader
+from services.replies import Accepted
+from services.repository import LoadedAggregate, Repository
+from services.store.event_store import ConcurrencyConflict, EventStore
+
+Decide = Callable[[Any, Any, DecisionFacts], list[EventPayload]]
+Clock = Callable[[], datetime]
+_PROGRESS_NAMESPACE = uuid5(NAMESPACE_URL, "urn:okr-ledger:progress")
+
+
+def event_id_for(command: Command, payload: EventPayload, index: int) -> UUID:
+    """Deterministic event id: the same request always yields the same ids.
+
+    An integration's report is keyed by its own idempotency key, so a resend with a new
+    command id still carries the same Nats-Msg-Id and is deduplicated by JetStream.
+    """
+    if isinstance(payload, ProgressReported):
+        key = f"{command.meta.tenant_id}/{payload.source}/{payload.idempotency_key}"
+        return uuid5(_PROGRESS_NAMESPACE, key)
+    return uuid5(command.meta.command_id, str(index))
+
+
+def wrap(
+    command: Command,
+    loaded: LoadedAggregate,
+    payloads: Sequence[EventPayload],
+    recorded_at: datetime,
+) -> list[Envelope]:
+    """Put decided payloads into envelopes with versions and ids."""
+    meta = command.meta
+    return [
+        Envelope(
+            event_id=event_id_for(command, payload, index),
+            event_type=payload.event_type,
+            schema_version=payload.schema_version,
+            tenant_id=meta.tenant_id,
+            aggregate_type=command.target_type,
+            aggregate_id=command.aggregate_id,
+            aggregate_version=loaded.version + index + 1,
+            occurred_at=meta.now,
+            recorded_at=recorded_at,
+            actor=meta.actor,
+            correlation_id=meta.correlation_id or meta.command_id,
+            causation_id=meta.command_id,
+            payload=payload,
+        )
+        for index, payload in enumerate(payloads)
+    ]
+
+
+class CommandHandler:
+    """The write path for every command; holds no business rules itself."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        repository: Repository,
+        deciders: Mapping[str, Decide],
+        facts: FactsLoader,
+        clock: Clock,
+        retries: int = 5,
+    ) -> None:
+        self._store = store
+        self._repository = repository
+        self._deciders = deciders
+        self._facts = facts
+        self._clock = clock
+        self._retries = retries
+
+    async def execute(self, command: Command) -> Accepted:
+        """Apply ``command``; raises RuleViolation when refused."""
+        meta = command.meta
+        aggregate_type = command.target_type.value
+        for attempt in range(self._retries + 1):
+            loaded = await self._repository.load(
+                meta.tenant_id, aggregate_type, command.aggregate_id
+            )
+            if meta.command_id in loaded.handled_commands:
+                return self._accepted(command, loaded.handled_commands[meta.command_id], (), True)
+            if meta.expected_version is not None and meta.expected_version != loaded.version:
+                raise RuleViolation(
+                    ErrorCode.CONCURRENCY_CONFLICT,
+                    f"expected version {meta.expected_version}, the goal is at {loaded.version}",
+                )
+            facts = await self._facts.load(command)
+            payloads = self._deciders[aggregate_type](loaded.state, command, facts)
+            if not payloads:
+                return self._accepted(command, loaded.version, (), True)
+            envelopes = wrap(command, loaded, payloads, self._clock())
+            try:
+                result = await self._store.append(envelopes, loaded.last_sequence)
+            except ConcurrencyConflict:
+                if meta.expected_version is not None or attempt == self._retries:
+                    raise RuleViolation(
+                        ErrorCode.CONCURRENCY_CONFLICT,
+                        f"the goal changed while the command ran ({attempt + 1} attempts)",
+                    ) from None
+                # Jittered backoff so racing writers don't collide again in lockstep.
+                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
+                continue
+            return self._accepted(
+                command, envelopes[-1].aggregate_version, envelopes, result.duplicate
+            )
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _accepted(
+        command: Command, version: int, envelopes: Sequence[Envelope], duplicate: bool
+    ) -> Accepted:
+        flags = tuple(flag for e in envelopes for flag in getattr(e.payload, "flags", ()))
+        return Accepted(
+            aggregate_type=command.target_type.value,
+            aggregate_id=command.aggregate_id,
+            version=version,
+            event_ids=tuple(e.event_id for e in envelopes),
+            event_types=tuple(e.event_type for e in envelopes),
+            duplicate=duplicate,
+            flags=flags,
+        )

@@ -1,0 +1,65 @@
+"""Wires the command service once: servers, stream, store, handler, NATS endpoints."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from faststream.nats import NatsBroker
+from nats.aio.client import Client
+
+from events.subjects import Subjects
+from services.app import now_utc, register_commands
+from services.domain import DECIDERS, EVOLVERS
+from services.facts_loader import FactsLoader
+from services.handler import CommandHandler
+from services.repository import Repository
+from services.settings import Settings
+from services.store.event_store import EventStore
+from services.store.stream import StreamSettings, ensure_stream
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CommandService:
+    """A running command service and what it is connected to."""
+
+    nats_url: str
+    subjects: Subjects
+    stream_name: str
+    connection: Client
+    store: EventStore
+    handler: CommandHandler
+
+
+@asynccontextmanager
+async def command_service(settings: Settings, nats_url: str) -> AsyncIterator[CommandService]:
+    """Start the command service against ``nats_url``; stop it on exit."""
+    subjects = Subjects(settings.subject_root)
+    # Per-message logs go to DEBUG: at INFO they would print a line per command.
+    broker = NatsBroker(nats_url, logger=log, log_level=logging.DEBUG, max_reconnect_attempts=-1)
+    nc = await broker.connect()
+    try:
+        await ensure_stream(
+            nc,
+            StreamSettings(
+                name=settings.stream_name,
+                subjects=subjects,
+                duplicate_window_s=settings.duplicate_window_s,
+                replicas=settings.stream_replicas,
+            ),
+        )
+        store = EventStore(nc, settings.stream_name, subjects)
+        repository = Repository(store, EVOLVERS)
+        handler = CommandHandler(
+            store, repository, DECIDERS, FactsLoader(repository), now_utc, settings.command_retries
+        )
+        register_commands(broker, handler, subjects)
+        await broker.start()
+        log.info("command service listening on %s", subjects.command_wildcard("*"))
+        yield CommandService(nats_url, subjects, settings.stream_name, nc, store, handler)
+    finally:
+        await broker.stop()

@@ -1,0 +1,1 @@
+"""The event store adapter: the JetStream stream, append and load."""

@@ -1,0 +1,115 @@
+"""Creates the event stream idempotently and refuses a server or stream that doesn't fit."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nats.aio.client import Client
+from nats.js.api import StorageType, StreamConfig, StreamInfo
+from nats.js.errors import NotFoundError
+
+from events.subjects import DEFAULT_SUBJECTS, Subjects
+
+# Atomic batch publish (all-or-nothing commands) arrived in 2.12; the wildcard
+# Expected-Last-Subject-Sequence-Subject check in 2.11.
+MIN_SERVER_VERSION = (2, 12, 0)
+
+
+class IncompatibleServer(RuntimeError):
+    """The NATS server or the existing stream cannot give this service its guarantees."""
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """What the event stream must look like."""
+
+    name: str
+    subjects: Subjects = DEFAULT_SUBJECTS
+    duplicate_window_s: float = 120.0
+    replicas: int = 1
+
+    def config(self) -> StreamConfig:
+        """The JetStream configuration for a new stream."""
+        return StreamConfig(
+            name=self.name,
+            description="Immutable OKR and SMART-goal events (see README: event contract)",
+            subjects=self.subjects.stream_subjects(),
+            storage=StorageType.FILE,
+            num_replicas=self.replicas,
+            duplicate_window=self.duplicate_window_s,
+            deny_delete=True,
+            deny_purge=True,
+            allow_direct=True,
+            allow_atomic=True,
+        )
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    """``'2.15.1'`` or ``'v2.12.0-beta'`` -> (2, 15, 1)."""
+    match = re.match(r"v?(\d+)\.(\d+)\.(\d+)", text)
+    if match is None:
+        raise IncompatibleServer(f"cannot read the NATS server version {text!r}")
+    return int(match[1]), int(match[2]), int(match[3])
+
+
+def check_server(nc: Client) -> None:
+    """Refuse a server without JetStream or older than MIN_SERVER_VERSION."""
+    info = nc._server_info  # nats-py keeps the INFO block here; there is no public getter
+    version = str(info.get("version", "0.0.0"))
+    if parse_version(version) < MIN_SERVER_VERSION:
+        need = ".".join(map(str, MIN_SERVER_VERSION))
+        raise IncompatibleServer(
+            f"NATS server {version} at {nc.connected_url} is too old: this service needs "
+            f">= {need} (atomic batch publish, wildcard subject sequence checks). "
+            "Unset OKR_NATS_URL to use the bundled server, or upgrade."
+        )
+    if not info.get("jetstream"):
+        raise IncompatibleServer(f"NATS server at {nc.connected_url} has JetStream disabled (-js)")
+
+
+def check_stream(info: StreamInfo, wanted: StreamSettings) -> None:
+    """Refuse an existing stream whose settings break the event-log guarantees."""
+    cfg = info.config
+    problems = []
+    if not cfg.deny_delete:
+        problems.append("deny_delete is off (it can only be set when the stream is created)")
+    if not cfg.deny_purge:
+        problems.append("deny_purge is off (it can only be set when the stream is created)")
+    if cfg.storage != StorageType.FILE:
+        problems.append(f"storage is {cfg.storage}, not file")
+    if not cfg.allow_atomic:
+        problems.append("allow_atomic is off")
+    if not cfg.allow_direct:
+        problems.append("allow_direct is off")
+    if set(cfg.subjects or ()) != set(wanted.subjects.stream_subjects()):
+        problems.append(
+            f"subjects are {cfg.subjects}, expected {wanted.subjects.stream_subjects()}"
+        )
+    if cfg.max_age or (cfg.max_msgs or -1) > 0 or (cfg.max_bytes or -1) > 0:
+        problems.append("limits (max_age/max_msgs/max_bytes) would discard events")
+    if problems:
+        raise IncompatibleServer(
+            f"stream {wanted.name!r} does not fit the event log: " + "; ".join(problems)
+        )
+
+
+async def ensure_stream(nc: Client, wanted: StreamSettings) -> StreamInfo:
+    """Create the stream if missing, else check it; idempotent and safe to race."""
+    check_server(nc)
+    js = nc.jetstream()
+    try:
+        info = await js.stream_info(wanted.name)
+    except NotFoundError:
+        info = await js.add_stream(wanted.config())
+    else:
+        # Only the tunable settings are updated; the guarantees are checked, never loosened.
+        tunable = (info.config.duplicate_window, info.config.num_replicas)
+        if tunable != (wanted.duplicate_window_s, wanted.replicas):
+            check_stream(info, wanted)
+            cfg = info.config
+            cfg.duplicate_window = wanted.duplicate_window_s
+            cfg.num_replicas = wanted.replicas
+            info = await js.update_stream(cfg)
+    check_stream(info, wanted)
+    return info

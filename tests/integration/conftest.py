@@ -1,0 +1,48 @@
+"""Fixtures for the write side: a fresh stream (own name, own subject root) per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from nats.aio.client import Client
+
+from events.subjects import Subjects
+from services.runtime import CommandService, command_service
+from services.settings import Settings
+from services.store.event_store import EventStore
+from services.store.stream import StreamSettings, ensure_stream
+
+
+@pytest.fixture
+def subjects() -> Subjects:
+    """A subject root no other test uses, so streams never overlap on a shared server."""
+    return Subjects(root=f"t{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def stream_settings(subjects: Subjects) -> StreamSettings:
+    """Stream settings named after the test's subject root."""
+    return StreamSettings(name=f"OKR_{subjects.root.upper()}", subjects=subjects)
+
+
+@pytest.fixture
+async def event_store(nats_client: Client, stream_settings: StreamSettings) -> EventStore:
+    """An event store on its own new stream."""
+    await ensure_stream(nats_client, stream_settings)
+    return EventStore(nats_client, stream_settings.name, stream_settings.subjects)
+
+
+@pytest.fixture
+async def service(
+    nats_url: str, stream_settings: StreamSettings
+) -> AsyncIterator[CommandService]:
+    """The command service, running on its own stream and command subjects."""
+    settings = Settings(
+        nats_url=nats_url,
+        stream_name=stream_settings.name,
+        subject_root=stream_settings.subjects.root,
+    )
+    async with command_service(settings, nats_url) as running:
+        yield running
