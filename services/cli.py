@@ -56,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        for noisy in ("okr.broker", "pgserver"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings.from_env()
     if args.command == "serve":
         return asyncio.run(serve(settings, demo=args.demo, keep_running=True))

@@ -39,8 +39,13 @@ class CommandService:
 async def command_service(settings: Settings, nats_url: str) -> AsyncIterator[CommandService]:
     """Start the command service against ``nats_url``; stop it on exit."""
     subjects = Subjects(settings.subject_root)
-    # Per-message logs go to DEBUG: at INFO they would print a line per command.
-    broker = NatsBroker(nats_url, logger=log, log_level=logging.DEBUG, max_reconnect_attempts=-1)
+    # faststream logs each message and task at INFO; its own logger keeps them apart.
+    broker = NatsBroker(
+        nats_url,
+        logger=logging.getLogger("okr.broker"),
+        log_level=logging.DEBUG,
+        max_reconnect_attempts=-1,
+    )
     nc = await broker.connect()
     try:
         await ensure_stream(

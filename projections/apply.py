@@ -1,0 +1,283 @@
+"""Applies events to in-memory read-model rows: pure, and the same code for live and replay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from events.envelope import Envelope, StoredEvent
+from events.goals import (
+    CheckInRecorded,
+    GoalAligned,
+    GoalArchived,
+    GoalCarriedOver,
+    GoalClosed,
+    GoalUnaligned,
+    ProgressReported,
+)
+from events.objectives import (
+    KeyResultAdded,
+    KeyResultAdjusted,
+    ObjectiveActivated,
+    ObjectiveCreated,
+)
+from events.smart_goals import SmartGoalCreated
+from events.values import Metric, ParentRef
+from projections.rows import (
+    Adjustment,
+    AlignmentKey,
+    Changes,
+    GoalKey,
+    GoalRow,
+    KeyResultKey,
+    KeyResultRow,
+    ProgressEntry,
+)
+from projections.scoring import ScoringPolicy, key_result_score, weighted_rollup
+
+
+@dataclass
+class View:
+    """The rows a batch reads and writes; ``changes`` collects what to flush."""
+
+    goals: dict[GoalKey, GoalRow] = field(default_factory=dict)
+    key_results: dict[KeyResultKey, KeyResultRow] = field(default_factory=dict)
+    changes: Changes = field(default_factory=Changes)
+
+    def put_goal(self, row: GoalRow) -> None:
+        """Store (or mark changed) a goal row."""
+        self.goals[row.key] = row
+        self.changes.goals[row.key] = row
+
+    def put_key_result(self, row: KeyResultRow) -> None:
+        """Store (or mark changed) a key result row."""
+        self.key_results[row.key] = row
+        self.changes.key_results[row.key] = row
+
+
+def _alignment_key(e: Envelope, parent: ParentRef) -> AlignmentKey:
+    return (
+        e.tenant_id,
+        e.aggregate_type.value,
+        e.aggregate_id,
+        parent.objective_id,
+        parent.key_result_id or "",
+    )
+
+
+def _score(metric: Metric | None, value: float | None, policy: ScoringPolicy) -> float:
+    return 0.0 if metric is None else key_result_score(metric, value, policy)
+
+
+def _rescore(view: View, goal: GoalRow, policy: ScoringPolicy) -> None:
+    if goal.goal_type == "smart_goal":
+        goal.score = _score(goal.metric, goal.value, policy)
+        return
+    krs = [view.key_results[(goal.tenant_id, goal.goal_id, k)] for k in goal.key_result_ids]
+    goal.score = weighted_rollup([(kr.score, kr.weight) for kr in krs], policy)
+
+
+def _observe(
+    view: View,
+    goal: GoalRow,
+    e: Envelope,
+    kr_id: str | None,
+    value: float,
+    at: datetime,
+    confidence: float | None,
+    policy: ScoringPolicy,
+) -> bool:
+    """Record an observation; returns False when a newer one is already known (late)."""
+    target: GoalRow | KeyResultRow = goal
+    if kr_id is not None:
+        target = view.key_results[(goal.tenant_id, goal.goal_id, kr_id)]
+    newer_known = target.value_at is not None and at < target.value_at
+    if not newer_known:
+        target.value, target.value_at = value, at
+        if isinstance(target, KeyResultRow):
+            target.score = key_result_score(target.metric, value, policy)
+            view.put_key_result(target)
+    if confidence is not None and (target.confidence_at is None or at >= target.confidence_at):
+        target.confidence, target.confidence_at = confidence, at
+        if isinstance(target, KeyResultRow):
+            view.put_key_result(target)
+    if (
+        kr_id is not None
+        and confidence is not None
+        and (goal.confidence_at is None or at >= goal.confidence_at)
+    ):
+        goal.confidence, goal.confidence_at = confidence, at
+    _rescore(view, goal, policy)
+    return not newer_known
+
+
+def _progress(
+    stored: StoredEvent,
+    kind: str,
+    kr_id: str | None,
+    value: float,
+    confidence: float | None,
+    note: str,
+    source: str | None,
+    key: str | None,
+    at: datetime,
+    superseded: bool,
+) -> ProgressEntry:
+    e = stored.envelope
+    return ProgressEntry(
+        stream_sequence=stored.stream_sequence,
+        tenant_id=e.tenant_id,
+        goal_type=e.aggregate_type.value,
+        goal_id=e.aggregate_id,
+        key_result_id=kr_id or "",
+        kind=kind,
+        value=value,
+        confidence=confidence,
+        note=note,
+        source=source,
+        idempotency_key=key,
+        applies_at=at,
+        occurred_at=e.occurred_at,
+        recorded_at=e.recorded_at,
+        actor=e.actor,
+        superseded=superseded,
+    )
+
+
+def _created_goal(e: Envelope, p: ObjectiveCreated | SmartGoalCreated) -> GoalRow:
+    smart = isinstance(p, SmartGoalCreated)
+    return GoalRow(
+        tenant_id=e.tenant_id,
+        goal_type=e.aggregate_type.value,
+        goal_id=e.aggregate_id,
+        title=p.statement if isinstance(p, SmartGoalCreated) else p.title,
+        level=p.level.value,
+        owner=p.owner,
+        team=None if isinstance(p, SmartGoalCreated) else p.team,
+        cycle_id=p.cycle.id,
+        cycle_starts_on=p.cycle.starts_on,
+        cycle_ends_on=p.cycle.ends_on,
+        commitment=None if isinstance(p, SmartGoalCreated) else p.commitment.value,
+        status="active" if smart else "draft",
+        deadline=p.deadline if isinstance(p, SmartGoalCreated) else None,
+        metric=p.metric if isinstance(p, SmartGoalCreated) else None,
+        personal=p.personal if isinstance(p, SmartGoalCreated) else False,
+        version=0,
+        created_at=e.occurred_at,
+        updated_at=e.recorded_at,
+        score=0.0,
+    )
+
+
+def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
+    """Apply one stored event to the view (rows must be preloaded for its goal)."""
+    e = stored.envelope
+    p = e.payload
+    key: GoalKey = (e.tenant_id, e.aggregate_type.value, e.aggregate_id)
+    if isinstance(p, ObjectiveCreated | SmartGoalCreated):
+        if key in view.goals:
+            return
+        view.put_goal(_created_goal(e, p))
+        if isinstance(p, SmartGoalCreated):
+            for parent in p.serves:
+                view.changes.aligned[_alignment_key(e, parent)] = e.occurred_at
+    goal = view.goals.get(key)
+    if goal is None or e.aggregate_version <= goal.version:
+        return  # unknown goal or already applied: replays and redeliveries change nothing
+    goal.version = e.aggregate_version
+    goal.updated_at = e.recorded_at
+    view.put_goal(goal)
+    match p:
+        case ObjectiveActivated():
+            goal.status = "active"
+        case KeyResultAdded():
+            goal.key_result_ids.append(p.key_result_id)
+            view.put_key_result(
+                KeyResultRow(
+                    tenant_id=e.tenant_id,
+                    objective_id=e.aggregate_id,
+                    key_result_id=p.key_result_id,
+                    position=len(goal.key_result_ids),
+                    title=p.terms.title,
+                    weight=p.terms.weight,
+                    metric=p.terms.metric,
+                    owner=p.owner,
+                    score=key_result_score(p.terms.metric, None, policy),
+                )
+            )
+            _rescore(view, goal, policy)
+        case KeyResultAdjusted():
+            kr = view.key_results[(e.tenant_id, e.aggregate_id, p.key_result_id)]
+            kr.title, kr.weight, kr.metric = p.after.title, p.after.weight, p.after.metric
+            kr.score = key_result_score(kr.metric, kr.value, policy)
+            view.put_key_result(kr)
+            view.changes.adjustments.append(
+                Adjustment(
+                    stream_sequence=stored.stream_sequence,
+                    tenant_id=e.tenant_id,
+                    objective_id=e.aggregate_id,
+                    key_result_id=p.key_result_id,
+                    cycle_id=goal.cycle_id,
+                    mid_cycle=p.mid_cycle,
+                    actor=e.actor,
+                    occurred_at=e.occurred_at,
+                    recorded_at=e.recorded_at,
+                    reason=p.reason,
+                    changed_fields=list(p.changed_fields),
+                    before=p.before.model_dump_json(),
+                    after=p.after.model_dump_json(),
+                    value_at_adjustment=kr.value,
+                    score_under_original=key_result_score(p.before.metric, kr.value, policy),
+                    score_under_revised=kr.score,
+                )
+            )
+            _rescore(view, goal, policy)
+        case CheckInRecorded():
+            fresh = _observe(
+                view, goal, e, p.key_result_id, p.value, p.applies_at, p.confidence, policy
+            )
+            view.changes.progress.append(
+                _progress(
+                    stored,
+                    "check_in",
+                    p.key_result_id,
+                    p.value,
+                    p.confidence,
+                    p.note,
+                    None,
+                    None,
+                    p.applies_at,
+                    not fresh,
+                )
+            )
+        case ProgressReported():
+            fresh = _observe(view, goal, e, p.key_result_id, p.value, p.observed_at, None, policy)
+            view.changes.progress.append(
+                _progress(
+                    stored,
+                    "progress",
+                    p.key_result_id,
+                    p.value,
+                    None,
+                    "",
+                    p.source,
+                    p.idempotency_key,
+                    p.observed_at,
+                    not fresh,
+                )
+            )
+        case GoalAligned():
+            akey = _alignment_key(e, p.parent)
+            view.changes.unaligned.discard(akey)
+            view.changes.aligned[akey] = e.occurred_at
+        case GoalUnaligned():
+            akey = _alignment_key(e, p.parent)
+            view.changes.aligned.pop(akey, None)
+            view.changes.unaligned.add(akey)
+        case GoalClosed():
+            goal.status, goal.grade = "closed", p.grade
+        case GoalCarriedOver():
+            goal.cycle_id = p.to_cycle.id
+            goal.cycle_starts_on, goal.cycle_ends_on = p.to_cycle.starts_on, p.to_cycle.ends_on
+        case GoalArchived():
+            goal.status = "archived"

@@ -1,0 +1,143 @@
+"""Feeds the read models from a durable JetStream consumer, batch by batch."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+
+from events.envelope import StoredEvent
+from events.registry import REGISTRY
+from projections.scoring import ScoringPolicy
+from projections.writer import ProjectionWriter
+
+log = logging.getLogger(__name__)
+PROJECTION_NAME = "read_models"
+
+
+def to_stored(msg: Msg) -> StoredEvent:
+    """A JetStream message as a stored event."""
+    return StoredEvent(
+        stream_sequence=msg.metadata.sequence.stream,
+        subject=msg.subject,
+        envelope=REGISTRY.decode(msg.data),
+    )
+
+
+class Projector:
+    """One durable consumer feeding one schema's read models."""
+
+    def __init__(
+        self,
+        nc: Client,
+        conn: asyncpg.Connection,
+        stream: str,
+        schema: str,
+        policy: ScoringPolicy | None = None,
+        batch_size: int = 1000,
+        name: str = PROJECTION_NAME,
+    ) -> None:
+        self._nc = nc
+        self._js = nc.jetstream()
+        self._stream = stream
+        self._batch_size = batch_size
+        self.writer = ProjectionWriter(conn, schema, name, policy or ScoringPolicy())
+        self.durable = f"{name}_{schema}"
+        self.applied = 0
+
+    async def _subscribe(self) -> object:
+        checkpoint = await self.writer.open()
+        config = ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=AckPolicy.ALL,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=checkpoint + 1,
+            max_ack_pending=-1,
+            ack_wait=60,
+        )
+        try:
+            await self._js.consumer_info(self._stream, self.durable)
+        except NotFoundError:
+            await self._js.add_consumer(self._stream, config)
+        return await self._js.pull_subscribe_bind(self.durable, self._stream)
+
+    async def run_batches(self, stop: asyncio.Event, idle_wait_s: float = 0.5) -> None:
+        """Apply batches until ``stop`` is set."""
+        psub = await self._subscribe()
+        while not stop.is_set():
+            try:
+                msgs: list[Msg] = await psub.fetch(self._batch_size, timeout=idle_wait_s)  # type: ignore[attr-defined]
+            except NatsTimeoutError:
+                continue
+            self.applied += await self.writer.write([to_stored(m) for m in msgs])
+            # AckPolicy.ALL: acknowledging the last acknowledges the whole batch, after commit.
+            await msgs[-1].ack()
+
+    async def lag(self) -> int:
+        """Stream head minus this projection's checkpoint."""
+        info = await self._js.stream_info(self._stream)
+        return max(0, info.state.last_seq - self.writer.checkpoint)
+
+    async def catch_up(self, timeout_s: float = 60.0) -> int:
+        """Run until the checkpoint reaches the stream head as it was at the call."""
+        head = (await self._js.stream_info(self._stream)).state.last_seq
+        stop = asyncio.Event()
+        task = asyncio.create_task(self.run_batches(stop, idle_wait_s=0.05))
+        try:
+            async with asyncio.timeout(timeout_s):
+                while self.writer.checkpoint < head:
+                    if task.done():
+                        task.result()
+                    await asyncio.sleep(0.01)
+        finally:
+            stop.set()
+            await task
+        return self.writer.checkpoint
+
+
+@asynccontextmanager
+async def running(projector: Projector) -> AsyncIterator[Projector]:
+    """Run the projector in the background for the duration of the block."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(projector.run_batches(stop))
+    try:
+        yield projector
+    finally:
+        stop.set()
+        await task
+
+
+async def rebuild(
+    nc: Client,
+    conn: asyncpg.Connection,
+    stream: str,
+    schema: str,
+    policy: ScoringPolicy | None = None,
+) -> int:
+    """Build the read models from sequence 1 into a fresh schema, then swap it in.
+
+    Readers keep the old schema until one transaction renames the new one into place,
+    so they never see a half-built model. The live projector must be paused meanwhile
+    and reopened afterwards (``Projector.writer.open``). Returns the new checkpoint.
+    """
+    fresh, old = f"{schema}__next", f"{schema}__old"
+    await conn.execute(f'DROP SCHEMA IF EXISTS "{fresh}" CASCADE')
+    builder = Projector(nc, conn, stream, fresh, policy, name=f"rebuild_{PROJECTION_NAME}")
+    try:
+        checkpoint = await builder.catch_up(timeout_s=3600)
+    finally:
+        await nc.jetstream().delete_consumer(stream, builder.durable)
+    async with conn.transaction():
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{old}" CASCADE')
+        await conn.execute(f'ALTER SCHEMA "{schema}" RENAME TO "{old}"')
+        await conn.execute(f'ALTER SCHEMA "{fresh}" RENAME TO "{schema}"')
+        await conn.execute(f'DROP SCHEMA "{old}" CASCADE')
+    return checkpoint

@@ -1,0 +1,122 @@
+"""Shapes of the read side's answers (what the query API returns)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class View(BaseModel):
+    """Base of every answer: immutable, documented fields."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class KeyResultScore(View):
+    """A key result's terms, latest observation and score."""
+
+    key_result_id: str
+    title: str
+    weight: float
+    metric: dict[str, Any]
+    value: float | None
+    value_at: datetime | None
+    confidence: float | None
+    score: float = Field(description="0..1 (above 1 only when over-achievement is uncapped)")
+    band: Literal["red", "yellow", "green"]
+
+
+class GoalScore(View):
+    """An objective or SMART goal with its score as of an instant."""
+
+    tenant_id: str
+    goal_type: Literal["objective", "smart_goal"]
+    goal_id: str
+    title: str
+    level: str
+    owner: str
+    cycle_id: str
+    cycle_starts_on: date
+    cycle_ends_on: date
+    commitment: str | None
+    status: str
+    version: int
+    score: float | None
+    percent_complete: float | None = Field(description="SMART goals: score as 0..100")
+    outcome: str | None = Field(description="SMART goals: pending, passed or failed")
+    deadline: date | None
+    confidence: float | None
+    expectation: float = Field(description="1.0 for committed OKRs and SMART goals, 0.7 stretch")
+    expected_progress: float = Field(description="linear share of the cycle elapsed at as_of")
+    pace: str
+    band: Literal["red", "yellow", "green"]
+    as_of: datetime
+    key_results: tuple[KeyResultScore, ...] = ()
+
+
+class CascadeNode(View):
+    """A goal in the cascade with its own and its rolled-up score."""
+
+    goal: GoalScore
+    aligned_to_key_result: str | None = Field(description="the parent's KR this node serves")
+    rolled_up_score: float | None
+    children: tuple[CascadeNode, ...] = ()
+
+
+class PathStep(View):
+    """One step from a goal up to the top of the cascade."""
+
+    goal_type: str
+    goal_id: str
+    title: str
+    level: str
+    via_key_result: str | None
+
+
+class ProgressView(View):
+    """One check-in or integration report."""
+
+    stream_sequence: int
+    key_result_id: str | None
+    kind: Literal["check_in", "progress"]
+    value: float
+    confidence: float | None
+    note: str
+    source: str | None
+    idempotency_key: str | None
+    applies_at: datetime
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    superseded: bool = Field(description="a newer observation was already known when it arrived")
+
+
+class AdjustmentView(View):
+    """One change to a key result, with its score under the original and revised terms."""
+
+    stream_sequence: int
+    objective_id: str
+    key_result_id: str
+    cycle_id: str
+    mid_cycle: bool
+    actor: str
+    occurred_at: datetime
+    recorded_at: datetime
+    reason: str | None
+    changed_fields: tuple[str, ...]
+    before: dict[str, Any]
+    after: dict[str, Any]
+    value_at_adjustment: float | None
+    score_under_original: float | None
+    score_under_revised: float | None
+
+
+class ProjectionLag(View):
+    """How far the read models are behind the event log."""
+
+    projection: str
+    checkpoint: int
+    stream_head: int
+    lag: int

@@ -1,0 +1,85 @@
+"""Applies batches of stored events to one schema: rows and checkpoint in one transaction."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import asyncpg
+
+from events.envelope import StoredEvent
+from projections.apply import View, apply
+from projections.migrations import migrate
+from projections.pg_rows import flush, preload
+from projections.rows import Changes
+from projections.scoring import ScoringPolicy
+from projections.tables import CHECKPOINTS
+
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# Rows kept in memory between batches; past this the view starts afresh (reloads lazily).
+MAX_CACHED_GOALS = 50_000
+
+
+def check_schema(name: str) -> str:
+    """Return ``name`` if it is a safe PostgreSQL schema identifier."""
+    if not _SCHEMA.fullmatch(name):
+        raise ValueError(f"schema {name!r} must match {_SCHEMA.pattern}")
+    return name
+
+
+class ProjectionWriter:
+    """Writes read models into ``schema``; the single writer of those tables."""
+
+    def __init__(
+        self, conn: asyncpg.Connection, schema: str, name: str, policy: ScoringPolicy
+    ) -> None:
+        self._conn = conn
+        self.schema = check_schema(schema)
+        self.name = name
+        self._policy = policy
+        self._view = View()
+        self.checkpoint = 0
+
+    async def open(self) -> int:
+        """Migrate the schema and read the checkpoint; returns the checkpoint."""
+        self._view = View()
+        await migrate(self._conn, self.schema)
+        await self._conn.execute(f'SET search_path TO "{self.schema}"')
+        found = await self._conn.fetchval(
+            f"SELECT last_sequence FROM {CHECKPOINTS} WHERE projection = $1", self.name
+        )
+        self.checkpoint = int(found or 0)
+        return self.checkpoint
+
+    async def write(self, batch: Sequence[StoredEvent]) -> int:
+        """Apply the events past the checkpoint, in one transaction; returns how many."""
+        fresh = [e for e in batch if e.stream_sequence > self.checkpoint]
+        if not fresh:
+            return 0
+        if len(self._view.goals) > MAX_CACHED_GOALS:
+            self._view = View()
+        try:
+            async with self._conn.transaction():
+                await preload(self._conn, self._view, (_goal_key(e) for e in fresh))
+                for stored in fresh:
+                    apply(self._view, stored, self._policy)
+                await flush(self._conn, self._view.changes)
+                last = fresh[-1].stream_sequence
+                await self._conn.execute(
+                    f"INSERT INTO {CHECKPOINTS} (projection, last_sequence, updated_at) "
+                    "VALUES ($1, $2, now()) ON CONFLICT (projection) DO UPDATE "
+                    "SET last_sequence = EXCLUDED.last_sequence, updated_at = now()",
+                    self.name,
+                    last,
+                )
+        except BaseException:
+            self._view = View()  # the cache may hold rows the rollback undid
+            raise
+        self._view.changes = Changes()
+        self.checkpoint = last
+        return len(fresh)
+
+
+def _goal_key(stored: StoredEvent) -> tuple[str, str, str]:
+    e = stored.envelope
+    return (e.tenant_id, e.aggregate_type.value, e.aggregate_id)
