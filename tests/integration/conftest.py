@@ -35,9 +35,7 @@ async def event_store(nats_client: Client, stream_settings: StreamSettings) -> E
 
 
 @pytest.fixture
-async def service(
-    nats_url: str, stream_settings: StreamSettings
-) -> AsyncIterator[CommandService]:
+async def service(nats_url: str, stream_settings: StreamSettings) -> AsyncIterator[CommandService]:
     """The command service, running on its own stream and command subjects."""
     settings = Settings(
         nats_url=nats_url,

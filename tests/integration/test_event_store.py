@@ -41,7 +41,10 @@ def envelope(tenant: str, goal: str, version: int, payload: object | None = None
 
 def created(tenant: str, goal: str) -> Envelope:
     payload = ObjectiveCreated(
-        title="Grow", level=Level.COMPANY, owner="ceo", cycle=Cycle.quarter("2026-q4"),
+        title="Grow",
+        level=Level.COMPANY,
+        owner="ceo",
+        cycle=Cycle.quarter("2026-q4"),
         commitment=Commitment.COMMITTED,
     )
     return envelope(tenant, goal, 1, payload)
@@ -144,7 +147,8 @@ async def test_ensure_stream_is_idempotent(
     first = await ensure_stream(nats_client, stream_settings)
     second = await ensure_stream(nats_client, stream_settings)
 
-    assert first.config.deny_delete and second.config.deny_purge
+    assert first.config.deny_delete
+    assert second.config.deny_purge
     assert second.config.allow_atomic
 
 

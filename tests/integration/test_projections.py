@@ -46,58 +46,140 @@ def client(nats_client: Client, service: CommandService, tenant: str) -> OkrClie
     return OkrClient(nats_client, tenant, "ana", service.subjects)
 
 
-def projector(nats_client: Client, conn: asyncpg.Connection, service: CommandService,
-              schema: str, **kw: Any) -> Projector:
+def projector(
+    nats_client: Client, conn: asyncpg.Connection, service: CommandService, schema: str, **kw: Any
+) -> Projector:
     return Projector(nats_client, conn, service.stream_name, schema, **kw)
 
 
 async def scripted_quarter(okr: OkrClient) -> None:
     """A company objective, a team objective under its KR, a SMART goal, check-ins."""
-    await okr.execute("create_objective", objective_id="co", title="Grow", level="company",
-                      owner="ceo", cycle=Q4, commitment="aspirational", meta=at(1, 10))
-    await okr.execute("add_key_result", objective_id="co", key_result_id="arr", meta=at(1, 10),
-                      terms={"title": "ARR", "weight": 3, "metric": {
-                          "kind": "currency", "baseline": 100, "target": 200}})
-    await okr.execute("add_key_result", objective_id="co", key_result_id="churn",
-                      meta=at(1, 10), terms={"title": "Churn", "weight": 1, "metric": {
-                          "kind": "percentage", "baseline": 5, "target": 3,
-                          "direction": "decrease"}})
-    await okr.execute("create_objective", objective_id="team", title="Self-serve",
-                      level="team", owner="lead", cycle=Q4, meta=at(2, 10))
-    await okr.execute("add_key_result", objective_id="team", key_result_id="act",
-                      meta=at(2, 10), terms={"title": "Activation", "weight": 1, "metric": {
-                          "kind": "percentage", "baseline": 20, "target": 40}})
-    await okr.execute("align_goal", goal_type="objective", goal_id="team", meta=at(2, 10),
-                      parent={"kind": "key_result", "objective_id": "co",
-                              "key_result_id": "arr"})
-    await okr.execute("create_smart_goal", goal_id="guides", owner="ana", cycle=Q4,
-                      statement="Publish three onboarding guides for trial users",
-                      metric={"kind": "numeric", "baseline": 0, "target": 3},
-                      deadline="2026-12-15", meta=at(3, 10),
-                      serves=[{"kind": "key_result", "objective_id": "team",
-                               "key_result_id": "act"}])
-    await okr.execute("record_check_in", goal_type="objective", goal_id="co",
-                      key_result_id="arr", value=150, confidence=0.7, meta=at(1))
-    await okr.execute("record_check_in", goal_type="objective", goal_id="co",
-                      key_result_id="churn", value=4, confidence=0.5, meta=at(1))
-    await okr.execute("record_check_in", goal_type="objective", goal_id="team",
-                      key_result_id="act", value=30, confidence=0.6, meta=at(2))
-    await okr.execute("record_check_in", goal_type="smart_goal", goal_id="guides",
-                      value=1, confidence=0.9, meta=at(3))
+    await okr.execute(
+        "create_objective",
+        objective_id="co",
+        title="Grow",
+        level="company",
+        owner="ceo",
+        cycle=Q4,
+        commitment="aspirational",
+        meta=at(1, 10),
+    )
+    await okr.execute(
+        "add_key_result",
+        objective_id="co",
+        key_result_id="arr",
+        meta=at(1, 10),
+        terms={
+            "title": "ARR",
+            "weight": 3,
+            "metric": {"kind": "currency", "baseline": 100, "target": 200},
+        },
+    )
+    await okr.execute(
+        "add_key_result",
+        objective_id="co",
+        key_result_id="churn",
+        meta=at(1, 10),
+        terms={
+            "title": "Churn",
+            "weight": 1,
+            "metric": {"kind": "percentage", "baseline": 5, "target": 3, "direction": "decrease"},
+        },
+    )
+    await okr.execute(
+        "create_objective",
+        objective_id="team",
+        title="Self-serve",
+        level="team",
+        owner="lead",
+        cycle=Q4,
+        meta=at(2, 10),
+    )
+    await okr.execute(
+        "add_key_result",
+        objective_id="team",
+        key_result_id="act",
+        meta=at(2, 10),
+        terms={
+            "title": "Activation",
+            "weight": 1,
+            "metric": {"kind": "percentage", "baseline": 20, "target": 40},
+        },
+    )
+    await okr.execute(
+        "align_goal",
+        goal_type="objective",
+        goal_id="team",
+        meta=at(2, 10),
+        parent={"kind": "key_result", "objective_id": "co", "key_result_id": "arr"},
+    )
+    await okr.execute(
+        "create_smart_goal",
+        goal_id="guides",
+        owner="ana",
+        cycle=Q4,
+        statement="Publish three onboarding guides for trial users",
+        metric={"kind": "numeric", "baseline": 0, "target": 3},
+        deadline="2026-12-15",
+        meta=at(3, 10),
+        serves=[{"kind": "key_result", "objective_id": "team", "key_result_id": "act"}],
+    )
+    await okr.execute(
+        "record_check_in",
+        goal_type="objective",
+        goal_id="co",
+        key_result_id="arr",
+        value=150,
+        confidence=0.7,
+        meta=at(1),
+    )
+    await okr.execute(
+        "record_check_in",
+        goal_type="objective",
+        goal_id="co",
+        key_result_id="churn",
+        value=4,
+        confidence=0.5,
+        meta=at(1),
+    )
+    await okr.execute(
+        "record_check_in",
+        goal_type="objective",
+        goal_id="team",
+        key_result_id="act",
+        value=30,
+        confidence=0.6,
+        meta=at(2),
+    )
+    await okr.execute(
+        "record_check_in",
+        goal_type="smart_goal",
+        goal_id="guides",
+        value=1,
+        confidence=0.9,
+        meta=at(3),
+    )
     # A mid-quarter adjustment: ARR target lowered from 200 to 175.
-    await okr.execute("adjust_key_result", objective_id="co", key_result_id="arr",
-                      metric={"kind": "currency", "baseline": 100, "target": 175},
-                      reason="a market closed", meta=at(5))
+    await okr.execute(
+        "adjust_key_result",
+        objective_id="co",
+        key_result_id="arr",
+        metric={"kind": "currency", "baseline": 100, "target": 175},
+        reason="a market closed",
+        meta=at(5),
+    )
 
 
 async def snapshot(conn: asyncpg.Connection, schema: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every read-model row in ``schema``, in a stable order."""
     out = {}
-    for table, order in (("goals", "goal_type, goal_id"),
-                         ("key_results", "objective_id, key_result_id"),
-                         ("alignments", "child_id, parent_objective_id"),
-                         ("progress_entries", "stream_sequence"),
-                         ("key_result_adjustments", "stream_sequence")):
+    for table, order in (
+        ("goals", "goal_type, goal_id"),
+        ("key_results", "objective_id, key_result_id"),
+        ("alignments", "child_id, parent_objective_id"),
+        ("progress_entries", "stream_sequence"),
+        ("key_result_adjustments", "stream_sequence"),
+    ):
         rows = await conn.fetch(f'SELECT * FROM "{schema}".{table} ORDER BY {order}')
         out[table] = [tuple(r.values()) for r in rows]
     return out
@@ -113,8 +195,13 @@ async def connection(dsn: str) -> AsyncIterator[asyncpg.Connection]:
 
 
 async def test_events_in_rows_out(
-    client: OkrClient, service: CommandService, nats_client: Client,
-    pg: asyncpg.Connection, pool: asyncpg.Pool, pg_schema: str, tenant: str,
+    client: OkrClient,
+    service: CommandService,
+    nats_client: Client,
+    pg: asyncpg.Connection,
+    pool: asyncpg.Pool,
+    pg_schema: str,
+    tenant: str,
 ) -> None:
     await scripted_quarter(client)
 
@@ -129,11 +216,13 @@ async def test_events_in_rows_out(
     assert company.score == pytest.approx((3 * 50 / 75 + 1 * 0.5) / 4)
     assert company.expectation == pytest.approx(0.7)
     smart = await models.goal_score(tenant, "smart_goal", "guides", AS_OF)
-    assert smart is not None and smart.percent_complete == pytest.approx(100 / 3)
+    assert smart is not None
+    assert smart.percent_complete == pytest.approx(100 / 3)
     assert smart.outcome == "pending"
 
     [adjustment] = await models.adjustments(tenant, cycle_id="2026-q4")
-    assert adjustment.reason == "a market closed" and adjustment.mid_cycle
+    assert adjustment.reason == "a market closed"
+    assert adjustment.mid_cycle
     assert adjustment.score_under_original == pytest.approx(0.5)
     assert adjustment.score_under_revised == pytest.approx(50 / 75)
     assert await models.adjustments(tenant, actor="someone-else") == []
@@ -144,14 +233,20 @@ async def test_events_in_rows_out(
     assert [c.goal.goal_id for c in tree.children[0].children] == ["guides"]
     path = await models.path_to_top(tenant, "smart_goal", "guides")
     assert [(p.goal_id, p.via_key_result) for p in path] == [
-        ("guides", None), ("team", "act"), ("co", "arr")]
+        ("guides", None),
+        ("team", "act"),
+        ("co", "arr"),
+    ]
     history = await models.progress_history(tenant, "objective", "co")
     assert [h.value for h in history] == [150, 4]
 
 
 async def test_same_events_twice_change_nothing(
-    client: OkrClient, service: CommandService, nats_client: Client,
-    pg: asyncpg.Connection, pg_schema: str,
+    client: OkrClient,
+    service: CommandService,
+    nats_client: Client,
+    pg: asyncpg.Connection,
+    pg_schema: str,
 ) -> None:
     await scripted_quarter(client)
     live = projector(nats_client, pg, service, pg_schema)
@@ -170,8 +265,12 @@ async def test_same_events_twice_change_nothing(
 
 
 async def test_projector_stopped_mid_way_ends_like_one_that_never_stopped(
-    client: OkrClient, service: CommandService, nats_client: Client, database_url: str,
-    pg: asyncpg.Connection, pg_schema: str,
+    client: OkrClient,
+    service: CommandService,
+    nats_client: Client,
+    database_url: str,
+    pg: asyncpg.Connection,
+    pg_schema: str,
 ) -> None:
     await scripted_quarter(client)
     events = await service.store.load_matching(service.subjects.stream_subjects()[0])
@@ -199,8 +298,12 @@ async def test_projector_stopped_mid_way_ends_like_one_that_never_stopped(
 
 
 async def test_rebuild_gives_the_same_rows_as_the_live_run(
-    client: OkrClient, service: CommandService, nats_client: Client, database_url: str,
-    pg: asyncpg.Connection, pg_schema: str,
+    client: OkrClient,
+    service: CommandService,
+    nats_client: Client,
+    database_url: str,
+    pg: asyncpg.Connection,
+    pg_schema: str,
 ) -> None:
     await scripted_quarter(client)
     live = projector(nats_client, pg, service, pg_schema)

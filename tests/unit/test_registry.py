@@ -46,20 +46,33 @@ TERMS = KeyResultTerms(title="Raise NPS", metric=METRIC, weight=1.0)
 PARENT = ParentRef(kind=ParentKind.KEY_RESULT, objective_id="o1", key_result_id="kr1")
 
 EXAMPLES: list[EventPayload] = [
-    ObjectiveCreated(title="Grow", level=Level.COMPANY, owner="ceo", cycle=Q4,
-                     commitment=Commitment.ASPIRATIONAL),
+    ObjectiveCreated(
+        title="Grow", level=Level.COMPANY, owner="ceo", cycle=Q4, commitment=Commitment.ASPIRATIONAL
+    ),
     ObjectiveActivated(key_result_count=1, flags=("fewer_than_two_key_results",)),
     KeyResultAdded(key_result_id="kr1", terms=TERMS),
-    KeyResultAdjusted(key_result_id="kr1", before=TERMS,
-                      after=TERMS.model_copy(update={"weight": 2.0}),
-                      changed_fields=("weight",), mid_cycle=True, reason="re-planned"),
-    SmartGoalCreated(statement="Publish three onboarding guides for trial users", owner="ana",
-                     cycle=Q4, metric=METRIC, deadline=Q4.ends_on, serves=(PARENT,)),
+    KeyResultAdjusted(
+        key_result_id="kr1",
+        before=TERMS,
+        after=TERMS.model_copy(update={"weight": 2.0}),
+        changed_fields=("weight",),
+        mid_cycle=True,
+        reason="re-planned",
+    ),
+    SmartGoalCreated(
+        statement="Publish three onboarding guides for trial users",
+        owner="ana",
+        cycle=Q4,
+        metric=METRIC,
+        deadline=Q4.ends_on,
+        serves=(PARENT,),
+    ),
     GoalAligned(parent=PARENT),
     GoalUnaligned(parent=PARENT, reason="re-org"),
     CheckInRecorded(key_result_id="kr1", value=40, confidence=0.6, applies_at=NOW),
-    ProgressReported(key_result_id="kr1", source="jira", idempotency_key="J-1", value=41,
-                     observed_at=NOW),
+    ProgressReported(
+        key_result_id="kr1", source="jira", idempotency_key="J-1", value=41, observed_at=NOW
+    ),
     GoalClosed(grade=0.7),
     GoalCarriedOver(from_cycle=Q4, to_cycle=Cycle.quarter("2027-q1")),
     GoalArchived(),
@@ -140,6 +153,9 @@ def test_range_metric_needs_an_upper_bound() -> None:
 def test_calendar_quarter_dates() -> None:
     q1 = Cycle.quarter("2027-Q1")
     assert (q1.id, q1.starts_on.isoformat(), q1.ends_on.isoformat()) == (
-        "2027-q1", "2027-01-01", "2027-03-31")
+        "2027-q1",
+        "2027-01-01",
+        "2027-03-31",
+    )
     assert q1.contains(datetime(2027, 3, 31, 23, 59, tzinfo=UTC))
     assert not q1.contains(datetime(2027, 4, 1, tzinfo=UTC))
