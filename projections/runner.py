@@ -11,7 +11,7 @@ import asyncpg
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamInfo
 from nats.js.errors import NotFoundError
 
 from events.envelope import StoredEvent
@@ -72,19 +72,21 @@ class Projector:
     async def run_batches(self, stop: asyncio.Event, idle_wait_s: float = 0.5) -> None:
         """Apply batches until ``stop`` is set."""
         psub = await self._subscribe()
-        while not stop.is_set():
-            try:
-                msgs: list[Msg] = await psub.fetch(self._batch_size, timeout=idle_wait_s)  # type: ignore[attr-defined]
-            except NatsTimeoutError:
-                continue
-            self.applied += await self.writer.write([to_stored(m) for m in msgs])
-            # AckPolicy.ALL: acknowledging the last acknowledges the whole batch, after commit.
-            await msgs[-1].ack()
+        try:
+            while not stop.is_set():
+                try:
+                    msgs: list[Msg] = await psub.fetch(self._batch_size, timeout=idle_wait_s)  # type: ignore[attr-defined]
+                except NatsTimeoutError:
+                    continue
+                self.applied += await self.writer.write([to_stored(m) for m in msgs])
+                # AckPolicy.ALL: acking the last message acks the batch, after the commit.
+                await msgs[-1].ack()
+        finally:
+            await psub.unsubscribe()  # type: ignore[attr-defined]
 
-    async def lag(self) -> int:
-        """Stream head minus this projection's checkpoint."""
-        info = await self._js.stream_info(self._stream)
-        return max(0, info.state.last_seq - self.writer.checkpoint)
+    async def stream_info(self) -> StreamInfo:
+        """The stream's current state (its head is ``state.last_seq``)."""
+        return await self._js.stream_info(self._stream)
 
     async def catch_up(self, timeout_s: float = 60.0) -> int:
         """Run until the checkpoint reaches the stream head as it was at the call."""

@@ -9,8 +9,9 @@ import signal
 from collections.abc import Sequence
 
 from services.app import now_utc
-from services.demo import run_demo
+from services.demo import run_demo, show_read_models
 from services.embedded import resolve_servers
+from services.read_side import read_side
 from services.runtime import command_service
 from services.settings import Settings
 
@@ -30,14 +31,18 @@ async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
     async with (
         resolve_servers(settings) as (nats_url, database_url),
         command_service(settings, nats_url) as service,
+        read_side(settings, service.connection, database_url) as reads,
     ):
         log.info("NATS %s  PostgreSQL %s", nats_url, database_url)
         if demo:
             await run_demo(service.connection, service.store, now_utc())
+            await reads.wait_until_current()
+            # The demo reads the API over HTTP, as a user would; the server runs on this loop.
+            await asyncio.to_thread(show_read_models, reads.http_url, now_utc())
         if keep_running:
             print(
-                f"\nServing commands on {service.subjects.command_wildcard('<command>')}"
-                f" at {nats_url}. Ctrl-C stops."
+                f"\nQuery API {reads.http_url}/docs; commands on "
+                f"{service.subjects.command_wildcard('<command>')} at {nats_url}. Ctrl-C stops."
             )
             await _wait_for_stop()
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -198,6 +200,15 @@ async def run_demo(nc: Client, store: EventStore, now: datetime, say: Say = prin
         confidence=0.5,
     )
     await demo.send(
+        "check-in company KR nps",
+        "record_check_in",
+        **objective,
+        goal_id=company,
+        key_result_id="nps",
+        value=40,
+        confidence=0.5,
+    )
+    await demo.send(
         "mid-quarter adjustment, no reason",
         "adjust_key_result",
         objective_id=company,
@@ -218,3 +229,53 @@ async def run_demo(nc: Client, store: EventStore, now: datetime, say: Say = prin
         e = stored.envelope
         say(f"  #{stored.stream_sequence:<5} {stored.subject}  (v{e.aggregate_version}, {e.actor})")
     return len(events)
+
+
+def _get(base_url: str, path: str) -> Any:
+    with urllib.request.urlopen(f"{base_url}{path}", timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _tree(node: dict[str, Any], say: Say, depth: int = 0) -> None:
+    goal = node["goal"]
+    via = f" (serves KR {node['aligned_to_key_result']})" if node["aligned_to_key_result"] else ""
+    rolled = node["rolled_up_score"]
+    say(
+        f"  {'    ' * depth}{goal['level']:<10} {goal['goal_id']:<28} own {goal['score']:.2f}"
+        f"  rolled-up {rolled if rolled is None else f'{rolled:.2f}'}  {goal['pace']}{via}"
+    )
+    for child in node["children"]:
+        _tree(child, say, depth + 1)
+
+
+def show_read_models(base_url: str, now: datetime, say: Say = print) -> None:
+    """Print scores, the cascade and the KR-adjustment audit, read through the HTTP API."""
+    cycle = _quarter_of(now)
+    company = f"company-growth-{cycle.id}"
+    say(f"\nRead models through the query API ({base_url}/docs):")
+    score = _get(base_url, f"/tenants/{TENANT}/goals/objective/{company}/score")
+    say(f"GET /tenants/{TENANT}/goals/objective/{company}/score")
+    say(
+        f"  score {score['score']:.2f} (expects {score['expectation']}), band {score['band']}, "
+        f"pace {score['pace']} at {score['expected_progress']:.0%} of the cycle"
+    )
+    for kr in score["key_results"]:
+        value = "-" if kr["value"] is None else f"{kr['value']:g}"
+        say(
+            f"    KR {kr['key_result_id']:<8} value {value:<10} score {kr['score']:.2f} "
+            f"({kr['band']})"
+        )
+    say(f"GET /tenants/{TENANT}/cascade/objective/{company}")
+    _tree(_get(base_url, f"/tenants/{TENANT}/cascade/objective/{company}"), say)
+    say(f"GET /tenants/{TENANT}/audit/key-result-adjustments?cycle_id={cycle.id}")
+    for entry in _get(
+        base_url, f"/tenants/{TENANT}/audit/key-result-adjustments?cycle_id={cycle.id}"
+    ):
+        say(
+            f"  {entry['objective_id']}/{entry['key_result_id']} by {entry['actor']} at "
+            f"{entry['occurred_at']}: {', '.join(entry['changed_fields'])} "
+            f"({entry['before']['metric']['target']:g} -> {entry['after']['metric']['target']:g})"
+            f", mid-cycle={entry['mid_cycle']}, why: {entry['reason']!r}"
+        )
+        original, revised = entry["score_under_original"], entry["score_under_revised"]
+        say(f"    score under original target {original:.2f}, under revised {revised:.2f}")

@@ -21,6 +21,7 @@ class Settings:
     duplicate_window_s: float = 120.0
     stream_replicas: int = 1
     command_retries: int = 5
+    db_schema: str = "okr"
     http_host: str = "127.0.0.1"
     http_port: int = 8080
 
@@ -38,6 +39,7 @@ class Settings:
             duplicate_window_s=float(e.get("OKR_DUPLICATE_WINDOW_S", defaults.duplicate_window_s)),
             stream_replicas=int(e.get("OKR_STREAM_REPLICAS", defaults.stream_replicas)),
             command_retries=int(e.get("OKR_COMMAND_RETRIES", defaults.command_retries)),
+            db_schema=e.get("OKR_DB_SCHEMA", defaults.db_schema),
             http_host=e.get("OKR_HTTP_HOST", defaults.http_host),
             http_port=int(e.get("OKR_HTTP_PORT", defaults.http_port)),
         )

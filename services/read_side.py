@@ -1,0 +1,96 @@
+"""Wires the read side once: migrations, the projector, and the HTTP query API."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+import uvicorn
+from nats.aio.client import Client
+
+from projections.queries import ReadModels
+from projections.runner import PROJECTION_NAME, Projector
+from projections.views import ProjectionLag
+from services.embedded import free_port
+from services.query_api import create_query_app
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReadSide:
+    """The running projector and query API."""
+
+    projector: Projector
+    models: ReadModels
+    http_url: str
+
+    async def lag(self) -> ProjectionLag:
+        """How far the read models are behind the stream."""
+        info = await self.projector.stream_info()
+        return await self.models.lag(PROJECTION_NAME, info.state.last_seq)
+
+    async def wait_until_current(self, timeout_s: float = 30.0) -> None:
+        """Return once the read models have applied everything stored so far."""
+        async with asyncio.timeout(timeout_s):
+            while (await self.lag()).lag > 0:  # noqa: ASYNC110 (polls the servers, not a local flag)
+                await asyncio.sleep(0.05)
+
+
+def _http_port(host: str, wanted: int) -> int:
+    """``wanted`` if it can be bound, else a free port (0 always means a free port)."""
+    if wanted:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            try:
+                sock.bind((host, wanted))
+                return wanted
+            except OSError:
+                log.warning("port %s is taken; the query API takes a free one", wanted)
+    return free_port(host)
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the projector stopped", exc_info=task.exception())
+
+
+@asynccontextmanager
+async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncIterator[ReadSide]:
+    """Migrate, start the projector and the query API; stop both on exit."""
+    projector_conn = await asyncpg.connect(database_url)
+    pool = await asyncpg.create_pool(
+        database_url, min_size=1, max_size=8, server_settings={"search_path": settings.db_schema}
+    )
+    models = ReadModels(pool)
+    projector = Projector(nc, projector_conn, settings.stream_name, settings.db_schema)
+    port = _http_port(settings.http_host, settings.http_port)
+    side = ReadSide(projector, models, f"http://{settings.http_host}:{port}")
+    app = create_query_app(models, side.lag)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.http_host, port=port, log_level="warning")
+    )
+    stop = asyncio.Event()
+    await projector.writer.open()  # migrations run here, before the API answers
+    projecting = asyncio.create_task(projector.run_batches(stop))
+    projecting.add_done_callback(_report_crash)
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if serving.done():
+                serving.result()  # re-raises why the server could not start
+            await asyncio.sleep(0.01)
+        log.info("query API on %s (OpenAPI: /openapi.json, docs: /docs)", side.http_url)
+        yield side
+    finally:
+        stop.set()
+        server.should_exit = True
+        await asyncio.gather(serving, projecting, return_exceptions=True)
+        await pool.close()
+        await projector_conn.close()
