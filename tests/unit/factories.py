@@ -41,13 +41,20 @@ def meta(now: datetime = MID_Q4, **extra: Any) -> c.CommandMeta:
     return c.CommandMeta(tenant_id=TENANT, actor="ana", now=now, **extra)
 
 
-def terms(metric: Metric = NUMERIC, title: str = "Raise NPS", weight: float = 1.0) -> KeyResultTerms:
+def terms(
+    metric: Metric = NUMERIC, title: str = "Raise NPS", weight: float = 1.0
+) -> KeyResultTerms:
     return KeyResultTerms(title=title, metric=metric, weight=weight)
 
 
 def objective_created(level: Level = Level.TEAM, cycle: Cycle = Q4) -> ObjectiveCreated:
-    return ObjectiveCreated(title="Make onboarding self-serve", level=level, owner="lead",
-                            cycle=cycle, commitment=Commitment.COMMITTED)
+    return ObjectiveCreated(
+        title="Make onboarding self-serve",
+        level=level,
+        owner="lead",
+        cycle=cycle,
+        commitment=Commitment.COMMITTED,
+    )
 
 
 def kr_added(kr_id: str = "kr1", metric: Metric = NUMERIC) -> KeyResultAdded:
@@ -56,9 +63,12 @@ def kr_added(kr_id: str = "kr1", metric: Metric = NUMERIC) -> KeyResultAdded:
 
 def smart_created(**overrides: Any) -> SmartGoalCreated:
     fields: dict[str, Any] = {
-        "statement": "Publish three onboarding guides for trial users", "owner": "ana",
-        "cycle": Q4, "metric": Metric(kind=MetricKind.NUMERIC, baseline=0, target=3),
-        "deadline": date(2026, 12, 15), "serves": (kr_parent(),),
+        "statement": "Publish three onboarding guides for trial users",
+        "owner": "ana",
+        "cycle": Q4,
+        "metric": Metric(kind=MetricKind.NUMERIC, baseline=0, target=3),
+        "deadline": date(2026, 12, 15),
+        "serves": (kr_parent(),),
     }
     return SmartGoalCreated(**{**fields, **overrides})
 
@@ -71,52 +81,92 @@ def objective_parent(objective_id: str = "parent") -> ParentRef:
     return ParentRef(kind=ParentKind.OBJECTIVE, objective_id=objective_id)
 
 
-def parent_facts(ref: ParentRef, level: Level = Level.COMPANY,
-                 ancestors: frozenset[str] = frozenset(), tenant: str = TENANT) -> DecisionFacts:
-    return DecisionFacts(parents={ref.key: ParentFacts(
-        ref=ref, tenant_id=tenant, level=level, key_result_ids=frozenset({"pkr"}),
-        ancestor_ids=ancestors | {ref.objective_id}, status=GoalStatus.ACTIVE)})
+def parent_facts(
+    ref: ParentRef,
+    level: Level = Level.COMPANY,
+    ancestors: frozenset[str] = frozenset(),
+    tenant: str = TENANT,
+) -> DecisionFacts:
+    return DecisionFacts(
+        parents={
+            ref.key: ParentFacts(
+                ref=ref,
+                tenant_id=tenant,
+                level=level,
+                key_result_ids=frozenset({"pkr"}),
+                ancestor_ids=ancestors | {ref.objective_id},
+                status=GoalStatus.ACTIVE,
+            )
+        }
+    )
 
 
 def create_objective(**overrides: Any) -> c.CreateObjective:
-    fields: dict[str, Any] = {"meta": meta(), "objective_id": "o1", "title": "Make onboarding self-serve",
-                              "level": Level.TEAM, "owner": "lead", "cycle": Q4}
+    fields: dict[str, Any] = {
+        "meta": meta(),
+        "objective_id": "o1",
+        "title": "Make onboarding self-serve",
+        "level": Level.TEAM,
+        "owner": "lead",
+        "cycle": Q4,
+    }
     return c.CreateObjective(**{**fields, **overrides})
 
 
 def add_kr(kr_id: str = "kr1", metric: Metric = NUMERIC) -> c.AddKeyResult:
-    return c.AddKeyResult(meta=meta(), objective_id="o1", key_result_id=kr_id,
-                          terms=terms(metric))
+    return c.AddKeyResult(meta=meta(), objective_id="o1", key_result_id=kr_id, terms=terms(metric))
 
 
-def check_in(value: float, kr_id: str | None = "kr1", goal_type: AggregateType =
-             AggregateType.OBJECTIVE, **extra: Any) -> c.RecordCheckIn:
-    fields: dict[str, Any] = {"meta": meta(), "goal_type": goal_type, "goal_id": "o1",
-                              "key_result_id": kr_id, "value": value, "confidence": 0.6}
+def check_in(
+    value: float,
+    kr_id: str | None = "kr1",
+    goal_type: AggregateType = AggregateType.OBJECTIVE,
+    **extra: Any,
+) -> c.RecordCheckIn:
+    fields: dict[str, Any] = {
+        "meta": meta(),
+        "goal_type": goal_type,
+        "goal_id": "o1",
+        "key_result_id": kr_id,
+        "value": value,
+        "confidence": 0.6,
+    }
     return c.RecordCheckIn(**{**fields, **extra})
 
 
-def report(value: float, key: str = "J-1", kr_id: str | None = "kr1",
-           **extra: Any) -> c.ReportProgress:
-    fields: dict[str, Any] = {"meta": meta(), "goal_type": AggregateType.OBJECTIVE,
-                              "goal_id": "o1", "key_result_id": kr_id, "source": "jira",
-                              "idempotency_key": key, "value": value,
-                              "observed_at": MID_Q4}
+def report(
+    value: float, key: str = "J-1", kr_id: str | None = "kr1", **extra: Any
+) -> c.ReportProgress:
+    fields: dict[str, Any] = {
+        "meta": meta(),
+        "goal_type": AggregateType.OBJECTIVE,
+        "goal_id": "o1",
+        "key_result_id": kr_id,
+        "source": "jira",
+        "idempotency_key": key,
+        "value": value,
+        "observed_at": MID_Q4,
+    }
     return c.ReportProgress(**{**fields, **extra})
 
 
 def create_smart(**overrides: Any) -> c.CreateSmartGoal:
     fields: dict[str, Any] = {
-        "meta": meta(), "goal_id": "s1",
-        "statement": "Publish three onboarding guides for trial users", "owner": "ana",
-        "cycle": Q4, "metric": Metric(kind=MetricKind.NUMERIC, baseline=0, target=3),
-        "deadline": date(2026, 12, 15), "serves": (kr_parent(),),
+        "meta": meta(),
+        "goal_id": "s1",
+        "statement": "Publish three onboarding guides for trial users",
+        "owner": "ana",
+        "cycle": Q4,
+        "metric": Metric(kind=MetricKind.NUMERIC, baseline=0, target=3),
+        "deadline": date(2026, 12, 15),
+        "serves": (kr_parent(),),
     }
     return c.CreateSmartGoal(**{**fields, **overrides})
 
 
-def align(parent: ParentRef, goal_id: str = "o1",
-          goal_type: AggregateType = AggregateType.OBJECTIVE) -> c.AlignGoal:
+def align(
+    parent: ParentRef, goal_id: str = "o1", goal_type: AggregateType = AggregateType.OBJECTIVE
+) -> c.AlignGoal:
     return c.AlignGoal(meta=meta(), goal_type=goal_type, goal_id=goal_id, parent=parent)
 
 

@@ -36,34 +36,55 @@ def with_kr(metric: Metric) -> tuple[object, ...]:
 
 def test_a_check_in_is_recorded_at_the_request_time_by_default() -> None:
     given(*with_kr(NUMERIC)).when(check_in(42, note="survey")).then(  # type: ignore[arg-type]
-        CheckInRecorded(key_result_id="kr1", value=42, confidence=0.6, note="survey",
-                        applies_at=MID_Q4))
+        CheckInRecorded(
+            key_result_id="kr1", value=42, confidence=0.6, note="survey", applies_at=MID_Q4
+        )
+    )
 
 
 def test_a_back_dated_check_in_keeps_its_applies_at() -> None:
     earlier = MID_Q4 - timedelta(days=10)
     given(*with_kr(NUMERIC)).when(check_in(42, applies_at=earlier)).then(  # type: ignore[arg-type]
-        CheckInRecorded(key_result_id="kr1", value=42, confidence=0.6, applies_at=earlier))
+        CheckInRecorded(key_result_id="kr1", value=42, confidence=0.6, applies_at=earlier)
+    )
 
 
 @pytest.mark.parametrize(
     ("metric", "value"),
-    [(NUMERIC, -5.5), (CURRENCY, 1_234_567.89), (PERCENT, 0), (PERCENT, 100), (BINARY, 1),
-     (BINARY, 0), (MILESTONES, 2), (MILESTONES, 3), (KEEP_BELOW, 2.5)],
+    [
+        (NUMERIC, -5.5),
+        (CURRENCY, 1_234_567.89),
+        (PERCENT, 0),
+        (PERCENT, 100),
+        (BINARY, 1),
+        (BINARY, 0),
+        (MILESTONES, 2),
+        (MILESTONES, 3),
+        (KEEP_BELOW, 2.5),
+    ],
 )
 def test_values_that_fit_the_metric_kind_are_accepted(metric: Metric, value: float) -> None:
     given(*with_kr(metric)).when(check_in(value)).then_types(  # type: ignore[arg-type]
-        "check_in.recorded")
+        "check_in.recorded"
+    )
 
 
 @pytest.mark.parametrize(
     ("metric", "value"),
-    [(PERCENT, -1), (PERCENT, 100.5), (BINARY, 0.5), (BINARY, 2), (MILESTONES, 1.5),
-     (MILESTONES, 4), (MILESTONES, -1)],
+    [
+        (PERCENT, -1),
+        (PERCENT, 100.5),
+        (BINARY, 0.5),
+        (BINARY, 2),
+        (MILESTONES, 1.5),
+        (MILESTONES, 4),
+        (MILESTONES, -1),
+    ],
 )
 def test_values_that_do_not_fit_the_metric_kind_are_refused(metric: Metric, value: float) -> None:
     given(*with_kr(metric)).when(check_in(value)).then_rejects(  # type: ignore[arg-type]
-        ErrorCode.VALUE_DOES_NOT_FIT_METRIC)
+        ErrorCode.VALUE_DOES_NOT_FIT_METRIC
+    )
 
 
 def test_confidence_outside_zero_to_one_is_refused_by_the_schema() -> None:
@@ -73,60 +94,79 @@ def test_confidence_outside_zero_to_one_is_refused_by_the_schema() -> None:
 
 def test_an_objective_check_in_names_its_key_result() -> None:
     given(*with_kr(NUMERIC)).when(check_in(1, kr_id=None)).then_rejects(  # type: ignore[arg-type]
-        ErrorCode.KEY_RESULT_REQUIRED)
+        ErrorCode.KEY_RESULT_REQUIRED
+    )
     given(*with_kr(NUMERIC)).when(check_in(1, kr_id="nope")).then_rejects(  # type: ignore[arg-type]
-        ErrorCode.UNKNOWN_KEY_RESULT)
+        ErrorCode.UNKNOWN_KEY_RESULT
+    )
 
 
 def test_a_smart_goal_check_in_names_no_key_result() -> None:
     given(smart_created()).when(check_in(1, kr_id=None, goal_type=SMART)).then_types(
-        "check_in.recorded")
+        "check_in.recorded"
+    )
     given(smart_created()).when(check_in(1, kr_id="kr1", goal_type=SMART)).then_rejects(
-        ErrorCode.KEY_RESULT_NOT_EXPECTED)
+        ErrorCode.KEY_RESULT_NOT_EXPECTED
+    )
 
 
 def test_a_check_in_in_the_future_is_refused() -> None:
     later = MID_Q4 + timedelta(hours=1)
     given(*with_kr(NUMERIC)).when(check_in(1, applies_at=later)).then_rejects(  # type: ignore[arg-type]
-        ErrorCode.CHECK_IN_IN_FUTURE)
+        ErrorCode.CHECK_IN_IN_FUTURE
+    )
 
 
 def test_a_check_in_outside_the_cycle_is_refused() -> None:
     before = MID_Q4 - timedelta(days=60)
     given(*with_kr(NUMERIC)).when(check_in(1, applies_at=before)).then_rejects(  # type: ignore[arg-type]
-        ErrorCode.CHECK_IN_OUTSIDE_CYCLE)
+        ErrorCode.CHECK_IN_OUTSIDE_CYCLE
+    )
 
 
 def test_closed_and_archived_goals_accept_no_check_ins() -> None:
     given(*with_kr(NUMERIC), GoalClosed()).when(check_in(1)).then_rejects(  # type: ignore[arg-type]
-        ErrorCode.GOAL_CLOSED)
+        ErrorCode.GOAL_CLOSED
+    )
     given(*with_kr(NUMERIC), GoalArchived()).when(check_in(1)).then_rejects(  # type: ignore[arg-type]
-        ErrorCode.GOAL_ARCHIVED)
+        ErrorCode.GOAL_ARCHIVED
+    )
 
 
 def test_an_integration_report_is_recorded() -> None:
     given(*with_kr(NUMERIC)).when(report(44)).then(  # type: ignore[arg-type]
-        ProgressReported(key_result_id="kr1", source="jira", idempotency_key="J-1", value=44,
-                         observed_at=MID_Q4))
+        ProgressReported(
+            key_result_id="kr1", source="jira", idempotency_key="J-1", value=44, observed_at=MID_Q4
+        )
+    )
 
 
 def test_the_same_report_counts_once_however_late_it_is_resent() -> None:
-    first = ProgressReported(key_result_id="kr1", source="jira", idempotency_key="J-1",
-                             value=44, observed_at=MID_Q4)
+    first = ProgressReported(
+        key_result_id="kr1", source="jira", idempotency_key="J-1", value=44, observed_at=MID_Q4
+    )
     resent = report(44, meta=meta(MID_Q4 + timedelta(days=20)))
     given(*with_kr(NUMERIC), first).when(resent).then_nothing()  # type: ignore[arg-type]
     given(*with_kr(NUMERIC), first).when(report(45, key="J-2")).then_types(  # type: ignore[arg-type]
-        "progress.reported")
+        "progress.reported"
+    )
 
 
 def test_a_report_that_does_not_fit_is_refused() -> None:
     given(*with_kr(PERCENT)).when(report(140)).then_rejects(  # type: ignore[arg-type]
-        ErrorCode.VALUE_DOES_NOT_FIT_METRIC)
+        ErrorCode.VALUE_DOES_NOT_FIT_METRIC
+    )
     given(*with_kr(NUMERIC), GoalClosed()).when(report(1)).then_rejects(  # type: ignore[arg-type]
-        ErrorCode.GOAL_CLOSED)
+        ErrorCode.GOAL_CLOSED
+    )
 
 
 def test_non_finite_values_are_refused_by_the_schema() -> None:
     with pytest.raises(ValueError, match="finite"):
-        c.RecordCheckIn(meta=meta(), goal_type=AggregateType.OBJECTIVE, goal_id="o1",
-                        value=float("nan"), confidence=0.5)
+        c.RecordCheckIn(
+            meta=meta(),
+            goal_type=AggregateType.OBJECTIVE,
+            goal_id="o1",
+            value=float("nan"),
+            confidence=0.5,
+        )

@@ -26,8 +26,9 @@ OBJECTIVE = AggregateType.OBJECTIVE
 
 
 def adjust(**fields: object) -> c.AdjustKeyResult:
-    return c.AdjustKeyResult(**{"meta": meta(), "objective_id": "o1", "key_result_id": "kr1",
-                                **fields})  # type: ignore[arg-type]
+    return c.AdjustKeyResult(
+        **{"meta": meta(), "objective_id": "o1", "key_result_id": "kr1", **fields}
+    )  # type: ignore[arg-type]
 
 
 def test_a_new_objective_is_created() -> None:
@@ -43,21 +44,23 @@ def test_commands_on_an_unknown_objective_are_refused() -> None:
 
 
 def test_a_key_result_is_added() -> None:
-    given(objective_created()).when(add_kr()).then(KeyResultAdded(key_result_id="kr1",
-                                                                  terms=terms()))
+    given(objective_created()).when(add_kr()).then(
+        KeyResultAdded(key_result_id="kr1", terms=terms())
+    )
 
 
 def test_a_key_result_id_is_used_once() -> None:
-    given(objective_created(), kr_added()).when(add_kr()).then_rejects(
-        ErrorCode.KEY_RESULT_EXISTS)
+    given(objective_created(), kr_added()).when(add_kr()).then_rejects(ErrorCode.KEY_RESULT_EXISTS)
 
 
 def test_the_fifth_key_result_is_accepted_and_the_sixth_refused() -> None:
     four = [kr_added(f"kr{i}") for i in range(1, 5)]
     given(objective_created(), *four).when(add_kr("kr5")).then(
-        KeyResultAdded(key_result_id="kr5", terms=terms()))
+        KeyResultAdded(key_result_id="kr5", terms=terms())
+    )
     given(objective_created(), *four, kr_added("kr5")).when(add_kr("kr6")).then_rejects(
-        ErrorCode.TOO_MANY_KEY_RESULTS)
+        ErrorCode.TOO_MANY_KEY_RESULTS
+    )
 
 
 def test_activation_with_two_key_results_has_no_flags() -> None:
@@ -80,41 +83,58 @@ def test_an_active_objective_is_not_activated_again() -> None:
 
 def test_a_change_before_the_cycle_starts_needs_no_reason() -> None:
     new = Metric(kind=MetricKind.NUMERIC, baseline=30, target=45)
-    given(objective_created(), kr_added()).when(
-        adjust(metric=new, meta=meta(BEFORE_Q4))
-    ).then(KeyResultAdjusted(key_result_id="kr1", before=terms(), after=terms(new),
-                             changed_fields=("metric.target",), mid_cycle=False))
+    given(objective_created(), kr_added()).when(adjust(metric=new, meta=meta(BEFORE_Q4))).then(
+        KeyResultAdjusted(
+            key_result_id="kr1",
+            before=terms(),
+            after=terms(new),
+            changed_fields=("metric.target",),
+            mid_cycle=False,
+        )
+    )
 
 
 def test_a_mid_cycle_adjustment_without_reason_is_refused() -> None:
     new = Metric(kind=MetricKind.NUMERIC, baseline=30, target=45)
     given(objective_created(), kr_added()).when(adjust(metric=new)).then_rejects(
-        ErrorCode.REASON_REQUIRED)
+        ErrorCode.REASON_REQUIRED
+    )
     given(objective_created(), kr_added()).when(adjust(metric=new, reason="  ")).then_rejects(
-        ErrorCode.REASON_REQUIRED)
+        ErrorCode.REASON_REQUIRED
+    )
 
 
 def test_a_mid_cycle_adjustment_with_reason_is_recorded_with_old_and_new_terms() -> None:
     given(objective_created(), kr_added()).when(
         adjust(weight=2.0, title="Raise NPS (new survey)", reason="vendor changed")
-    ).then(KeyResultAdjusted(
-        key_result_id="kr1", before=terms(), after=terms(NUMERIC, "Raise NPS (new survey)", 2.0),
-        changed_fields=("title", "weight"), mid_cycle=True, reason="vendor changed"))
+    ).then(
+        KeyResultAdjusted(
+            key_result_id="kr1",
+            before=terms(),
+            after=terms(NUMERIC, "Raise NPS (new survey)", 2.0),
+            changed_fields=("title", "weight"),
+            mid_cycle=True,
+            reason="vendor changed",
+        )
+    )
 
 
 def test_an_adjustment_that_changes_nothing_is_refused() -> None:
     given(objective_created(), kr_added()).when(adjust(metric=NUMERIC, reason="x")).then_rejects(
-        ErrorCode.NOTHING_CHANGED)
+        ErrorCode.NOTHING_CHANGED
+    )
 
 
 def test_adjusting_an_unknown_key_result_is_refused() -> None:
     given(objective_created()).when(adjust(weight=2.0, reason="x")).then_rejects(
-        ErrorCode.UNKNOWN_KEY_RESULT)
+        ErrorCode.UNKNOWN_KEY_RESULT
+    )
 
 
 def test_a_closed_objective_is_not_adjusted() -> None:
     given(objective_created(), kr_added(), GoalClosed()).when(
-        adjust(weight=2.0, reason="x")).then_rejects(ErrorCode.GOAL_CLOSED)
+        adjust(weight=2.0, reason="x")
+    ).then_rejects(ErrorCode.GOAL_CLOSED)
 
 
 def test_closing_grades_the_goal_once() -> None:
@@ -136,14 +156,15 @@ def test_carry_over_into_the_same_or_an_earlier_cycle_is_refused() -> None:
 def test_a_carried_over_goal_takes_check_ins_in_its_new_cycle() -> None:
     in_q1 = meta(Q1.starts_at.replace(day=10))
     given(objective_created(), kr_added(), GoalCarriedOver(from_cycle=Q4, to_cycle=Q1)).when(
-        check_in(40, meta=in_q1)).then_types("check_in.recorded")
+        check_in(40, meta=in_q1)
+    ).then_types("check_in.recorded")
     given(objective_created(), kr_added(), GoalCarriedOver(from_cycle=Q4, to_cycle=Q1)).when(
-        check_in(40)).then_rejects(ErrorCode.CHECK_IN_OUTSIDE_CYCLE)
+        check_in(40)
+    ).then_rejects(ErrorCode.CHECK_IN_OUTSIDE_CYCLE)
 
 
 def test_archiving_is_final() -> None:
     archive = c.ArchiveGoal(meta=meta(), goal_type=OBJECTIVE, goal_id="o1")
     given(objective_created(), GoalClosed()).when(archive).then(GoalArchived())
     given(objective_created(), GoalArchived()).when(archive).then_rejects(ErrorCode.GOAL_ARCHIVED)
-    given(objective_created(), GoalArchived()).when(add_kr()).then_rejects(
-        ErrorCode.GOAL_ARCHIVED)
+    given(objective_created(), GoalArchived()).when(add_kr()).then_rejects(ErrorCode.GOAL_ARCHIVED)

@@ -1,171 +1,324 @@
-"""Scoring for every metric kind, direction and policy, with the edge cases."""
+"""Key result scores: every metric kind and direction, under every policy switch."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
 import pytest
 
-from events.values import Commitment, Direction, Metric, MetricKind
-from projections.scoring import (
-    ScoringPolicy,
-    cascade_rollup,
-    colour_band,
-    expectation,
-    expected_progress,
-    key_result_score,
-    pace,
-    smart_goal_completion,
-    smart_goal_outcome,
-    weighted_rollup,
-)
+from events.values import Direction, Metric, MetricKind
+from projections.scoring import ScoringPolicy, key_result_score
 
 DEFAULT = ScoringPolicy()
-UNCAPPED = ScoringPolicy(cap_key_result_at_one=False, cap_rollup_at_one=False)
+UNCAPPED = ScoringPolicy(cap_key_result_at_one=False)
 UNFLOORED = ScoringPolicy(floor_at_zero=False)
 STRICT = ScoringPolicy(keep_comparison="strict")
 
-INCREASE = Metric(kind=MetricKind.NUMERIC, baseline=30, target=50)
-DECREASE = Metric(kind=MetricKind.PERCENTAGE, direction=Direction.DECREASE, baseline=5, target=3)
-KEEP_ABOVE = Metric(kind=MetricKind.PERCENTAGE, direction=Direction.KEEP_ABOVE, target=99.9)
-KEEP_BELOW = Metric(kind=MetricKind.NUMERIC, direction=Direction.KEEP_BELOW, target=200)
-RANGE = Metric(kind=MetricKind.NUMERIC, direction=Direction.RANGE, target=40, target_max=60)
-BINARY = Metric(kind=MetricKind.BINARY, baseline=0, target=1)
-MILESTONES = Metric(kind=MetricKind.MILESTONE, target=4, milestones=("a", "b", "c", "d"))
-CURRENCY = Metric(kind=MetricKind.CURRENCY, baseline=1e6, target=1.5e6)
 
-
-@pytest.mark.parametrize(
-    ("metric", "value", "score"),
-    [
-        (INCREASE, 30, 0.0), (INCREASE, 40, 0.5), (INCREASE, 50, 1.0),
-        (DECREASE, 5, 0.0), (DECREASE, 4, 0.5), (DECREASE, 3, 1.0),
-        (CURRENCY, 1.2e6, 0.4),
-        (BINARY, 0, 0.0), (BINARY, 1, 1.0),
-        (MILESTONES, 0, 0.0), (MILESTONES, 3, 0.75), (MILESTONES, 4, 1.0),
-        (KEEP_ABOVE, 99.95, 1.0), (KEEP_ABOVE, 99.0, 0.0),
-        (KEEP_BELOW, 150, 1.0), (KEEP_BELOW, 250, 0.0),
-        (RANGE, 50, 1.0), (RANGE, 39, 0.0), (RANGE, 61, 0.0),
-    ],
-)
-def test_score_by_kind_and_direction(metric: Metric, value: float, score: float) -> None:
-    assert key_result_score(metric, value, DEFAULT) == pytest.approx(score)
-
-
-def test_no_value_yet_scores_zero() -> None:
-    assert key_result_score(INCREASE, None, DEFAULT) == 0.0
-    assert key_result_score(KEEP_BELOW, None, DEFAULT) == 0.0
-
-
-def test_beyond_target_is_capped_by_default_and_not_when_uncapped() -> None:
-    assert key_result_score(INCREASE, 60, DEFAULT) == 1.0
-    assert key_result_score(INCREASE, 60, UNCAPPED) == pytest.approx(1.5)
-    assert key_result_score(DECREASE, 2, UNCAPPED) == pytest.approx(1.5)
-
-
-def test_below_baseline_is_floored_by_default_and_negative_when_unfloored() -> None:
-    assert key_result_score(INCREASE, 20, DEFAULT) == 0.0
-    assert key_result_score(INCREASE, 20, UNFLOORED) == pytest.approx(-0.5)
-    assert key_result_score(DECREASE, 6, UNFLOORED) == pytest.approx(-0.5)
-
-
-def test_an_exact_hit_on_a_keep_threshold_passes_inclusive_and_fails_strict() -> None:
-    assert key_result_score(KEEP_BELOW, 200, DEFAULT) == 1.0
-    assert key_result_score(KEEP_BELOW, 200, STRICT) == 0.0
-    assert key_result_score(KEEP_ABOVE, 99.9, DEFAULT) == 1.0
-    assert key_result_score(KEEP_ABOVE, 99.9, STRICT) == 0.0
-
-
-def test_range_bounds_follow_the_comparison_policy() -> None:
-    assert key_result_score(RANGE, 40, DEFAULT) == key_result_score(RANGE, 60, DEFAULT) == 1.0
-    assert key_result_score(RANGE, 40, STRICT) == key_result_score(RANGE, 60, STRICT) == 0.0
-
-
-def test_target_equal_to_baseline_scores_reached_or_not() -> None:
-    flat = Metric.model_construct(kind=MetricKind.NUMERIC, direction=Direction.INCREASE,
-                                  baseline=10.0, target=10.0, target_max=None, milestones=())
-    assert key_result_score(flat, 10, DEFAULT) == 1.0
-    assert key_result_score(flat, 9, DEFAULT) == 0.0
-
-
-def test_weighted_rollup_uses_weights() -> None:
-    assert weighted_rollup([(1.0, 3), (0.0, 1)], DEFAULT) == pytest.approx(0.75)
-
-
-def test_weighted_rollup_of_nothing_is_none() -> None:
-    assert weighted_rollup([], DEFAULT) is None
-
-
-def test_rollup_caps_each_child_unless_uncapped() -> None:
-    assert weighted_rollup([(1.5, 1), (0.5, 1)], DEFAULT) == pytest.approx(0.75)
-    assert weighted_rollup([(1.5, 1), (0.5, 1)], UNCAPPED) == pytest.approx(1.0)
-
-
-def test_cascade_kr_without_own_data_takes_its_childrens_mean() -> None:
-    rolled = cascade_rollup(
-        own_key_results=[("a", 0.0, 1.0, False), ("b", 0.8, 1.0, True)],
-        own_score=0.4,
-        children=[("a", 0.5), ("a", 0.7), ("b", 0.0)],
-        policy=DEFAULT,
+def numeric(
+    direction: Direction, target: float, baseline: float = 0.0, target_max: float | None = None
+) -> Metric:
+    return Metric(
+        kind=MetricKind.NUMERIC,
+        direction=direction,
+        baseline=baseline,
+        target=target,
+        target_max=target_max,
     )
-    assert rolled == pytest.approx((0.6 + 0.8) / 2)
 
 
-def test_cascade_objective_without_krs_takes_its_childrens_mean() -> None:
-    assert cascade_rollup([], None, [(None, 0.2), (None, 0.6)], DEFAULT) == pytest.approx(0.4)
-    assert cascade_rollup([], 0.3, [], DEFAULT) == pytest.approx(0.3)
+INCREASE = numeric(Direction.INCREASE, baseline=100.0, target=200.0)
+DECREASE = numeric(Direction.DECREASE, baseline=10.0, target=2.0)
+KEEP_ABOVE = numeric(Direction.KEEP_ABOVE, target=99.5)
+KEEP_BELOW = numeric(Direction.KEEP_BELOW, target=2.0)
+RANGE = numeric(Direction.RANGE, target=40.0, target_max=60.0)
+BINARY = Metric(kind=MetricKind.BINARY, target=1.0)
+MILESTONES = Metric(kind=MetricKind.MILESTONE, target=4.0, milestones=("a", "b", "c", "d"))
 
 
-def test_smart_goal_completion_is_percent() -> None:
-    guides = Metric(kind=MetricKind.NUMERIC, baseline=0, target=3)
-    assert smart_goal_completion(guides, 1, DEFAULT) == pytest.approx(100 / 3)
+# increase
+
+
+def test_increase_kr_halfway_scores_half() -> None:
+    assert key_result_score(INCREASE, 150.0, DEFAULT) == pytest.approx(0.5)
+
+
+def test_increase_kr_at_baseline_scores_zero() -> None:
+    assert key_result_score(INCREASE, 100.0, DEFAULT) == 0.0
+
+
+def test_increase_kr_exactly_on_target_scores_one() -> None:
+    assert key_result_score(INCREASE, 200.0, DEFAULT) == 1.0
+
+
+def test_increase_kr_beyond_target_is_capped_at_one_by_default() -> None:
+    assert key_result_score(INCREASE, 250.0, DEFAULT) == 1.0
+
+
+def test_increase_kr_beyond_target_exceeds_one_when_uncapped() -> None:
+    assert key_result_score(INCREASE, 250.0, UNCAPPED) == pytest.approx(1.5)
+
+
+def test_increase_kr_below_baseline_is_floored_at_zero_by_default() -> None:
+    assert key_result_score(INCREASE, 80.0, DEFAULT) == 0.0
+
+
+def test_increase_kr_below_baseline_goes_negative_when_not_floored() -> None:
+    assert key_result_score(INCREASE, 80.0, UNFLOORED) == pytest.approx(-0.2)
+
+
+def test_increase_kr_with_a_nonzero_baseline_measures_from_the_baseline() -> None:
+    metric = numeric(Direction.INCREASE, baseline=20.0, target=30.0)
+    assert key_result_score(metric, 27.5, DEFAULT) == pytest.approx(0.75)
+
+
+def test_increase_kr_with_fractional_bounds_scores_without_surprises() -> None:
+    metric = numeric(Direction.INCREASE, baseline=0.1, target=0.3)
+    assert key_result_score(metric, 0.2, DEFAULT) == pytest.approx(0.5)
+
+
+# decrease
+
+
+def test_decrease_kr_halfway_down_scores_half() -> None:
+    assert key_result_score(DECREASE, 6.0, DEFAULT) == pytest.approx(0.5)
+
+
+def test_decrease_kr_quarter_of_the_way_down_scores_a_quarter() -> None:
+    assert key_result_score(DECREASE, 8.0, DEFAULT) == pytest.approx(0.25)
+
+
+def test_decrease_kr_at_target_scores_one() -> None:
+    assert key_result_score(DECREASE, 2.0, DEFAULT) == 1.0
+
+
+def test_decrease_kr_below_target_is_capped_at_one_by_default() -> None:
+    assert key_result_score(DECREASE, 0.0, DEFAULT) == 1.0
+
+
+def test_decrease_kr_below_target_exceeds_one_when_uncapped() -> None:
+    assert key_result_score(DECREASE, 0.0, UNCAPPED) == pytest.approx(1.25)
+
+
+def test_decrease_kr_above_baseline_is_floored_at_zero_by_default() -> None:
+    assert key_result_score(DECREASE, 14.0, DEFAULT) == 0.0
+
+
+def test_decrease_kr_above_baseline_goes_negative_when_not_floored() -> None:
+    assert key_result_score(DECREASE, 14.0, UNFLOORED) == pytest.approx(-0.5)
+
+
+def test_uncapped_and_unfloored_policy_leaves_progress_raw_both_ways() -> None:
+    raw = ScoringPolicy(cap_key_result_at_one=False, floor_at_zero=False)
+    assert key_result_score(DECREASE, 14.0, raw) == pytest.approx(-0.5)
+    assert key_result_score(DECREASE, -6.0, raw) == pytest.approx(2.0)
+
+
+def test_capping_does_not_floor_and_flooring_does_not_cap() -> None:
+    assert key_result_score(INCREASE, 300.0, UNFLOORED) == 1.0
+    assert key_result_score(INCREASE, 0.0, UNCAPPED) == 0.0
+
+
+# target equal to baseline (validation bypassed): still total
+
+
+def test_increase_kr_with_target_equal_to_baseline_scores_one_once_reached() -> None:
+    metric = Metric.model_construct(
+        kind=MetricKind.NUMERIC, direction=Direction.INCREASE, baseline=5.0, target=5.0
+    )
+    assert key_result_score(metric, 5.0, DEFAULT) == 1.0
+    assert key_result_score(metric, 6.0, DEFAULT) == 1.0
+    assert key_result_score(metric, 4.0, DEFAULT) == 0.0
+
+
+def test_decrease_kr_with_target_equal_to_baseline_scores_one_once_reached() -> None:
+    metric = Metric.model_construct(
+        kind=MetricKind.NUMERIC, direction=Direction.DECREASE, baseline=5.0, target=5.0
+    )
+    assert key_result_score(metric, 5.0, DEFAULT) == 1.0
+    assert key_result_score(metric, 4.0, DEFAULT) == 1.0
+    assert key_result_score(metric, 6.0, DEFAULT) == 0.0
+
+
+# keep_above / keep_below
+
+
+def test_keep_above_kr_above_threshold_passes() -> None:
+    assert key_result_score(KEEP_ABOVE, 99.9, DEFAULT) == 1.0
+
+
+def test_keep_above_kr_below_threshold_fails_even_when_close() -> None:
+    assert key_result_score(KEEP_ABOVE, 99.49, DEFAULT) == 0.0
+
+
+def test_keep_above_kr_exactly_on_threshold_passes_when_inclusive() -> None:
+    assert key_result_score(KEEP_ABOVE, 99.5, DEFAULT) == 1.0
+
+
+def test_keep_above_kr_exactly_on_threshold_fails_when_strict() -> None:
+    assert key_result_score(KEEP_ABOVE, 99.5, STRICT) == 0.0
+
+
+def test_keep_below_kr_below_threshold_passes() -> None:
+    assert key_result_score(KEEP_BELOW, 1.5, DEFAULT) == 1.0
+    assert key_result_score(KEEP_BELOW, 1.5, STRICT) == 1.0
+
+
+def test_keep_below_kr_above_threshold_fails() -> None:
+    assert key_result_score(KEEP_BELOW, 2.01, DEFAULT) == 0.0
+
+
+def test_keep_below_kr_exact_hit_passes_when_inclusive() -> None:
+    assert key_result_score(KEEP_BELOW, 2.0, DEFAULT) == 1.0
+
+
+def test_keep_below_kr_exact_hit_fails_when_strict() -> None:
+    assert key_result_score(KEEP_BELOW, 2.0, STRICT) == 0.0
+
+
+def test_keep_kr_scores_are_not_changed_by_cap_or_floor_switches() -> None:
+    raw = ScoringPolicy(cap_key_result_at_one=False, floor_at_zero=False)
+    assert key_result_score(KEEP_ABOVE, 500.0, raw) == 1.0
+    assert key_result_score(KEEP_BELOW, 500.0, raw) == 0.0
+
+
+# range
+
+
+@pytest.mark.parametrize("value", [40.0, 50.0, 60.0])
+def test_range_kr_inside_band_or_on_its_bounds_passes_when_inclusive(value: float) -> None:
+    assert key_result_score(RANGE, value, DEFAULT) == 1.0
+
+
+@pytest.mark.parametrize("value", [39.99, 60.01, -5.0, 1000.0])
+def test_range_kr_outside_band_fails(value: float) -> None:
+    assert key_result_score(RANGE, value, DEFAULT) == 0.0
+
+
+@pytest.mark.parametrize("value", [40.0, 60.0])
+def test_range_kr_on_a_bound_fails_when_strict(value: float) -> None:
+    assert key_result_score(RANGE, value, STRICT) == 0.0
+
+
+def test_range_kr_strictly_inside_band_passes_when_strict() -> None:
+    assert key_result_score(RANGE, 50.0, STRICT) == 1.0
+
+
+def test_range_kr_with_a_single_point_band_passes_only_on_the_point() -> None:
+    point = numeric(Direction.RANGE, target=5.0, target_max=5.0)
+    assert key_result_score(point, 5.0, DEFAULT) == 1.0
+    assert key_result_score(point, 5.0, STRICT) == 0.0
+    assert key_result_score(point, 5.1, DEFAULT) == 0.0
+
+
+def test_range_kr_without_upper_bound_is_treated_as_a_single_point() -> None:
+    metric = Metric.model_construct(
+        kind=MetricKind.NUMERIC, direction=Direction.RANGE, target=5.0, target_max=None
+    )
+    assert key_result_score(metric, 5.0, DEFAULT) == 1.0
+    assert key_result_score(metric, 6.0, DEFAULT) == 0.0
+
+
+# binary
+
+
+def test_binary_kr_done_scores_one() -> None:
+    assert key_result_score(BINARY, 1.0, DEFAULT) == 1.0
+
+
+def test_binary_kr_not_done_scores_zero() -> None:
+    assert key_result_score(BINARY, 0.0, DEFAULT) == 0.0
+
+
+def test_binary_kr_has_no_partial_credit() -> None:
+    assert key_result_score(BINARY, 0.99, DEFAULT) == 0.0
+
+
+def test_binary_kr_above_one_is_still_exactly_one_when_uncapped() -> None:
+    assert key_result_score(BINARY, 3.0, UNCAPPED) == 1.0
+
+
+# milestone
 
 
 @pytest.mark.parametrize(
-    ("completion", "as_of", "outcome"),
+    ("reached", "expected"), [(0.0, 0.0), (1.0, 0.25), (2.0, 0.5), (3.0, 0.75), (4.0, 1.0)]
+)
+def test_milestone_kr_scores_share_of_milestones_reached(reached: float, expected: float) -> None:
+    assert key_result_score(MILESTONES, reached, DEFAULT) == pytest.approx(expected)
+
+
+def test_milestone_kr_counts_only_whole_milestones() -> None:
+    assert key_result_score(MILESTONES, 2.9, DEFAULT) == pytest.approx(0.5)
+
+
+def test_milestone_kr_beyond_the_last_milestone_is_capped_by_default() -> None:
+    assert key_result_score(MILESTONES, 5.0, DEFAULT) == 1.0
+    assert key_result_score(MILESTONES, 5.0, UNCAPPED) == pytest.approx(1.25)
+
+
+def test_milestone_kr_with_a_negative_count_is_floored_by_default() -> None:
+    assert key_result_score(MILESTONES, -1.0, DEFAULT) == 0.0
+    assert key_result_score(MILESTONES, -1.0, UNFLOORED) == pytest.approx(-0.25)
+
+
+def test_milestone_kr_without_milestones_falls_back_to_its_target() -> None:
+    metric = Metric.model_construct(
+        kind=MetricKind.MILESTONE, direction=Direction.INCREASE, baseline=0.0, target=2.0
+    )
+    assert key_result_score(metric, 1.0, DEFAULT) == pytest.approx(0.5)
+
+
+# no value
+
+
+@pytest.mark.parametrize(
+    "metric", [INCREASE, DECREASE, KEEP_ABOVE, KEEP_BELOW, RANGE, BINARY, MILESTONES]
+)
+def test_kr_without_a_value_scores_zero(metric: Metric) -> None:
+    assert key_result_score(metric, None, DEFAULT) == 0.0
+    assert key_result_score(metric, None, UNFLOORED) == 0.0
+
+
+def test_kr_with_a_nan_value_scores_zero() -> None:
+    assert key_result_score(INCREASE, float("nan"), UNFLOORED) == 0.0
+
+
+def test_kr_with_an_infinite_value_is_capped_not_broken() -> None:
+    assert key_result_score(INCREASE, float("inf"), DEFAULT) == 1.0
+    assert key_result_score(MILESTONES, float("inf"), DEFAULT) == 1.0
+
+
+@pytest.mark.parametrize("kind", [MetricKind.PERCENTAGE, MetricKind.CURRENCY])
+def test_percentage_and_currency_krs_score_like_numeric_ones(kind: MetricKind) -> None:
+    metric = Metric(kind=kind, direction=Direction.INCREASE, baseline=10.0, target=20.0)
+    assert key_result_score(metric, 12.0, DEFAULT) == pytest.approx(0.2)
+
+
+# policy
+
+
+def test_default_policy_caps_floors_and_compares_inclusively() -> None:
+    policy = ScoringPolicy()
+    assert policy.cap_key_result_at_one is True
+    assert policy.cap_rollup_at_one is True
+    assert policy.keep_comparison == "inclusive"
+    assert policy.floor_at_zero is True
+    assert (policy.at_risk_ratio, policy.off_track_ratio) == (0.9, 0.6)
+
+
+def test_policy_is_immutable() -> None:
+    with pytest.raises(AttributeError):
+        DEFAULT.floor_at_zero = False  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "settings",
     [
-        (50.0, datetime(2026, 12, 1, tzinfo=UTC), "pending"),
-        (100.0, datetime(2026, 12, 1, tzinfo=UTC), "passed"),
-        (50.0, datetime(2026, 12, 15, 23, tzinfo=UTC), "pending"),
-        (99.0, datetime(2026, 12, 16, tzinfo=UTC), "failed"),
-        (100.0, datetime(2026, 12, 16, tzinfo=UTC), "passed"),
+        {"keep_comparison": "loose"},
+        {"at_risk_ratio": 0.5, "off_track_ratio": 0.6},
+        {"off_track_ratio": -0.1},
+        {"at_risk_ratio": float("nan")},
     ],
 )
-def test_smart_goal_passes_or_fails_at_its_deadline(completion: float, as_of: datetime,
-                                                     outcome: str) -> None:
-    assert smart_goal_outcome(completion, date(2026, 12, 15), as_of) == outcome
-
-
-def test_expected_progress_is_linear_and_clamped() -> None:
-    start, end = datetime(2026, 10, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
-    assert expected_progress(start, end, datetime(2026, 9, 1, tzinfo=UTC)) == 0.0
-    assert expected_progress(start, end, start + (end - start) / 2) == pytest.approx(0.5)
-    assert expected_progress(start, end, datetime(2027, 2, 1, tzinfo=UTC)) == 1.0
-
-
-def test_expectation_by_type() -> None:
-    assert expectation(Commitment.COMMITTED, False) == 1.0
-    assert expectation(Commitment.ASPIRATIONAL, False) == 0.7
-    assert expectation(None, True) == 1.0
-
-
-@pytest.mark.parametrize(
-    ("score", "expected", "expect", "verdict"),
-    [
-        (0.5, 0.5, 1.0, "on_track"), (0.45, 0.5, 1.0, "on_track"), (0.44, 0.5, 1.0, "at_risk"),
-        (0.3, 0.5, 1.0, "at_risk"), (0.29, 0.5, 1.0, "off_track"),
-        (0.35, 0.5, 0.7, "on_track"), (0.0, 0.0, 1.0, "on_track"),
-    ],
-)
-def test_pace_against_a_linear_path(score: float, expected: float, expect: float,
-                                    verdict: str) -> None:
-    assert pace(score, expected, expect, DEFAULT) == verdict
-
-
-@pytest.mark.parametrize(
-    ("score", "band"),
-    [(0.0, "red"), (0.3, "red"), (0.39, "red"), (0.4, "yellow"), (0.6, "yellow"),
-     (0.69, "yellow"), (0.7, "green"), (1.0, "green")],
-)
-def test_colour_bands(score: float, band: str) -> None:
-    assert colour_band(score) == band
+def test_policy_refuses_meaningless_settings(settings: dict[str, object]) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - the message is not the contract
+        ScoringPolicy(**settings)  # type: ignore[arg-type]

@@ -29,34 +29,46 @@ def test_a_smart_goal_is_created() -> None:
 
 def test_a_personal_smart_goal_needs_no_parent() -> None:
     given().when(create_smart(serves=(), personal=True)).then(
-        smart_created(serves=(), personal=True))
+        smart_created(serves=(), personal=True)
+    )
 
 
 def test_every_failed_criterion_is_reported_at_once() -> None:
-    violations = given().when(create_smart(statement="", metric=None, serves=(), deadline=None)
-                              ).then_rejects(ErrorCode.NOT_SMART)
+    violations = (
+        given()
+        .when(create_smart(statement="", metric=None, serves=(), deadline=None))
+        .then_rejects(ErrorCode.NOT_SMART)
+    )
 
     assert codes(violations) == [
-        ("specific", "statement_empty"), ("measurable", "metric_missing"),
-        ("relevant", "serves_nothing"), ("time_bound", "deadline_missing")]
+        ("specific", "statement_empty"),
+        ("measurable", "metric_missing"),
+        ("relevant", "serves_nothing"),
+        ("time_bound", "deadline_missing"),
+    ]
 
 
 @pytest.mark.parametrize("statement", ["do better", "Improve!", "grow revenue fast", "   "])
 def test_a_vague_or_empty_statement_is_not_specific(statement: str) -> None:
-    violations = given().when(create_smart(statement=statement), FACTS).then_rejects(
-        ErrorCode.NOT_SMART)
+    violations = (
+        given().when(create_smart(statement=statement), FACTS).then_rejects(ErrorCode.NOT_SMART)
+    )
     assert [v.criterion for v in violations] == ["specific"]
 
 
 def test_a_deadline_outside_the_cycle_is_not_time_bound() -> None:
-    violations = given().when(create_smart(deadline=date(2027, 1, 5)), FACTS).then_rejects(
-        ErrorCode.NOT_SMART)
+    violations = (
+        given()
+        .when(create_smart(deadline=date(2027, 1, 5)), FACTS)
+        .then_rejects(ErrorCode.NOT_SMART)
+    )
     assert codes(violations) == [("time_bound", "deadline_outside_cycle")]
 
 
 def test_a_deadline_on_the_last_day_of_the_cycle_is_time_bound() -> None:
     given().when(create_smart(deadline=date(2026, 12, 31)), FACTS).then(
-        smart_created(deadline=date(2026, 12, 31)))
+        smart_created(deadline=date(2026, 12, 31))
+    )
 
 
 def test_the_goal_it_serves_must_exist() -> None:
@@ -64,9 +76,10 @@ def test_the_goal_it_serves_must_exist() -> None:
 
 
 def test_the_key_result_it_serves_must_exist() -> None:
-    given().when(create_smart(serves=(kr_parent(kr_id="missing"),)),
-                 parent_facts(kr_parent(kr_id="missing"), Level.TEAM)).then_rejects(
-        ErrorCode.UNKNOWN_KEY_RESULT)
+    given().when(
+        create_smart(serves=(kr_parent(kr_id="missing"),)),
+        parent_facts(kr_parent(kr_id="missing"), Level.TEAM),
+    ).then_rejects(ErrorCode.UNKNOWN_KEY_RESULT)
 
 
 def test_a_smart_goal_cannot_be_created_twice() -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print figures beside the raw limits measured in the same run."""

@@ -1,0 +1,55 @@
+"""Pure scoring rules shared by the live projection, replay audits and the API (docs/scoring.md).
+
+No I/O and no clock: every instant is an argument, so a replay scores exactly as the live
+projection did, given the same policy.
+"""
+
+from projections.scoring.checkins import ConfidenceReading, latest_confidence
+from projections.scoring.key_results import key_result_score
+from projections.scoring.pacing import (
+    ASPIRATIONAL_EXPECTATION,
+    COMMITTED_EXPECTATION,
+    GREEN_FROM,
+    YELLOW_FROM,
+    Band,
+    Pace,
+    colour_band,
+    expectation,
+    expected_progress,
+    pace,
+)
+from projections.scoring.policy import DEFAULT_POLICY, KeepComparison, ScoringPolicy
+from projections.scoring.rollup import AlignedChild, OwnKeyResult, cascade_rollup, weighted_rollup
+from projections.scoring.smart import (
+    Outcome,
+    deadline_instant,
+    smart_goal_completion,
+    smart_goal_outcome,
+)
+
+__all__ = [
+    "ASPIRATIONAL_EXPECTATION",
+    "COMMITTED_EXPECTATION",
+    "DEFAULT_POLICY",
+    "GREEN_FROM",
+    "YELLOW_FROM",
+    "AlignedChild",
+    "Band",
+    "ConfidenceReading",
+    "KeepComparison",
+    "Outcome",
+    "OwnKeyResult",
+    "Pace",
+    "ScoringPolicy",
+    "cascade_rollup",
+    "colour_band",
+    "deadline_instant",
+    "expectation",
+    "expected_progress",
+    "key_result_score",
+    "latest_confidence",
+    "pace",
+    "smart_goal_completion",
+    "smart_goal_outcome",
+    "weighted_rollup",
+]
