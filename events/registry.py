@@ -7,7 +7,7 @@ from typing import Any
 
 import pydantic_core
 
-from events.envelope import Envelope, EnvelopeHeader, EventPayload
+from events.envelope import Envelope, EnvelopeHeader, EventPayload, StoredEvent
 from events.goals import (
     CheckInRecorded,
     GoalAligned,
@@ -86,6 +86,12 @@ class EventRegistry:
         fields = header.model_dump()
         fields["schema_version"] = payload_cls.schema_version
         return Envelope.model_construct(**fields, payload=payload)
+
+    def decode_stored(self, stream_sequence: int, subject: str, data: bytes) -> StoredEvent:
+        """A stored message as a StoredEvent (validated once, in ``decode``)."""
+        return StoredEvent.model_construct(
+            stream_sequence=stream_sequence, subject=subject, envelope=self.decode(data)
+        )
 
     @staticmethod
     def encode(envelope: Envelope) -> bytes:

@@ -25,11 +25,7 @@ PROJECTION_NAME = "read_models"
 
 def to_stored(msg: Msg) -> StoredEvent:
     """A JetStream message as a stored event."""
-    return StoredEvent(
-        stream_sequence=msg.metadata.sequence.stream,
-        subject=msg.subject,
-        envelope=REGISTRY.decode(msg.data),
-    )
+    return REGISTRY.decode_stored(msg.metadata.sequence.stream, msg.subject, msg.data)
 
 
 class Projector:

@@ -86,38 +86,45 @@ class CommandHandler:
     async def execute(self, command: Command) -> Accepted:
         """Apply ``command``; raises RuleViolation when refused."""
         meta = command.meta
-        aggregate_type = command.target_type.value
-        for attempt in range(self._retries + 1):
-            loaded = await self._repository.load(
-                meta.tenant_id, aggregate_type, command.aggregate_id
-            )
-            if meta.command_id in loaded.handled_commands:
-                return self._accepted(command, loaded.handled_commands[meta.command_id], (), True)
-            if meta.expected_version is not None and meta.expected_version != loaded.version:
-                raise RuleViolation(
-                    ErrorCode.CONCURRENCY_CONFLICT,
-                    f"expected version {meta.expected_version}, the goal is at {loaded.version}",
-                )
-            facts = await self._facts.load(command)
-            payloads = self._deciders[aggregate_type](loaded.state, command, facts)
-            if not payloads:
-                return self._accepted(command, loaded.version, (), True)
-            envelopes = wrap(command, loaded, payloads, self._clock())
+        key = (meta.tenant_id, command.target_type.value, command.aggregate_id)
+        trust_cache = True
+        conflicts = 0
+        while True:
+            loaded = await self._repository.load(*key, trust_cache=trust_cache)
+            trust_cache = False
             try:
-                result = await self._store.append(envelopes, loaded.last_sequence)
+                return await self._attempt(command, loaded)
+            except RuleViolation:
+                if loaded.from_cache:
+                    continue  # the cached state may be behind: decide again on the stream's
+                raise
             except ConcurrencyConflict:
-                if meta.expected_version is not None or attempt == self._retries:
+                conflicts += 1
+                if meta.expected_version is not None or conflicts > self._retries:
                     raise RuleViolation(
                         ErrorCode.CONCURRENCY_CONFLICT,
-                        f"the goal changed while the command ran ({attempt + 1} attempts)",
+                        f"the goal changed while the command ran ({conflicts} attempts)",
                     ) from None
-                # Jittered backoff so racing writers don't collide again in lockstep.
-                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
-                continue
-            return self._accepted(
-                command, envelopes[-1].aggregate_version, envelopes, result.duplicate
+                if not loaded.from_cache:
+                    # Jittered backoff so racing writers don't collide again in lockstep.
+                    await asyncio.sleep(random.uniform(0, 0.005 * 2**conflicts))
+
+    async def _attempt(self, command: Command, loaded: LoadedAggregate) -> Accepted:
+        meta = command.meta
+        if meta.command_id in loaded.handled_commands:
+            return self._accepted(command, loaded.handled_commands[meta.command_id], (), True)
+        if meta.expected_version is not None and meta.expected_version != loaded.version:
+            raise RuleViolation(
+                ErrorCode.CONCURRENCY_CONFLICT,
+                f"expected version {meta.expected_version}, the goal is at {loaded.version}",
             )
-        raise AssertionError("unreachable")
+        facts = await self._facts.load(command)
+        payloads = self._deciders[command.target_type.value](loaded.state, command, facts)
+        if not payloads:
+            return self._accepted(command, loaded.version, (), True)
+        envelopes = wrap(command, loaded, payloads, self._clock())
+        result = await self._store.append(envelopes, loaded.last_sequence)
+        return self._accepted(command, envelopes[-1].aggregate_version, envelopes, result.duplicate)
 
     @staticmethod
     def _accepted(

@@ -23,6 +23,7 @@ class LoadedAggregate:
     version: int = 0
     last_sequence: int = 0
     handled_commands: Mapping[UUID, int] = field(default_factory=dict)
+    from_cache: bool = False  # not checked against the stream: it may be behind
 
     def fold(self, evolve: Evolve, events: list[StoredEvent]) -> LoadedAggregate:
         """This aggregate with ``events`` applied."""
@@ -42,6 +43,7 @@ class LoadedAggregate:
             version=last.envelope.aggregate_version,
             last_sequence=last.stream_sequence,
             handled_commands=handled,
+            from_cache=False,
         )
 
 
@@ -60,12 +62,21 @@ class Repository:
         self._cache: OrderedDict[AggregateKey, LoadedAggregate] = OrderedDict()
         self._cache_size = cache_size
 
-    async def load(self, tenant: str, aggregate_type: str, aggregate_id: str) -> LoadedAggregate:
-        """The aggregate as of the newest stored event (an empty one if none)."""
+    async def load(
+        self, tenant: str, aggregate_type: str, aggregate_id: str, trust_cache: bool = False
+    ) -> LoadedAggregate:
+        """The aggregate as of the newest stored event (an empty one if none).
+
+        With ``trust_cache`` a cached state is returned without asking the stream; the
+        caller must then treat a refusal or a conflict as a reason to load again.
+        """
         key = (tenant, aggregate_type, aggregate_id)
-        cached = self._cache.get(key, LoadedAggregate())
+        cached = self._cache.get(key)
+        if cached is not None and trust_cache:
+            return replace(cached, from_cache=True)
+        cached = cached or LoadedAggregate()
         newer = await self._store.load(*key, after_sequence=cached.last_sequence)
-        loaded = cached.fold(self._evolvers[aggregate_type], newer)
+        loaded = replace(cached.fold(self._evolvers[aggregate_type], newer), from_cache=False)
         if loaded.version:
             self._remember(key, loaded)
         return loaded

@@ -188,10 +188,8 @@ class EventStore:
                 if status:
                     raise StoreUnavailable(f"direct get failed: {status} {headers}")
                 events.append(
-                    StoredEvent(
-                        stream_sequence=int(headers["Nats-Sequence"]),
-                        subject=headers["Nats-Subject"],
-                        envelope=self._registry.decode(msg.data),
+                    self._registry.decode_stored(
+                        int(headers["Nats-Sequence"]), headers["Nats-Subject"], msg.data
                     )
                 )
         finally:

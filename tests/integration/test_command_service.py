@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,9 +14,11 @@ from nats.errors import NoRespondersError
 
 from events.values import Cycle
 from services.client import OkrClient
+from services.codec import parse_command
 from services.errors import ErrorCode
 from services.replies import Rejected
-from services.runtime import CommandService
+from services.runtime import CommandService, command_service
+from services.settings import Settings
 
 pytestmark = pytest.mark.integration
 Q4 = Cycle.quarter("2026-q4").model_dump(mode="json")
@@ -311,3 +315,62 @@ async def test_alignment_across_tenants_is_refused(
 
     assert isinstance(reply, Rejected)
     assert reply.error.code == ErrorCode.ALIGNMENT_ACROSS_TENANTS
+
+
+async def test_two_service_instances_stay_correct_with_stale_caches(
+    nats_client: Client, nats_url: str, service: CommandService, tenant: str
+) -> None:
+    other_settings = Settings(
+        nats_url=nats_url, stream_name=service.stream_name, subject_root=service.subjects.root
+    )
+    # A second instance on its own connection: each keeps its own aggregate cache.
+    async with command_service(other_settings, nats_url) as other:
+        first = OkrClient(nats_client, tenant, "a", service.subjects)
+        await create_objective(first)
+        for i in range(6):
+            handler = (service if i % 2 else other).handler
+            command = parse_command(
+                "record_check_in",
+                tenant,
+                json.dumps(
+                    {
+                        "meta": {"actor": "a", **IN_Q4},
+                        "goal_type": "objective",
+                        "goal_id": "o1",
+                        "key_result_id": "arr",
+                        "value": 100 + i,
+                        "confidence": 0.5,
+                    }
+                ).encode(),
+                datetime.now(UTC),
+            )
+            reply = await handler.execute(command)
+            assert reply.version == 3 + i
+        # A rule judged on a stale cache is re-judged on the stream before refusing.
+        await first.execute(
+            "add_key_result",
+            objective_id="o1",
+            key_result_id="nps",
+            meta=IN_Q4,
+            terms={
+                "title": "NPS",
+                "weight": 1,
+                "metric": {"kind": "numeric", "baseline": 1, "target": 2},
+            },
+        )
+        command = parse_command(
+            "record_check_in",
+            tenant,
+            json.dumps(
+                {
+                    "meta": {"actor": "a", **IN_Q4},
+                    "goal_type": "objective",
+                    "goal_id": "o1",
+                    "key_result_id": "nps",
+                    "value": 1.5,
+                    "confidence": 0.5,
+                }
+            ).encode(),
+            datetime.now(UTC),
+        )
+        assert (await other.handler.execute(command)).version == 10
