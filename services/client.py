@@ -11,6 +11,7 @@ from events.subjects import DEFAULT_SUBJECTS, Subjects
 from services.replies import Accepted, Rejected
 
 _REPLY: pydantic.TypeAdapter[Accepted | Rejected] = pydantic.TypeAdapter(Accepted | Rejected)
+_BODY: pydantic.TypeAdapter[dict[str, Any]] = pydantic.TypeAdapter(dict[str, Any])
 
 
 class CommandRejected(Exception):
@@ -48,7 +49,7 @@ class OkrClient:
     async def send(self, command_name: str, **fields: Any) -> Accepted | Rejected:
         """Send a command; ``meta`` gets this client's actor unless given."""
         meta = {"actor": self._actor, **fields.pop("meta", {})}
-        body = pydantic.TypeAdapter(dict[str, Any]).dump_json({"meta": meta, **fields})
+        body = _BODY.dump_json({"meta": meta, **fields})
         return await self.send_raw(command_name, body)
 
     async def execute(self, command_name: str, **fields: Any) -> Accepted:
