@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from nats.js.errors import NotFoundError
 from events.envelope import StoredEvent
 from events.registry import REGISTRY
 from projections.scoring import ScoringPolicy
-from projections.writer import ProjectionWriter
+from projections.writer import OutOfOrder, ProjectionWriter
 
 log = logging.getLogger(__name__)
 PROJECTION_NAME = "read_models"
@@ -50,6 +51,12 @@ class Projector:
         self.applied = 0
 
     async def _subscribe(self) -> object:
+        """Position the durable consumer just past the checkpoint, then bind to it.
+
+        The checkpoint in PostgreSQL is the truth. A consumer left by an earlier run may
+        hold unacknowledged messages that it would redeliver only after ack_wait, behind
+        newer ones; so it is recreated at checkpoint + 1 on every start.
+        """
         checkpoint = await self.writer.open()
         config = ConsumerConfig(
             durable_name=self.durable,
@@ -59,10 +66,9 @@ class Projector:
             max_ack_pending=-1,
             ack_wait=60,
         )
-        try:
-            await self._js.consumer_info(self._stream, self.durable)
-        except NotFoundError:
-            await self._js.add_consumer(self._stream, config)
+        with contextlib.suppress(NotFoundError):
+            await self._js.delete_consumer(self._stream, self.durable)
+        await self._js.add_consumer(self._stream, config)
         return await self._js.pull_subscribe_bind(self.durable, self._stream)
 
     async def run_batches(self, stop: asyncio.Event, idle_wait_s: float = 0.5) -> None:
@@ -74,7 +80,13 @@ class Projector:
                     msgs: list[Msg] = await psub.fetch(self._batch_size, timeout=idle_wait_s)  # type: ignore[attr-defined]
                 except NatsTimeoutError:
                     continue
-                self.applied += await self.writer.write([to_stored(m) for m in msgs])
+                try:
+                    self.applied += await self.writer.write([to_stored(m) for m in msgs])
+                except OutOfOrder as gap:
+                    log.warning("%s; repositioning the consumer", gap)
+                    await psub.unsubscribe()  # type: ignore[attr-defined]
+                    psub = await self._subscribe()
+                    continue
                 # AckPolicy.ALL: acking the last message acks the batch, after the commit.
                 await msgs[-1].ack()
         finally:

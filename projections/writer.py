@@ -20,6 +20,10 @@ _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 MAX_CACHED_GOALS = 50_000
 
 
+class OutOfOrder(RuntimeError):
+    """A batch does not continue exactly where the checkpoint ends."""
+
+
 def check_schema(name: str) -> str:
     """Return ``name`` if it is a safe PostgreSQL schema identifier."""
     if not _SCHEMA.fullmatch(name):
@@ -56,6 +60,14 @@ class ProjectionWriter:
         fresh = [e for e in batch if e.stream_sequence > self.checkpoint]
         if not fresh:
             return 0
+        # The stream has no gaps (deny_delete, no limits) and the projection reads all of
+        # it, so anything but checkpoint + 1, + 2, ... is a redelivery out of order.
+        expected = range(self.checkpoint + 1, self.checkpoint + 1 + len(fresh))
+        if [e.stream_sequence for e in fresh] != list(expected):
+            raise OutOfOrder(
+                f"got sequences {fresh[0].stream_sequence}..{fresh[-1].stream_sequence} "
+                f"after checkpoint {self.checkpoint}"
+            )
         if len(self._view.goals) > MAX_CACHED_GOALS:
             self._view = View()
         try:

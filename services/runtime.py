@@ -64,6 +64,8 @@ async def command_service(settings: Settings, nats_url: str) -> AsyncIterator[Co
         )
         register_commands(broker, handler, subjects)
         await broker.start()
+        # A round trip after the SUBs: once it returns, the server routes requests to us.
+        await nc.flush()
         log.info("command service listening on %s", subjects.command_wildcard("*"))
         yield CommandService(nats_url, subjects, settings.stream_name, nc, store, handler)
     finally:

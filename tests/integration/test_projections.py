@@ -12,8 +12,10 @@ import pytest
 from nats.aio.client import Client
 
 from events.values import Cycle
+from projections import writer as writer_module
 from projections.queries import ReadModels
 from projections.runner import Projector, rebuild
+from projections.writer import OutOfOrder
 from services.client import OkrClient
 from services.runtime import CommandService
 
@@ -315,3 +317,62 @@ async def test_rebuild_gives_the_same_rows_as_the_live_run(
 
     assert checkpoint == live.writer.checkpoint
     assert await snapshot(pg, pg_schema) == live_rows
+
+
+async def test_a_batch_that_fails_mid_way_leaves_nothing_half_applied(
+    client: OkrClient,
+    service: CommandService,
+    nats_client: Client,
+    database_url: str,
+    pg: asyncpg.Connection,
+    pg_schema: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await scripted_quarter(client)
+    real_flush = writer_module.flush
+    calls = 0
+
+    async def flush_then_die(conn: asyncpg.Connection, changes: Any) -> None:
+        nonlocal calls
+        calls += 1
+        await real_flush(conn, changes)  # the rows are written ...
+        if calls == 2:
+            raise ConnectionResetError("killed mid-batch")  # ... but never committed
+
+    monkeypatch.setattr(writer_module, "flush", flush_then_die)
+    dying = projector(nats_client, pg, service, pg_schema, batch_size=4)
+    with pytest.raises(ConnectionResetError):
+        await dying.catch_up()
+    assert dying.writer.checkpoint > 0
+    monkeypatch.setattr(writer_module, "flush", real_flush)
+
+    async with connection(database_url) as conn:
+        await projector(nats_client, conn, service, pg_schema, batch_size=4).catch_up()
+    reference_schema = f"{pg_schema}_ref"
+    async with connection(database_url) as conn:
+        try:
+            await projector(nats_client, conn, service, reference_schema).catch_up()
+            reference = await snapshot(conn, reference_schema)
+        finally:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{reference_schema}" CASCADE')
+
+    assert await snapshot(pg, pg_schema) == reference
+
+
+async def test_a_gap_after_the_checkpoint_is_refused_not_skipped(
+    client: OkrClient,
+    service: CommandService,
+    nats_client: Client,
+    pg: asyncpg.Connection,
+    pg_schema: str,
+) -> None:
+    await scripted_quarter(client)
+    events = await service.store.load_matching(service.subjects.stream_subjects()[0])
+    writer = projector(nats_client, pg, service, pg_schema).writer
+    await writer.open()
+    await writer.write(events[:2])
+
+    with pytest.raises(OutOfOrder):
+        await writer.write(events[3:5])  # event 3 would be lost if this were applied
+
+    assert writer.checkpoint == events[1].stream_sequence
