@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import warnings
 from collections.abc import Sequence
 
 from services.app import now_utc
@@ -64,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:
         for noisy in ("okr.broker", "pgserver"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    # pgserver (through platformdirs) warns that root has no XDG_RUNTIME_DIR; it copes.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     settings = Settings.from_env()
     if args.command == "serve":
         return asyncio.run(serve(settings, demo=args.demo, keep_running=True))

@@ -13,7 +13,7 @@ from nats.aio.client import Client
 
 from events.values import Cycle
 from services.client import OkrClient
-from services.replies import Accepted, Rejected
+from services.replies import Accepted
 from services.store.event_store import EventStore
 
 Say = Callable[[str], None]
@@ -32,200 +32,204 @@ def _kr(title: str, kind: str, baseline: float, target: float, **metric: Any) ->
     }
 
 
-class Demo:
-    """Sends the demo's commands; every command id is derived, so a re-run is idempotent."""
+Step = tuple[str, str, dict[str, Any]]  # label, command name, body (besides meta)
 
-    def __init__(self, client: OkrClient, cycle: Cycle, say: Say) -> None:
-        self.client = client
-        self.cycle = cycle
-        self.say = say
 
-    def gid(self, name: str) -> str:
-        """A goal id unique to this cycle."""
-        return f"{name}-{self.cycle.id}"
+def quarter_steps(cycle: Cycle, now: datetime) -> list[Step]:
+    """The demo's requests, in order; some are meant to be refused."""
+    company, team, smart = (
+        f"{name}-{cycle.id}" for name in ("company-growth", "team-onboarding", "guides-ana")
+    )
+    on_company = {"goal_type": "objective", "goal_id": company}
+    on_team = {"goal_type": "objective", "goal_id": team}
+    quarter = cycle.model_dump(mode="json")
+    jira = {
+        **on_team,
+        "key_result_id": "activation",
+        "source": "jira",
+        "idempotency_key": "JIRA-4711",
+        "value": 31,
+        "observed_at": now.isoformat(),
+        "meta": {"actor": "integration:jira"},
+    }
+    nps_target_45 = {
+        "objective_id": company,
+        "key_result_id": "nps",
+        "metric": {"kind": "numeric", "baseline": 30, "target": 45},
+    }
+    return [
+        (
+            "company objective",
+            "create_objective",
+            {
+                "objective_id": company,
+                "title": "Become the default tool for goal-setting teams",
+                "level": "company",
+                "owner": "ceo",
+                "cycle": quarter,
+                "commitment": "aspirational",
+            },
+        ),
+        (
+            "company KR arr",
+            "add_key_result",
+            {
+                "objective_id": company,
+                "key_result_id": "arr",
+                "terms": _kr("Grow ARR", "currency", 1_000_000, 1_500_000, unit="EUR", weight=2.0),
+            },
+        ),
+        (
+            "company KR nps",
+            "add_key_result",
+            {
+                "objective_id": company,
+                "key_result_id": "nps",
+                "terms": _kr("Raise NPS", "numeric", 30, 50),
+            },
+        ),
+        (
+            "company KR churn",
+            "add_key_result",
+            {
+                "objective_id": company,
+                "key_result_id": "churn",
+                "terms": _kr("Cut monthly churn", "percentage", 5, 3, direction="decrease"),
+            },
+        ),
+        ("activate company objective", "activate_objective", {"objective_id": company}),
+        (
+            "team objective",
+            "create_objective",
+            {
+                "objective_id": team,
+                "title": "Make onboarding self-serve",
+                "level": "team",
+                "owner": "team-growth",
+                "cycle": quarter,
+            },
+        ),
+        (
+            "team KR activation",
+            "add_key_result",
+            {
+                "objective_id": team,
+                "key_result_id": "activation",
+                "terms": _kr("Activated trials", "percentage", 20, 40),
+            },
+        ),
+        ("activate team objective (1 KR)", "activate_objective", {"objective_id": team}),
+        (
+            "align team objective to company KR arr",
+            "align_goal",
+            {
+                **on_team,
+                "parent": {"kind": "key_result", "objective_id": company, "key_result_id": "arr"},
+            },
+        ),
+        (
+            "vague SMART goal",
+            "create_smart_goal",
+            {
+                "goal_id": f"vague-{cycle.id}",
+                "statement": "do better",
+                "owner": "ana",
+                "cycle": quarter,
+            },
+        ),
+        (
+            "SMART goal serving team KR",
+            "create_smart_goal",
+            {
+                "goal_id": smart,
+                "statement": "Publish three onboarding guides for trial users",
+                "owner": "ana",
+                "cycle": quarter,
+                "metric": {"kind": "numeric", "baseline": 0, "target": 3, "unit": "guides"},
+                "deadline": str(cycle.ends_on - timedelta(days=7)),
+                "achievability": "two drafts exist",
+                "initial_confidence": 0.8,
+                "serves": [
+                    {"kind": "key_result", "objective_id": team, "key_result_id": "activation"}
+                ],
+            },
+        ),
+        (
+            "check-in company KR arr",
+            "record_check_in",
+            {
+                **on_company,
+                "key_result_id": "arr",
+                "value": 1_200_000,
+                "confidence": 0.7,
+                "note": "two big deals",
+            },
+        ),
+        (
+            "check-in company KR nps",
+            "record_check_in",
+            {**on_company, "key_result_id": "nps", "value": 40, "confidence": 0.5},
+        ),
+        (
+            "check-in team KR activation",
+            "record_check_in",
+            {**on_team, "key_result_id": "activation", "value": 28, "confidence": 0.6},
+        ),
+        (
+            "check-in SMART goal",
+            "record_check_in",
+            {
+                "goal_type": "smart_goal",
+                "goal_id": smart,
+                "value": 1,
+                "confidence": 0.8,
+                "note": "first guide live",
+            },
+        ),
+        ("integration progress (jira)", "report_progress", jira),
+        ("same report again", "report_progress", jira),
+        (
+            "check-in on an unknown KR",
+            "record_check_in",
+            {**on_company, "key_result_id": "nope", "value": 1, "confidence": 0.5},
+        ),
+        ("mid-quarter adjustment, no reason", "adjust_key_result", nps_target_45),
+        (
+            "mid-quarter adjustment with reason",
+            "adjust_key_result",
+            {**nps_target_45, "reason": "survey vendor changed; 50 is no longer comparable"},
+        ),
+    ]
 
-    async def send(self, label: str, command: str, **fields: Any) -> Accepted | Rejected:
-        """Send one command and print what came back."""
-        meta = {"command_id": str(uuid5(NAMESPACE_URL, f"demo/{self.cycle.id}/{label}"))}
-        reply = await self.client.send(command, meta={**meta, **fields.pop("meta", {})}, **fields)
-        if isinstance(reply, Accepted):
-            note = " (already applied)" if reply.duplicate else ""
-            flags = f" flags={list(reply.flags)}" if reply.flags else ""
-            self.say(f"  ok   {label:<44} v{reply.version}{note}{flags}")
-        else:
-            self.say(f"  no   {label:<44} {reply.error.code}: {reply.error.message}")
-            for v in reply.error.violations:
-                self.say(f"         - {v.criterion}: {v.code}: {v.message}")
-        return reply
+
+async def _send(client: OkrClient, cycle: Cycle, step: Step, say: Say) -> None:
+    label, command, body = step
+    # A command id derived from the step: a second run of the demo is answered "duplicate".
+    meta = {
+        "command_id": str(uuid5(NAMESPACE_URL, f"demo/{cycle.id}/{label}")),
+        **body.get("meta", {}),
+    }
+    reply = await client.send(command, **{**body, "meta": meta})
+    if isinstance(reply, Accepted):
+        note = " (already applied)" if reply.duplicate else ""
+        flags = f" flags={list(reply.flags)}" if reply.flags else ""
+        say(f"  ok   {label:<44} v{reply.version}{note}{flags}")
+        return
+    say(f"  no   {label:<44} {reply.error.code}: {reply.error.message}")
+    for v in reply.error.violations:
+        say(f"         - {v.criterion}: {v.code}: {v.message}")
 
 
 async def run_demo(nc: Client, store: EventStore, now: datetime, say: Say = print) -> int:
     """Create a company → team → individual cascade with check-ins; return events stored."""
     cycle = _quarter_of(now)
-    demo = Demo(OkrClient(nc, TENANT, "demo-user", store.subjects), cycle, say)
-    company, team, smart = (
-        demo.gid("company-growth"),
-        demo.gid("team-onboarding"),
-        demo.gid("guides-ana"),
-    )
-    objective = {"goal_type": "objective"}
+    client = OkrClient(nc, TENANT, "demo-user", store.subjects)
     say(f"Tenant {TENANT!r}, cycle {cycle.id} ({cycle.starts_on} .. {cycle.ends_on})")
-    await demo.send(
-        "company objective",
-        "create_objective",
-        objective_id=company,
-        title="Become the default tool for goal-setting teams",
-        level="company",
-        owner="ceo",
-        cycle=cycle.model_dump(mode="json"),
-        commitment="aspirational",
-    )
-    for kr_id, terms in {
-        "arr": _kr("Grow ARR", "currency", 1_000_000, 1_500_000, unit="EUR", weight=2.0),
-        "nps": _kr("Raise NPS", "numeric", 30, 50),
-        "churn": _kr("Cut monthly churn", "percentage", 5, 3, direction="decrease"),
-    }.items():
-        await demo.send(
-            f"company KR {kr_id}",
-            "add_key_result",
-            objective_id=company,
-            key_result_id=kr_id,
-            terms=terms,
-        )
-    await demo.send("activate company objective", "activate_objective", objective_id=company)
-    await demo.send(
-        "team objective",
-        "create_objective",
-        objective_id=team,
-        title="Make onboarding self-serve",
-        level="team",
-        owner="team-growth",
-        cycle=cycle.model_dump(mode="json"),
-    )
-    await demo.send(
-        "team KR activation",
-        "add_key_result",
-        objective_id=team,
-        key_result_id="activation",
-        terms=_kr("Activated trials", "percentage", 20, 40),
-    )
-    await demo.send("activate team objective (1 KR)", "activate_objective", objective_id=team)
-    await demo.send(
-        "align team objective to company KR arr",
-        "align_goal",
-        **objective,
-        goal_id=team,
-        parent={"kind": "key_result", "objective_id": company, "key_result_id": "arr"},
-    )
-    await demo.send(
-        "vague SMART goal",
-        "create_smart_goal",
-        goal_id=demo.gid("vague"),
-        statement="do better",
-        owner="ana",
-        cycle=cycle.model_dump(mode="json"),
-    )
-    await demo.send(
-        "SMART goal serving team KR",
-        "create_smart_goal",
-        goal_id=smart,
-        statement="Publish three onboarding guides for trial users",
-        owner="ana",
-        cycle=cycle.model_dump(mode="json"),
-        metric={"kind": "numeric", "baseline": 0, "target": 3, "unit": "guides"},
-        deadline=str(cycle.ends_on - timedelta(days=7)),
-        achievability="two drafts exist",
-        initial_confidence=0.8,
-        serves=[{"kind": "key_result", "objective_id": team, "key_result_id": "activation"}],
-    )
-    await demo.send(
-        "check-in company KR arr",
-        "record_check_in",
-        **objective,
-        goal_id=company,
-        key_result_id="arr",
-        value=1_200_000,
-        confidence=0.7,
-        note="two big deals",
-    )
-    await demo.send(
-        "check-in team KR activation",
-        "record_check_in",
-        **objective,
-        goal_id=team,
-        key_result_id="activation",
-        value=28,
-        confidence=0.6,
-    )
-    await demo.send(
-        "check-in SMART goal",
-        "record_check_in",
-        goal_type="smart_goal",
-        goal_id=smart,
-        value=1,
-        confidence=0.8,
-        note="first guide live",
-    )
-    await demo.send(
-        "integration progress (jira)",
-        "report_progress",
-        **objective,
-        goal_id=team,
-        key_result_id="activation",
-        source="jira",
-        idempotency_key="JIRA-4711",
-        value=31,
-        observed_at=now.isoformat(),
-        meta={"actor": "integration:jira"},
-    )
-    await demo.send(
-        "same report again",
-        "report_progress",
-        **objective,
-        goal_id=team,
-        key_result_id="activation",
-        source="jira",
-        idempotency_key="JIRA-4711",
-        value=31,
-        observed_at=now.isoformat(),
-        meta={"actor": "integration:jira"},
-    )
-    await demo.send(
-        "check-in on an unknown KR",
-        "record_check_in",
-        **objective,
-        goal_id=company,
-        key_result_id="nope",
-        value=1,
-        confidence=0.5,
-    )
-    await demo.send(
-        "check-in company KR nps",
-        "record_check_in",
-        **objective,
-        goal_id=company,
-        key_result_id="nps",
-        value=40,
-        confidence=0.5,
-    )
-    await demo.send(
-        "mid-quarter adjustment, no reason",
-        "adjust_key_result",
-        objective_id=company,
-        key_result_id="nps",
-        metric={"kind": "numeric", "baseline": 30, "target": 45},
-    )
-    await demo.send(
-        "mid-quarter adjustment with reason",
-        "adjust_key_result",
-        objective_id=company,
-        key_result_id="nps",
-        metric={"kind": "numeric", "baseline": 30, "target": 45},
-        reason="survey vendor changed; 50 is no longer comparable",
-    )
+    for step in quarter_steps(cycle, now):
+        await _send(client, cycle, step, say)
     events = await store.load_tenant(TENANT)
-    say(f"\nThe stream now holds {len(events)} events for tenant {TENANT!r}:")
-    for stored in events[-12:]:
+    say(f"\nThe stream now holds {len(events)} events for tenant {TENANT!r}; the last ones:")
+    for stored in events[-8:]:
         e = stored.envelope
         say(f"  #{stored.stream_sequence:<5} {stored.subject}  (v{e.aggregate_version}, {e.actor})")
     return len(events)

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -125,10 +124,7 @@ class EmbeddedPostgres:
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         try:
-            with warnings.catch_warnings():
-                # platformdirs warns that root has no XDG_RUNTIME_DIR; pgserver copes.
-                warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-                self._server = get_server(self.data_dir, cleanup_mode="stop")
+            self._server = get_server(self.data_dir, cleanup_mode="stop")
         except Exception as exc:
             raise EmbeddedServerError(f"PostgreSQL (pgserver) did not start: {exc}") from exc
         return self

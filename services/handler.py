@@ -6,20 +6,18 @@ import asyncio
 import random
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from events.envelope import Envelope, EventPayload
 from events.goals import ProgressReported
 from services.commands import Command
-from services.domain.facts import DecisionFacts
+from services.domain import Decide
 from services.errors import ErrorCode, RuleViolation
 from services.facts_loader import FactsLoader
 from services.replies import Accepted
 from services.repository import LoadedAggregate, Repository
 from services.store.event_store import ConcurrencyConflict, EventStore
 
-Decide = Callable[[Any, Any, DecisionFacts], list[EventPayload]]
 Clock = Callable[[], datetime]
 _PROGRESS_NAMESPACE = uuid5(NAMESPACE_URL, "urn:okr-ledger:progress")
 
