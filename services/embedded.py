@@ -82,6 +82,8 @@ class EmbeddedNats:
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.STDOUT,
+                # Its own session: Ctrl-C reaches the service, which then stops it in order.
+                start_new_session=True,
             )
             deadline = time.monotonic() + START_TIMEOUT_S
             while time.monotonic() < deadline and self._process.poll() is None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from faststream.nats import NatsBroker
 from nats.aio.client import Client
+from nats.errors import Error as NatsError
 
 from events.subjects import Subjects
 from services.app import now_utc, register_commands
@@ -69,4 +70,7 @@ async def command_service(settings: Settings, nats_url: str) -> AsyncIterator[Co
         log.info("command service listening on %s", subjects.command_wildcard("*"))
         yield CommandService(nats_url, subjects, settings.stream_name, nc, store, handler)
     finally:
-        await broker.stop()
+        try:
+            await broker.stop()
+        except NatsError as exc:  # shutting down anyway; say why the drain was cut short
+            log.warning("NATS connection closed uncleanly: %s", exc)

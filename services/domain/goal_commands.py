@@ -44,13 +44,13 @@ def decide_goal_command(
     match command:
         case AlignGoal():
             rules.require_open(state.status)
-            rules.check_parent(
-                command.goal_id, state.level, command.parent, state.parents, meta, facts
-            )
+            own_id = command.goal_id if isinstance(state, ObjectiveState) else None
+            rules.check_parent(own_id, state.level, command.parent, state.parents, meta, facts)
             return [GoalAligned(parent=command.parent)]
         case UnalignGoal():
-            rules.require_aligned(command.parent, state.parents)
-            return [GoalUnaligned(parent=command.parent, reason=command.reason)]
+            rules.require_open(state.status)
+            aligned = rules.require_aligned(command.parent, state.parents)
+            return [GoalUnaligned(parent=aligned, reason=command.reason)]
         case RecordCheckIn():
             rules.require_open(state.status)
             applies_at = command.applies_at or meta.now
@@ -67,11 +67,13 @@ def decide_goal_command(
                 )
             ]
         case ReportProgress():
+            # Checked first: a resend of a counted report succeeds without effect, even
+            # after the goal closed, moved cycle or had its metric adjusted since.
+            if (command.source, command.idempotency_key) in state.seen_progress:
+                return []
             rules.require_open(state.status)
             rules.require_fits(metric_of(command.key_result_id), command.value)
             rules.require_observable(command.observed_at, meta.now, state.cycle)
-            if (command.source, command.idempotency_key) in state.seen_progress:
-                return []  # counted once, however often (and however late) it is resent
             return [
                 ProgressReported(
                     key_result_id=command.key_result_id,
@@ -105,7 +107,8 @@ def evolve_goal_event(state: S, event: EventPayload) -> S:
         case GoalAligned():
             return replace(state, parents=(*state.parents, event.parent))
         case GoalUnaligned():
-            return replace(state, parents=tuple(p for p in state.parents if p != event.parent))
+            kept = tuple(p for p in state.parents if p.key != event.parent.key)
+            return replace(state, parents=kept)
         case ProgressReported():
             seen = state.seen_progress | {(event.source, event.idempotency_key)}
             return replace(state, seen_progress=seen)

@@ -13,7 +13,7 @@ from events.objectives import (
     ObjectiveActivated,
     ObjectiveCreated,
 )
-from events.values import Metric
+from events.values import AggregateType, Metric
 from services.commands import (
     ActivateObjective,
     AddKeyResult,
@@ -79,6 +79,8 @@ def decide_objective(
     state: ObjectiveState | None, command: Command, facts: DecisionFacts = NO_FACTS
 ) -> list[EventPayload]:
     """The events an objective command yields; raises RuleViolation when refused."""
+    if command.target_type is not AggregateType.OBJECTIVE:
+        raise RuleViolation(ErrorCode.UNKNOWN_COMMAND, f"{command.name} is not for objectives")
     if isinstance(command, CreateObjective):
         if state is not None:
             raise RuleViolation(ErrorCode.GOAL_EXISTS, f"objective {command.objective_id} exists")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from events.values import Cycle, Level, Metric, MetricKind, ParentKind, ParentRef
@@ -23,7 +24,10 @@ def require_fits(metric: Metric, value: float) -> None:
     """A value must be one the metric's kind can take."""
     kind = metric.kind
     problem = None
-    if kind is MetricKind.PERCENTAGE and not 0.0 <= value <= 100.0:
+    # The schema refuses NaN and infinity; this guards payloads built without validation.
+    if not math.isfinite(value):
+        problem = "a value is a finite number"
+    elif kind is MetricKind.PERCENTAGE and not 0.0 <= value <= 100.0:
         problem = "a percentage lies between 0 and 100"
     elif kind is MetricKind.BINARY and value not in (0.0, 1.0):
         problem = "a binary metric is 0 (not done) or 1 (done)"
@@ -55,20 +59,24 @@ def require_confidence(confidence: float) -> None:
 
 
 def check_parent(
-    child_id: str,
+    child_objective_id: str | None,
     child_level: Level,
     parent: ParentRef,
     current_parents: tuple[ParentRef, ...],
     meta: CommandMeta,
     facts: DecisionFacts,
 ) -> ParentFacts:
-    """Refuse an alignment across tenants, to self, in a cycle, upwards, or twice."""
+    """Refuse an alignment across tenants, to self, in a cycle, upwards, or twice.
+
+    ``child_objective_id`` is None for a SMART goal: parents are always objectives, so a
+    SMART goal can be neither its own parent nor anyone's ancestor, whatever its id.
+    """
     if parent.tenant_id not in (None, meta.tenant_id):
         raise RuleViolation(
             ErrorCode.ALIGNMENT_ACROSS_TENANTS, "a goal can only serve goals of its own tenant"
         )
-    if parent.objective_id == child_id:
-        raise RuleViolation(ErrorCode.ALIGNMENT_TO_SELF, "a goal cannot serve itself")
+    if parent.objective_id == child_objective_id:
+        raise RuleViolation(ErrorCode.ALIGNMENT_TO_SELF, "an objective cannot serve itself")
     found = facts.parents.get(parent.key)
     if found is None:
         raise RuleViolation(ErrorCode.UNKNOWN_PARENT, f"no objective {parent.objective_id!r}")
@@ -76,30 +84,42 @@ def check_parent(
         raise RuleViolation(
             ErrorCode.ALIGNMENT_ACROSS_TENANTS, "a goal can only serve goals of its own tenant"
         )
+    if child_objective_id is not None and child_objective_id in found.ancestor_ids:
+        raise RuleViolation(
+            ErrorCode.ALIGNMENT_CYCLE,
+            f"{parent.objective_id!r} already serves {child_objective_id!r}: "
+            "that would be a cycle",
+        )
     if parent.kind is ParentKind.KEY_RESULT and parent.key_result_id not in found.key_result_ids:
         raise RuleViolation(
             ErrorCode.UNKNOWN_KEY_RESULT,
             f"objective {parent.objective_id!r} has no key result {parent.key_result_id!r}",
-        )
-    if child_id in found.ancestor_ids:
-        raise RuleViolation(
-            ErrorCode.ALIGNMENT_CYCLE,
-            f"{parent.objective_id!r} already serves {child_id!r}: that would be a cycle",
         )
     if child_level.rank < found.level.rank:
         raise RuleViolation(
             ErrorCode.ALIGNMENT_LEVEL_INVERTED,
             f"a {child_level} goal cannot serve a {found.level} goal",
         )
-    if parent in current_parents:
+    if aligned_to(parent, current_parents) is not None:
         raise RuleViolation(ErrorCode.ALREADY_ALIGNED, f"already serves {parent.key}")
     return found
 
 
-def require_aligned(parent: ParentRef, current_parents: tuple[ParentRef, ...]) -> None:
-    """Unaligning needs an existing alignment."""
-    if parent not in current_parents:
+def aligned_to(parent: ParentRef, current_parents: tuple[ParentRef, ...]) -> ParentRef | None:
+    """The current parent that names the same goal as ``parent``, if any.
+
+    Compared by ``key``: a ref that spells out the own tenant names the same parent
+    as one that leaves it out (other tenants are refused before this is asked).
+    """
+    return next((p for p in current_parents if p.key == parent.key), None)
+
+
+def require_aligned(parent: ParentRef, current_parents: tuple[ParentRef, ...]) -> ParentRef:
+    """Unaligning needs an existing alignment; returns the parent as it was aligned."""
+    found = aligned_to(parent, current_parents)
+    if found is None:
         raise RuleViolation(ErrorCode.NOT_ALIGNED, f"does not serve {parent.key}")
+    return found
 
 
 def require_later_cycle(current: Cycle, to_cycle: Cycle) -> None:

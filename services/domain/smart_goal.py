@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from events.envelope import EventPayload
 from events.smart_goals import SmartGoalCreated
-from events.values import Metric, ParentRef
+from events.values import AggregateType, Metric, ParentRef
 from services.commands import Command, CreateSmartGoal, GoalCommand
 from services.domain import rules
 from services.domain.facts import NO_FACTS, DecisionFacts
@@ -21,7 +21,7 @@ def _create(command: CreateSmartGoal, facts: DecisionFacts) -> SmartGoalCreated:
         raise RuleViolation(ErrorCode.NOT_SMART, f"not SMART: fails {failed}", violations)
     accepted: tuple[ParentRef, ...] = ()
     for parent in command.serves:
-        rules.check_parent(command.goal_id, command.level, parent, accepted, command.meta, facts)
+        rules.check_parent(None, command.level, parent, accepted, command.meta, facts)
         accepted = (*accepted, parent)
     # smart_violations has refused a missing metric or deadline.
     assert command.metric is not None
@@ -44,6 +44,8 @@ def decide_smart_goal(
     state: SmartGoalState | None, command: Command, facts: DecisionFacts = NO_FACTS
 ) -> list[EventPayload]:
     """The events a SMART goal command yields; raises RuleViolation when refused."""
+    if command.target_type is not AggregateType.SMART_GOAL:
+        raise RuleViolation(ErrorCode.UNKNOWN_COMMAND, f"{command.name} is not for SMART goals")
     if isinstance(command, CreateSmartGoal):
         if state is not None:
             raise RuleViolation(ErrorCode.GOAL_EXISTS, f"SMART goal {command.goal_id} exists")
