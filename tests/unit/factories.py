@@ -23,6 +23,7 @@ from services import commands as c
 from services.domain.facts import DecisionFacts, ParentFacts
 from services.domain.state import GoalStatus
 
+Q3 = Cycle.quarter("2026-q3")
 Q4 = Cycle.quarter("2026-q4")
 Q1 = Cycle.quarter("2027-q1")
 MID_Q4 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -168,6 +169,33 @@ def align(
     parent: ParentRef, goal_id: str = "o1", goal_type: AggregateType = AggregateType.OBJECTIVE
 ) -> c.AlignGoal:
     return c.AlignGoal(meta=meta(), goal_type=goal_type, goal_id=goal_id, parent=parent)
+
+
+def unalign(
+    parent: ParentRef,
+    goal_id: str = "o1",
+    goal_type: AggregateType = AggregateType.OBJECTIVE,
+    reason: str | None = None,
+) -> c.UnalignGoal:
+    return c.UnalignGoal(
+        meta=meta(), goal_type=goal_type, goal_id=goal_id, parent=parent, reason=reason
+    )
+
+
+def close(goal_id: str = "o1", goal_type: AggregateType = AggregateType.OBJECTIVE) -> c.CloseGoal:
+    return c.CloseGoal(meta=meta(), goal_type=goal_type, goal_id=goal_id)
+
+
+def archive(
+    goal_id: str = "o1", goal_type: AggregateType = AggregateType.OBJECTIVE
+) -> c.ArchiveGoal:
+    return c.ArchiveGoal(meta=meta(), goal_type=goal_type, goal_id=goal_id)
+
+
+def carry_over(
+    to_cycle: Cycle = Q1, goal_id: str = "o1", goal_type: AggregateType = AggregateType.OBJECTIVE
+) -> c.CarryOverGoal:
+    return c.CarryOverGoal(meta=meta(), goal_type=goal_type, goal_id=goal_id, to_cycle=to_cycle)
 
 
 ALIGNED = GoalAligned(parent=kr_parent())

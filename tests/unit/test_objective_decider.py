@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import pytest
+
+from events.envelope import EventPayload
 from events.goals import GoalArchived, GoalCarriedOver, GoalClosed
 from events.objectives import KeyResultAdded, KeyResultAdjusted, ObjectiveActivated
-from events.values import AggregateType, Metric, MetricKind
+from events.values import AggregateType, Direction, Metric, MetricKind
 from services import commands as c
-from services.errors import ErrorCode
+from services.domain import decide_objective, evolve_all, evolve_objective, objective_from
+from services.domain.state import GoalStatus, KeyResultState, ObjectiveState
+from services.errors import ErrorCode, RuleViolation
 from tests.unit.factories import (
     BEFORE_Q4,
     NUMERIC,
+    PERCENT,
     Q1,
+    Q3,
     Q4,
     add_kr,
+    archive,
+    carry_over,
     check_in,
+    close,
     create_objective,
+    create_smart,
     kr_added,
     meta,
     objective_created,
@@ -28,7 +39,7 @@ OBJECTIVE = AggregateType.OBJECTIVE
 def adjust(**fields: object) -> c.AdjustKeyResult:
     return c.AdjustKeyResult(
         **{"meta": meta(), "objective_id": "o1", "key_result_id": "kr1", **fields}
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_a_new_objective_is_created() -> None:
@@ -164,7 +175,153 @@ def test_a_carried_over_goal_takes_check_ins_in_its_new_cycle() -> None:
 
 
 def test_archiving_is_final() -> None:
-    archive = c.ArchiveGoal(meta=meta(), goal_type=OBJECTIVE, goal_id="o1")
-    given(objective_created(), GoalClosed()).when(archive).then(GoalArchived())
-    given(objective_created(), GoalArchived()).when(archive).then_rejects(ErrorCode.GOAL_ARCHIVED)
+    given(objective_created(), GoalClosed()).when(archive()).then(GoalArchived())
+    given(objective_created(), GoalArchived()).when(archive()).then_rejects(ErrorCode.GOAL_ARCHIVED)
     given(objective_created(), GoalArchived()).when(add_kr()).then_rejects(ErrorCode.GOAL_ARCHIVED)
+
+
+def test_a_change_of_metric_kind_lists_every_changed_metric_field() -> None:
+    given(objective_created(), kr_added()).when(adjust(metric=PERCENT, reason="now a rate")).then(
+        KeyResultAdjusted(
+            key_result_id="kr1",
+            before=terms(),
+            after=terms(PERCENT),
+            changed_fields=("metric.kind", "metric.baseline", "metric.target"),
+            mid_cycle=True,
+            reason="now a rate",
+        )
+    )
+
+
+def test_a_change_of_direction_is_a_change() -> None:
+    keep_above = Metric(kind=MetricKind.NUMERIC, direction=Direction.KEEP_ABOVE, target=50)
+    events = given(objective_created(), kr_added()).when(
+        adjust(metric=keep_above, reason="hold the line")
+    )
+    [adjusted] = events.then_types("key_result.adjusted")
+    assert isinstance(adjusted, KeyResultAdjusted)
+    assert adjusted.changed_fields == ("metric.direction", "metric.baseline")
+
+
+def test_an_adjustment_before_the_cycle_keeps_a_given_reason_trimmed() -> None:
+    given(objective_created(), kr_added()).when(
+        adjust(weight=3.0, reason="  rebalanced ", meta=meta(BEFORE_Q4))
+    ).then(
+        KeyResultAdjusted(
+            key_result_id="kr1",
+            before=terms(),
+            after=terms(weight=3.0),
+            changed_fields=("weight",),
+            mid_cycle=False,
+            reason="rebalanced",
+        )
+    )
+
+
+def test_an_adjustment_at_the_first_instant_of_the_cycle_is_mid_cycle() -> None:
+    given(objective_created(), kr_added()).when(
+        adjust(weight=2.0, meta=meta(Q4.starts_at))
+    ).then_rejects(ErrorCode.REASON_REQUIRED)
+
+
+def test_an_archived_objective_is_not_adjusted() -> None:
+    given(objective_created(), kr_added(), GoalArchived()).when(
+        adjust(weight=2.0, reason="x")
+    ).then_rejects(ErrorCode.GOAL_ARCHIVED)
+
+
+def test_an_adjusted_key_result_takes_its_new_terms_in_place() -> None:
+    state = objective_from(
+        [
+            objective_created(),
+            kr_added("a"),
+            kr_added("b"),
+            KeyResultAdjusted(
+                key_result_id="a",
+                before=terms(),
+                after=terms(PERCENT),
+                changed_fields=("metric.kind",),
+                mid_cycle=False,
+            ),
+        ]
+    )
+    assert state is not None
+    assert [kr_id for kr_id, _ in state.key_results] == ["a", "b"]
+    assert state.key_result("a") == KeyResultState(terms=terms(PERCENT))
+    assert state.key_result("b") == KeyResultState(terms=terms())
+
+
+def test_a_closed_objective_is_not_activated_or_extended() -> None:
+    activate = c.ActivateObjective(meta=meta(), objective_id="o1")
+    given(objective_created(), GoalClosed()).when(activate).then_rejects(ErrorCode.GOAL_CLOSED)
+    given(objective_created(), GoalClosed()).when(add_kr()).then_rejects(ErrorCode.GOAL_CLOSED)
+
+
+def test_an_archived_goal_cannot_be_closed() -> None:
+    given(objective_created(), GoalArchived()).when(close()).then_rejects(ErrorCode.GOAL_ARCHIVED)
+
+
+def test_an_active_goal_is_carried_over_and_a_closed_one_is_not() -> None:
+    active = (objective_created(), ObjectiveActivated(key_result_count=2))
+    given(*active).when(carry_over()).then(GoalCarriedOver(from_cycle=Q4, to_cycle=Q1))
+    given(*active, GoalClosed()).when(carry_over()).then_rejects(ErrorCode.GOAL_CLOSED)
+    given(*active, GoalArchived()).when(carry_over()).then_rejects(ErrorCode.GOAL_ARCHIVED)
+
+
+def test_carry_over_into_an_earlier_cycle_is_refused() -> None:
+    given(objective_created()).when(carry_over(Q3)).then_rejects(ErrorCode.CYCLE_NOT_LATER)
+
+
+def test_carrying_over_replaces_the_cycle_and_keeps_the_status() -> None:
+    state = objective_from(
+        [
+            objective_created(),
+            ObjectiveActivated(key_result_count=0),
+            GoalCarriedOver(from_cycle=Q4, to_cycle=Q1),
+        ]
+    )
+    assert state is not None
+    assert (state.cycle, state.status) == (Q1, GoalStatus.ACTIVE)
+
+
+def test_lifecycle_events_set_the_status() -> None:
+    created = objective_created()
+    assert evolve_objective(None, created).status is GoalStatus.DRAFT
+    history: list[EventPayload] = [
+        created,
+        ObjectiveActivated(key_result_count=0),
+        GoalClosed(),
+        GoalArchived(),
+    ]
+    statuses = [s.status for s in _states(history)]
+    assert statuses == [GoalStatus.DRAFT, GoalStatus.ACTIVE, GoalStatus.CLOSED, GoalStatus.ARCHIVED]
+
+
+def test_evolve_all_folds_a_history_and_refuses_one_without_its_creation() -> None:
+    assert evolve_all([]) is None
+    assert evolve_all([objective_created(), kr_added()]) == objective_from(
+        [objective_created(), kr_added()]
+    )
+    with pytest.raises(ValueError, match="creation"):
+        evolve_all([kr_added()])
+    with pytest.raises(ValueError, match=r"before objective\.created"):
+        evolve_objective(None, kr_added())
+
+
+def test_the_objective_decider_refuses_commands_for_other_aggregates() -> None:
+    with pytest.raises(RuleViolation) as refused:
+        decide_objective(None, create_smart())
+    assert refused.value.code == ErrorCode.UNKNOWN_COMMAND
+    smart_close = close(goal_type=AggregateType.SMART_GOAL)
+    with pytest.raises(RuleViolation) as refused:
+        decide_objective(evolve_objective(None, objective_created()), smart_close)
+    assert refused.value.code == ErrorCode.UNKNOWN_COMMAND
+
+
+def _states(history: list[EventPayload]) -> list[ObjectiveState]:
+    states: list[ObjectiveState] = []
+    state: ObjectiveState | None = None
+    for event in history:
+        state = evolve_objective(state, event)
+        states.append(state)
+    return states
