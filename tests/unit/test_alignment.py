@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from events.goals import GoalAligned, GoalUnaligned
-from events.values import AggregateType, Level, ParentRef
+from events.goals import GoalAligned, GoalArchived, GoalClosed, GoalUnaligned
+from events.values import AggregateType, Level, ParentKind, ParentRef
 from services import commands as c
+from services.domain import objective_from
 from services.domain.facts import ancestors
 from services.errors import ErrorCode
 from tests.unit.factories import (
+    TENANT,
     align,
     kr_parent,
     meta,
@@ -15,6 +17,7 @@ from tests.unit.factories import (
     objective_parent,
     parent_facts,
     smart_created,
+    unalign,
 )
 from tests.unit.given_when_then import given
 
@@ -57,7 +60,7 @@ def test_an_alignment_that_closes_a_cycle_is_refused() -> None:
 
 
 def test_alignment_across_tenants_is_refused() -> None:
-    foreign = ParentRef(kind="objective", objective_id="theirs", tenant_id="globex")  # type: ignore[arg-type]
+    foreign = ParentRef(kind=ParentKind.OBJECTIVE, objective_id="theirs", tenant_id="globex")
     given(objective_created()).when(align(foreign)).then_rejects(ErrorCode.ALIGNMENT_ACROSS_TENANTS)
     given(objective_created()).when(
         align(objective_parent()), parent_facts(objective_parent(), tenant="globex")
@@ -96,3 +99,101 @@ def test_ancestors_follow_every_parent_upward() -> None:
     parents_of = {"ind": ["team-a", "team-b"], "team-a": ["co"], "team-b": ["co"], "co": []}
     assert ancestors("ind", parents_of) == {"ind", "team-a", "team-b", "co"}
     assert ancestors("co", parents_of) == {"co"}
+
+
+SMART = AggregateType.SMART_GOAL
+
+
+def test_a_key_result_the_parent_does_not_have_is_refused() -> None:
+    missing = kr_parent(kr_id="nope")
+    given(objective_created()).when(align(missing), parent_facts(missing)).then_rejects(
+        ErrorCode.UNKNOWN_KEY_RESULT
+    )
+
+
+def test_a_goal_cannot_serve_one_of_its_own_key_results() -> None:
+    own_kr = kr_parent(objective_id="o1")
+    given(objective_created()).when(align(own_kr), parent_facts(own_kr)).then_rejects(
+        ErrorCode.ALIGNMENT_TO_SELF
+    )
+
+
+def test_a_parent_with_no_path_back_to_the_child_is_accepted() -> None:
+    facts = parent_facts(objective_parent(), Level.COMPANY, ancestors=frozenset({"co", "mid"}))
+    given(objective_created()).when(align(objective_parent()), facts).then(
+        GoalAligned(parent=objective_parent())
+    )
+
+
+def test_a_goal_may_serve_a_goal_of_its_own_level_or_above() -> None:
+    for parent_level in (Level.TEAM, Level.COMPANY):
+        given(objective_created(Level.TEAM)).when(
+            align(objective_parent()), parent_facts(objective_parent(), parent_level)
+        ).then(GoalAligned(parent=objective_parent()))
+    given(objective_created(Level.TEAM)).when(
+        align(objective_parent()), parent_facts(objective_parent(), Level.INDIVIDUAL)
+    ).then_rejects(ErrorCode.ALIGNMENT_LEVEL_INVERTED)
+
+
+def test_naming_the_own_tenant_is_the_same_as_leaving_it_out() -> None:
+    spelled = ParentRef(
+        kind=ParentKind.KEY_RESULT, objective_id="parent", key_result_id="pkr", tenant_id=TENANT
+    )
+    given(objective_created()).when(align(spelled), parent_facts(spelled)).then(
+        GoalAligned(parent=spelled)
+    )
+    given(objective_created(), GoalAligned(parent=kr_parent())).when(
+        align(spelled), parent_facts(spelled)
+    ).then_rejects(ErrorCode.ALREADY_ALIGNED)
+    # Unaligning names the parent as it was aligned, however the request spells it.
+    given(objective_created(), GoalAligned(parent=kr_parent())).when(unalign(spelled)).then(
+        GoalUnaligned(parent=kr_parent())
+    )
+
+
+def test_unaligning_keeps_the_other_parents_in_order() -> None:
+    a, b, k = objective_parent("a"), objective_parent("b"), kr_parent()
+    state = objective_from(
+        [
+            objective_created(),
+            GoalAligned(parent=a),
+            GoalAligned(parent=k),
+            GoalAligned(parent=b),
+            GoalUnaligned(parent=k),
+        ]
+    )
+    assert state is not None
+    assert state.parents == (a, b)
+
+
+def test_a_closed_or_archived_goal_is_not_realigned() -> None:
+    for ended in (GoalClosed(), GoalArchived()):
+        code = ErrorCode.GOAL_CLOSED if isinstance(ended, GoalClosed) else ErrorCode.GOAL_ARCHIVED
+        given(objective_created(), GoalAligned(parent=kr_parent()), ended).when(
+            align(objective_parent()), parent_facts(objective_parent())
+        ).then_rejects(code)
+        given(objective_created(), GoalAligned(parent=kr_parent()), ended).when(
+            unalign(kr_parent())
+        ).then_rejects(code)
+
+
+def test_a_smart_goal_is_refused_like_an_objective() -> None:
+    given(smart_created(), GoalAligned(parent=objective_parent())).when(
+        align(objective_parent(), goal_id="s1", goal_type=SMART),
+        parent_facts(objective_parent(), Level.TEAM),
+    ).then_rejects(ErrorCode.ALREADY_ALIGNED)
+    given(smart_created()).when(
+        unalign(objective_parent(), goal_id="s1", goal_type=SMART)
+    ).then_rejects(ErrorCode.NOT_ALIGNED)
+    given(smart_created()).when(
+        unalign(kr_parent(), goal_id="s1", goal_type=SMART, reason="done")
+    ).then(GoalUnaligned(parent=kr_parent(), reason="done"))
+
+
+def test_a_smart_goal_is_never_part_of_a_cycle_or_its_own_parent() -> None:
+    # Parents are objectives; a SMART goal id that equals one names another aggregate.
+    same_id = objective_parent("s1")
+    facts = parent_facts(same_id, Level.TEAM, ancestors=frozenset({"s1"}))
+    given(smart_created()).when(align(same_id, goal_id="s1", goal_type=SMART), facts).then(
+        GoalAligned(parent=same_id)
+    )

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from events.goals import GoalArchived, GoalClosed
-from events.values import AggregateType, Level, ParentRef
+from events.values import AggregateType, Level, ParentKind, ParentRef
 from services.domain import evolve_all, evolve_smart_goal
 from services.domain.facts import DecisionFacts
 from services.domain.state import GoalStatus, SmartGoalState
@@ -166,7 +166,7 @@ def test_a_parent_named_twice_is_refused() -> None:
 
 
 def test_a_parent_of_another_tenant_is_refused() -> None:
-    foreign = ParentRef(kind="objective", objective_id="theirs", tenant_id="globex")  # type: ignore[arg-type]
+    foreign = ParentRef(kind=ParentKind.OBJECTIVE, objective_id="theirs", tenant_id="globex")
     given().when(create_smart(serves=(foreign,))).then_rejects(ErrorCode.ALIGNMENT_ACROSS_TENANTS)
 
 
