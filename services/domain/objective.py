@@ -109,6 +109,7 @@ def decide_objective(
                     ErrorCode.TOO_MANY_KEY_RESULTS,
                     f"an objective has at most {MAX_KEY_RESULTS} key results",
                 )
+            rules.require_reachable(command.terms.metric)
             return [
                 KeyResultAdded(
                     key_result_id=command.key_result_id, terms=command.terms, owner=command.owner
@@ -123,6 +124,8 @@ def decide_objective(
             return [ObjectiveActivated(key_result_count=count, flags=flags)]
         case AdjustKeyResult():
             rules.require_open(state.status)
+            if command.metric is not None:
+                rules.require_reachable(command.metric)
             return [_adjust(state, command)]
         case GoalCommand():
             return decide_goal_command(state, command, facts, _metric_of(state))

@@ -39,6 +39,20 @@ def require_fits(metric: Metric, value: float) -> None:
         raise RuleViolation(ErrorCode.VALUE_DOES_NOT_FIT_METRIC, f"{value} does not fit: {problem}")
 
 
+def require_reachable(metric: Metric) -> None:
+    """Baseline and targets must be values a check-in could report."""
+    bounds = [metric.baseline, metric.target]
+    if metric.target_max is not None:
+        bounds.append(metric.target_max)
+    for bound in bounds:
+        try:
+            require_fits(metric, bound)
+        except RuleViolation as refused:
+            raise RuleViolation(
+                ErrorCode.INVALID_COMMAND, f"the metric can never be reached: {refused.message}"
+            ) from None
+
+
 def require_observable(at: datetime, now: datetime, cycle: Cycle) -> None:
     """An observation lies in the cycle and not after the request's business time."""
     if at > now:

@@ -26,6 +26,7 @@ def _create(command: CreateSmartGoal, facts: DecisionFacts) -> SmartGoalCreated:
     # smart_violations has refused a missing metric or deadline.
     assert command.metric is not None
     assert command.deadline is not None
+    rules.require_reachable(command.metric)
     return SmartGoalCreated(
         statement=command.statement.strip(),
         owner=command.owner,

@@ -325,3 +325,11 @@ def _states(history: list[EventPayload]) -> list[ObjectiveState]:
         state = evolve_objective(state, event)
         states.append(state)
     return states
+
+
+def test_a_percentage_key_result_beyond_100_is_refused_as_unreachable() -> None:
+    beyond = Metric(kind=MetricKind.PERCENTAGE, baseline=20, target=150)
+    given(objective_created()).when(add_kr(metric=beyond)).then_rejects(ErrorCode.INVALID_COMMAND)
+    given(objective_created(), kr_added()).when(
+        adjust(metric=beyond, reason="stretch")
+    ).then_rejects(ErrorCode.INVALID_COMMAND)
