@@ -40,6 +40,16 @@ class Envelope(EnvelopeHeader):
 
     payload: SerializeAsAny[EventPayload]
 
+    # Decoding yields a subclass typed by the payload (one validation pass); an envelope
+    # is still equal to any other envelope with the same fields.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Envelope):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash(self.event_id)
+
 
 class StoredEvent(Frozen):
     """An envelope together with where the stream keeps it."""

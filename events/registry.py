@@ -6,8 +6,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pydantic_core
+from pydantic import create_model
 
-from events.envelope import Envelope, EnvelopeHeader, EventPayload, StoredEvent
+from events.envelope import Envelope, EventPayload, StoredEvent
 from events.goals import (
     CheckInRecorded,
     GoalAligned,
@@ -27,6 +28,16 @@ from events.smart_goals import SmartGoalCreated
 from events.upcasters import UPCASTERS, Upcaster
 
 
+def _envelope_of(payload_type: type[EventPayload]) -> type[Envelope]:
+    """An Envelope subclass whose payload is exactly ``payload_type``."""
+    return create_model(
+        f"{payload_type.__name__}Envelope",
+        __base__=Envelope,
+        __module__=__name__,
+        payload=(payload_type, ...),
+    )
+
+
 class UnknownEventType(LookupError):
     """The wire name is not in the registry."""
 
@@ -44,6 +55,7 @@ class EventRegistry:
         upcasters: Mapping[tuple[str, int], Upcaster],
     ) -> None:
         self._types = {cls.event_type: cls for cls in payload_types}
+        self._envelopes = {name: _envelope_of(cls) for name, cls in self._types.items()}
         self._upcasters = dict(upcasters)
 
     @property
@@ -78,14 +90,21 @@ class EventRegistry:
     def decode(self, data: bytes | str) -> Envelope:
         """Parse a stored envelope, upcasting its payload to the current version."""
         raw = pydantic_core.from_json(data)
-        payload_raw = raw.pop("payload")
-        header = EnvelopeHeader.model_validate(raw)
-        payload_cls = self.payload_type(header.event_type)
-        payload_raw = self.upcast(header.event_type, header.schema_version, payload_raw, raw)
-        payload = payload_cls.model_validate(payload_raw)
-        fields = header.model_dump()
-        fields["schema_version"] = payload_cls.schema_version
-        return Envelope.model_construct(**fields, payload=payload)
+        if not isinstance(raw, dict):
+            raise ValueError("a stored event is a JSON object")
+        event_type = str(raw.get("event_type"))
+        envelope_type = self._envelopes.get(event_type)
+        if envelope_type is None:
+            raise UnknownEventType(f"unknown event type {event_type!r}")
+        current = self._types[event_type].schema_version
+        version = raw.get("schema_version")
+        if version != current:
+            if not isinstance(version, int):
+                raise UnsupportedSchemaVersion(f"{event_type} has no schema_version")
+            raw["payload"] = self.upcast(event_type, version, raw.get("payload", {}), raw)
+            raw["schema_version"] = current
+        # One validation pass over header and payload, with the payload's concrete model.
+        return envelope_type.model_validate(raw)
 
     def decode_stored(self, stream_sequence: int, subject: str, data: bytes) -> StoredEvent:
         """A stored message as a StoredEvent (validated once, in ``decode``)."""
