@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pydantic
 from nats.aio.client import Client
+from nats.errors import NoRespondersError
 
 from events.subjects import DEFAULT_SUBJECTS, Subjects
 from services.replies import Accepted, Rejected
 
 _REPLY: pydantic.TypeAdapter[Accepted | Rejected] = pydantic.TypeAdapter(Accepted | Rejected)
 _BODY: pydantic.TypeAdapter[dict[str, Any]] = pydantic.TypeAdapter(dict[str, Any])
+
+
+NO_RESPONDER_RETRIES = 3
+NO_RESPONDER_PAUSE_S = 0.05
 
 
 class CommandRejected(Exception):
@@ -41,10 +47,18 @@ class OkrClient:
 
     async def send_raw(self, command_name: str, body: bytes) -> Accepted | Rejected:
         """Send a raw body and return the parsed reply (for tests of bad input)."""
-        msg = await self._nc.request(
-            self._subjects.command(self._tenant, command_name), body, timeout=self._timeout
-        )
-        return _REPLY.validate_json(msg.data)
+        subject = self._subjects.command(self._tenant, command_name)
+        for attempt in range(NO_RESPONDER_RETRIES + 1):
+            try:
+                msg = await self._nc.request(subject, body, timeout=self._timeout)
+                return _REPLY.validate_json(msg.data)
+            except NoRespondersError:
+                # Seen right after a service subscribed (and flushed); a moment later the
+                # same request is routed. An unknown command still fails after the retries.
+                if attempt == NO_RESPONDER_RETRIES:
+                    raise
+                await asyncio.sleep(NO_RESPONDER_PAUSE_S)
+        raise AssertionError("unreachable")
 
     async def send(self, command_name: str, **fields: Any) -> Accepted | Rejected:
         """Send a command; ``meta`` gets this client's actor unless given."""

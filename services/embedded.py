@@ -114,11 +114,12 @@ class EmbeddedNats:
         self._log = self.log_file.open("ab")
         # nats-server logs to stderr; sending both streams to the file also keeps flag errors.
         self._process = subprocess.Popen(
-            [str(binary), "-js", "-sd", str(self.data_dir)]
-            + ["-a", self.host, "-p", str(self.port)],
+            [str(binary), "-js", "-sd", str(self.data_dir), "-a", self.host, "-p", str(self.port)],
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            # Its own session: Ctrl-C reaches the service, which then stops it in order.
+            start_new_session=True,
         )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -196,7 +197,7 @@ class EmbeddedPostgres:
             # Imported late: only needed without a URL. Its import warns that root has no
             # XDG_RUNTIME_DIR; pgserver falls back to /tmp, which works.
             warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-            from pgserver import get_server
+            from pgserver.postgres_server import get_server
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -10,54 +11,82 @@ import nats
 import pytest
 from nats.aio.client import Client
 
-from tests.servers import nats_server, postgres_server
+from tests.servers import nats_server, planned_sources, postgres_server
 
-_SOURCES: dict[str, str] = {}
+# What actually started, and how long it took: filled in by the fixtures, shown at the end.
+_STARTED: dict[str, str] = {}
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say where the servers will come from, so a CI log shows it."""
+    return [f"{name} server: {source}" for name, source in planned_sources().items()]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say which servers this session started (none if no test needed them)."""
+    for name, source in _STARTED.items():
+        terminalreporter.write_line(f"{name} server: {source}")
 
 
 @pytest.fixture(scope="session")
 def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a NATS server with JetStream, shared by the session."""
+    began = time.perf_counter()
     with nats_server(tmp_path_factory.mktemp("nats")) as (url, source):
-        _SOURCES["nats"] = source
+        _STARTED["nats"] = f"{source}, ready in {time.perf_counter() - began:.2f} s"
         yield url
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """DSN of a PostgreSQL server, shared by the session."""
-    with postgres_server(tmp_path_factory.mktemp("pg")) as (dsn, source):
-        _SOURCES["postgres"] = source
+def database_url() -> Iterator[str]:
+    """DSN of a PostgreSQL server (asyncpg-compatible), shared by the session."""
+    began = time.perf_counter()
+    with postgres_server() as (dsn, source):
+        _STARTED["postgres"] = f"{source}, ready in {time.perf_counter() - began:.2f} s"
         yield dsn
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say where the servers came from, so a CI log shows it."""
-    for name, source in _SOURCES.items():
-        terminalreporter.write_line(f"{name} server: {source}")
+def _token() -> str:
+    return uuid.uuid4().hex[:12]
 
 
 @pytest.fixture
 def tenant() -> str:
-    """A tenant no other test uses."""
-    return f"t-{uuid.uuid4().hex[:10]}"
+    """A tenant id no other test uses (a valid subject token)."""
+    return f"t-{_token()}"
+
+
+@pytest.fixture
+def stream_name() -> str:
+    """A JetStream stream name no other test uses."""
+    return f"OKR_T_{_token().upper()}"
 
 
 @pytest.fixture
 async def nats_client(nats_url: str) -> AsyncIterator[Client]:
     """A nats-py connection for one test."""
     nc = await nats.connect(nats_url)
-    yield nc
-    await nc.close()
+    try:
+        yield nc
+    finally:
+        await nc.close()
 
 
 @pytest.fixture
 async def pg_schema(database_url: str) -> AsyncIterator[str]:
-    """A PostgreSQL schema of the test's own (dropped afterwards)."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    """A new PostgreSQL schema of the test's own, dropped afterwards."""
+    schema = f"t_{_token()}"
     conn = await asyncpg.connect(database_url)
     try:
+        await conn.execute(f'CREATE SCHEMA "{schema}"')
         yield schema
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        # Tests derive schemas from theirs (rebuilds, references): those go too.
+        derived = await conn.fetch(
+            "SELECT nspname FROM pg_namespace WHERE nspname = $1 OR starts_with(nspname, $2)",
+            schema,
+            f"{schema}_",
+        )
+        for row in derived:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{row["nspname"]}" CASCADE')
     finally:
         await conn.close()

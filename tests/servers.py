@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import socket
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,7 +76,7 @@ def docker_answers(timeout_s: float = DOCKER_PING_TIMEOUT_S) -> bool:
 def redact(url: str) -> str:
     """The URL without its password, fit for a log."""
     parts = urlsplit(url)
-    if parts.password is None:
+    if not parts.password:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
@@ -124,7 +125,19 @@ def nats_server(tmp: Path) -> Iterator[tuple[str, str]]:
 
 
 @contextmanager
-def postgres_server(tmp: Path) -> Iterator[tuple[str, str]]:
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A temporary directory outside pytest's basetemp, removed afterwards.
+
+    As root, pgserver runs PostgreSQL as the user ``pgserver`` and opens the data directory's
+    parents to it; but every new pytest session (someone else's too) resets its basetemp root
+    to 0700, which would cut a running PostgreSQL off from its data and socket.
+    """
+    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as path:
+        yield Path(path)
+
+
+@contextmanager
+def postgres_server() -> Iterator[tuple[str, str]]:
     """(dsn, source) of a PostgreSQL server for the test session."""
     url = os.environ.get(DATABASE_URL_ENV)
     if url:
@@ -136,5 +149,5 @@ def postgres_server(tmp: Path) -> Iterator[tuple[str, str]]:
         with PostgresContainer(POSTGRES_IMAGE, driver=None) as pg:
             yield pg.get_connection_url(), f"testcontainers {POSTGRES_IMAGE}"
         return
-    with EmbeddedPostgres(tmp / "postgres") as pg:
+    with scratch_dir("okr-test-pg-") as tmp, EmbeddedPostgres(tmp / "postgres") as pg:
         yield pg.dsn, BUNDLED_POSTGRES
