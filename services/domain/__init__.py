@@ -10,7 +10,7 @@ from events.objectives import ObjectiveCreated
 from events.smart_goals import SmartGoalCreated
 from events.values import AggregateType
 from services.commands import Command
-from services.domain.facts import NO_FACTS, DecisionFacts, ParentFacts, ancestors
+from services.domain.facts import NO_FACTS, DecisionFacts, ParentFacts
 from services.domain.objective import decide_objective, evolve_objective
 from services.domain.smart_goal import decide_smart_goal, evolve_smart_goal
 from services.domain.state import (
@@ -89,7 +89,6 @@ __all__ = [
     "ObjectiveState",
     "ParentFacts",
     "SmartGoalState",
-    "ancestors",
     "decide",
     "decide_objective",
     "decide_smart_goal",

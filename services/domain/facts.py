@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from events.values import Level, ParentRef
@@ -29,15 +29,3 @@ class DecisionFacts:
 
 
 NO_FACTS = DecisionFacts()
-
-
-def ancestors(start: str, parents_of: Mapping[str, Iterable[str]]) -> frozenset[str]:
-    """``start`` and every objective reachable upward from it."""
-    seen = {start}
-    frontier = [start]
-    while frontier:
-        for parent in parents_of.get(frontier.pop(), ()):
-            if parent not in seen:
-                seen.add(parent)
-                frontier.append(parent)
-    return frozenset(seen)

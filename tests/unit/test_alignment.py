@@ -6,7 +6,6 @@ from events.goals import GoalAligned, GoalArchived, GoalClosed, GoalUnaligned
 from events.values import AggregateType, Level, ParentKind, ParentRef
 from services import commands as c
 from services.domain import objective_from
-from services.domain.facts import ancestors
 from services.errors import ErrorCode
 from tests.unit.factories import (
     TENANT,
@@ -93,12 +92,6 @@ def test_a_smart_goal_aligns_and_unaligns_like_an_objective() -> None:
         align(extra, goal_id="s1", goal_type=AggregateType.SMART_GOAL),
         parent_facts(extra, Level.TEAM),
     ).then(GoalAligned(parent=extra))
-
-
-def test_ancestors_follow_every_parent_upward() -> None:
-    parents_of = {"ind": ["team-a", "team-b"], "team-a": ["co"], "team-b": ["co"], "co": []}
-    assert ancestors("ind", parents_of) == {"ind", "team-a", "team-b", "co"}
-    assert ancestors("co", parents_of) == {"co"}
 
 
 SMART = AggregateType.SMART_GOAL
