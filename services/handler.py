@@ -122,6 +122,8 @@ class CommandHandler:
             return self._accepted(command, loaded.version, (), True)
         envelopes = wrap(command, loaded, payloads, self._clock())
         result = await self._store.append(envelopes, loaded.last_sequence)
+        if not result.duplicate:
+            self._repository.appended(loaded, envelopes, result.last_sequence)
         return self._accepted(command, envelopes[-1].aggregate_version, envelopes, result.duplicate)
 
     @staticmethod

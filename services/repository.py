@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
-from events.envelope import EventPayload, StoredEvent
+from events.envelope import Envelope, EventPayload, StoredEvent
 from services.store.event_store import EventStore
 
 Evolve = Callable[[Any, EventPayload], Any]
@@ -80,6 +80,25 @@ class Repository:
         if loaded.version:
             self._remember(key, loaded)
         return loaded
+
+    def appended(
+        self, loaded: LoadedAggregate, envelopes: Sequence[Envelope], last_sequence: int
+    ) -> None:
+        """Fold what this process just appended into the cache: the next command on the
+        aggregate then starts from its true state instead of a conflict."""
+        first = envelopes[0]
+        key = (first.tenant_id, first.aggregate_type.value, first.aggregate_id)
+        # An atomic batch is stored contiguously, ending at last_sequence.
+        start = last_sequence - len(envelopes) + 1
+        stored = [
+            StoredEvent.model_construct(
+                stream_sequence=start + i,
+                subject=self._store.subjects.event(*key, e.event_type),
+                envelope=e,
+            )
+            for i, e in enumerate(envelopes)
+        ]
+        self._remember(key, loaded.fold(self._evolvers[key[1]], stored))
 
     def _remember(self, key: AggregateKey, loaded: LoadedAggregate) -> None:
         self._cache[key] = loaded
