@@ -6,9 +6,15 @@ import argparse
 import asyncio
 import logging
 import signal
+import time
 import warnings
 from collections.abc import Sequence
 
+import asyncpg
+import nats
+from nats.js.errors import NotFoundError
+
+from projections.runner import rebuild
 from services.app import now_utc
 from services.demo import run_demo, show_read_models
 from services.embedded import resolve_servers
@@ -49,6 +55,30 @@ async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
     return 0
 
 
+async def rebuild_read_models(settings: Settings) -> int:
+    """Rebuild the read models from sequence 1 and swap them in (service stopped)."""
+    async with resolve_servers(settings) as (nats_url, database_url):
+        nc = await nats.connect(nats_url)
+        conn = await asyncpg.connect(database_url)
+        try:
+            try:
+                await nc.jetstream().stream_info(settings.stream_name)
+            except NotFoundError:
+                print(f"no stream {settings.stream_name!r} at {nats_url}: nothing to rebuild")
+                return 1
+            started = time.perf_counter()
+            checkpoint = await rebuild(nc, conn, settings.stream_name, settings.db_schema)
+            seconds = time.perf_counter() - started
+            print(
+                f"rebuilt schema {settings.db_schema!r} up to sequence {checkpoint} "
+                f"in {seconds:.1f} s"
+            )
+        finally:
+            await conn.close()
+            await nc.close()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``okr`` command."""
     parser = argparse.ArgumentParser(prog="okr", description=__doc__)
@@ -57,6 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve_cmd = sub.add_parser("serve", help="run the service until Ctrl-C")
     serve_cmd.add_argument("--demo", action="store_true", help="send the demo commands first")
     sub.add_parser("demo", help="run the service, send the demo commands, and exit")
+    sub.add_parser(
+        "rebuild",
+        help="rebuild the read models from the event log into a fresh schema and swap it in "
+        "(stop the service first)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -70,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     if args.command == "serve":
         return asyncio.run(serve(settings, demo=args.demo, keep_running=True))
+    if args.command == "rebuild":
+        return asyncio.run(rebuild_read_models(settings))
     return asyncio.run(serve(settings, demo=True, keep_running=False))
 
 
