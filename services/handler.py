@@ -25,12 +25,13 @@ _PROGRESS_NAMESPACE = uuid5(NAMESPACE_URL, "urn:okr-ledger:progress")
 def event_id_for(command: Command, payload: EventPayload, index: int) -> UUID:
     """Deterministic event id: the same request always yields the same ids.
 
-    An integration's report is keyed by its own idempotency key, so a resend with a new
-    command id still carries the same Nats-Msg-Id and is deduplicated by JetStream.
+    An integration's report is keyed by its own idempotency key (within its goal, as the
+    decider's check is), so a resend with a new command id carries the same Nats-Msg-Id
+    and is deduplicated by JetStream; a key reused on another goal is not mistaken for it.
     """
     if isinstance(payload, ProgressReported):
-        key = f"{command.meta.tenant_id}/{payload.source}/{payload.idempotency_key}"
-        return uuid5(_PROGRESS_NAMESPACE, key)
+        goal = f"{command.meta.tenant_id}/{command.target_type.value}/{command.aggregate_id}"
+        return uuid5(_PROGRESS_NAMESPACE, f"{goal}/{payload.source}/{payload.idempotency_key}")
     return uuid5(command.meta.command_id, str(index))
 
 

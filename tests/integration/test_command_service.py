@@ -374,3 +374,26 @@ async def test_two_service_instances_stay_correct_with_stale_caches(
             datetime.now(UTC),
         )
         assert (await other.handler.execute(command)).version == 10
+
+
+async def test_the_same_report_key_on_two_goals_counts_on_each(
+    client: OkrClient, service: CommandService, tenant: str
+) -> None:
+    await create_objective(client, "o1")
+    await create_objective(client, "o2")
+    report = {
+        "goal_type": "objective",
+        "key_result_id": "arr",
+        "source": "jira",
+        "idempotency_key": "SHARED-1",
+        "value": 130,
+        "observed_at": "2026-11-02T08:00:00Z",
+        "meta": IN_Q4,
+    }
+
+    first = await client.execute("report_progress", goal_id="o1", **report)
+    second = await client.execute("report_progress", goal_id="o2", **report)
+
+    assert not first.duplicate
+    assert not second.duplicate
+    assert (await stored(service, tenant)).count("progress.reported") == 2
