@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import asyncpg
 
@@ -128,6 +129,20 @@ class ReadModels:
             for g in goals
         }
 
+    async def _scores_where(
+        self, tenant: str, as_of: datetime, condition: str, *args: Any
+    ) -> list[GoalScore]:
+        """Scores of the tenant's goals matching ``condition`` (SQL on ``g``; $1 is tenant)."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT goal_type, goal_id FROM {GOALS} g WHERE tenant_id = $1 AND {condition}",
+                tenant,
+                *args,
+            )
+        refs = [(r["goal_type"], r["goal_id"]) for r in rows]
+        scores = await self.goal_scores(tenant, refs, as_of)
+        return [scores[r] for r in refs if r in scores]
+
     async def goal_score(
         self, tenant: str, goal_type: str, goal_id: str, as_of: datetime
     ) -> GoalScore | None:
@@ -137,16 +152,9 @@ class ReadModels:
 
     async def cycle_scores(self, tenant: str, cycle_id: str, as_of: datetime) -> list[GoalScore]:
         """Every goal of a cycle with its score."""
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch(
-                f"SELECT goal_type, goal_id FROM {GOALS} WHERE tenant_id = $1 AND cycle_id = $2"
-                " ORDER BY goal_type, goal_id",
-                tenant,
-                cycle_id,
-            )
-        refs = [(r["goal_type"], r["goal_id"]) for r in rows]
-        scores = await self.goal_scores(tenant, refs, as_of)
-        return [scores[r] for r in refs if r in scores]
+        return await self._scores_where(
+            tenant, as_of, "cycle_id = $2 ORDER BY goal_type, goal_id", cycle_id
+        )
 
     async def subtree(
         self, tenant: str, goal_type: str, goal_id: str, as_of: datetime
@@ -243,19 +251,15 @@ class ReadModels:
 
     async def unaligned(self, tenant: str, cycle_id: str, as_of: datetime) -> list[GoalScore]:
         """Goals below company level that serve nothing (SMART goals marked personal aside)."""
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch(
-                f"SELECT goal_type, goal_id FROM {GOALS} g WHERE tenant_id = $1 AND cycle_id = $2"
-                " AND level <> 'company' AND NOT personal AND status <> 'archived'"
-                f" AND NOT EXISTS (SELECT 1 FROM {ALIGNMENTS} a WHERE a.tenant_id = g.tenant_id"
-                " AND a.child_type = g.goal_type AND a.child_id = g.goal_id)"
-                " ORDER BY goal_type, goal_id",
-                tenant,
-                cycle_id,
-            )
-        refs = [(r["goal_type"], r["goal_id"]) for r in rows]
-        scores = await self.goal_scores(tenant, refs, as_of)
-        return [scores[r] for r in refs if r in scores]
+        return await self._scores_where(
+            tenant,
+            as_of,
+            "cycle_id = $2 AND level <> 'company' AND NOT personal AND status <> 'archived'"
+            f" AND NOT EXISTS (SELECT 1 FROM {ALIGNMENTS} a WHERE a.tenant_id = g.tenant_id"
+            " AND a.child_type = g.goal_type AND a.child_id = g.goal_id)"
+            " ORDER BY goal_type, goal_id",
+            cycle_id,
+        )
 
     async def progress_history(
         self, tenant: str, goal_type: str, goal_id: str

@@ -73,7 +73,42 @@ def _tail(path: Path, start: int = 0) -> str:
         return ""
 
 
-class EmbeddedNats:
+class _Server:
+    """Start/stop as a context manager, sync or async (blocking work runs in a thread)."""
+
+    def start(self) -> Self:
+        """Start the server and wait until it is ready."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop the server."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Self:
+        # Start-up blocks (a subprocess, polling, initdb); a thread keeps the loop free.
+        return await asyncio.to_thread(self.start)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await asyncio.to_thread(self.stop)
+
+
+class EmbeddedNats(_Server):
     """The bundled nats-server with JetStream, on a free loopback port."""
 
     def __init__(self, data_dir: Path, host: str = "127.0.0.1") -> None:
@@ -154,31 +189,8 @@ class EmbeddedNats:
             self._log.close()
             self._log = None
 
-    def __enter__(self) -> Self:
-        return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> Self:
-        # Start-up blocks (subprocess, polling); a thread keeps the event loop free.
-        return await asyncio.to_thread(self.start)
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await asyncio.to_thread(self.stop)
-
-
-class EmbeddedPostgres:
+class EmbeddedPostgres(_Server):
     """PostgreSQL from the ``pgserver`` wheel, reached over a unix socket.
 
     pgserver shares one server per data directory between handles and processes and stops
@@ -222,29 +234,6 @@ class EmbeddedPostgres:
         server, self._server = self._server, None
         if server is not None:
             server.cleanup()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> Self:
-        # initdb and pg_ctl block for about a second; a thread keeps the event loop free.
-        return await asyncio.to_thread(self.start)
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await asyncio.to_thread(self.stop)
 
 
 @asynccontextmanager
