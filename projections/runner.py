@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
+from nats.aio.subscription import Subscription
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamInfo
 from nats.js.errors import NotFoundError
 
@@ -27,6 +27,41 @@ PROJECTION_NAME = "read_models"
 def to_stored(msg: Msg) -> StoredEvent:
     """A JetStream message as a stored event."""
     return REGISTRY.decode_stored(msg.metadata.sequence.stream, msg.subject, msg.data)
+
+
+class _Inbox:
+    """Collects pushed messages and hands them out in batches, answering flow control."""
+
+    def __init__(self, batch_size: int) -> None:
+        self._batch_size = batch_size
+        self._msgs: list[Msg] = []
+        self._ready = asyncio.Event()
+
+    def clear(self) -> None:
+        """Forget what arrived (the consumer is being repositioned)."""
+        self._msgs = []
+        self._ready.clear()
+
+    async def receive(self, msg: Msg) -> None:
+        """Subscription callback."""
+        if msg.headers and msg.headers.get("Status") == "100":
+            if msg.reply:  # a flow-control request: answering it lets delivery go on
+                await msg.respond(b"")
+            return  # an idle heartbeat
+        self._msgs.append(msg)
+        self._ready.set()
+
+    async def take(self, wait_s: float) -> list[Msg]:
+        """Up to one batch of messages, waiting at most ``wait_s`` for the first."""
+        if not self._msgs:
+            try:
+                await asyncio.wait_for(self._ready.wait(), wait_s)
+            except TimeoutError:
+                return []
+        batch, self._msgs = self._msgs[: self._batch_size], self._msgs[self._batch_size :]
+        if not self._msgs:
+            self._ready.clear()
+        return batch
 
 
 class Projector:
@@ -50,49 +85,54 @@ class Projector:
         self.durable = f"{name}_{schema}"
         self.applied = 0
 
-    async def _subscribe(self) -> object:
-        """Position the durable consumer just past the checkpoint, then bind to it.
+    async def _subscribe(self, inbox: _Inbox) -> Subscription:
+        """Position the durable consumer just past the checkpoint and start its delivery.
 
         The checkpoint in PostgreSQL is the truth. A consumer left by an earlier run may
         hold unacknowledged messages that it would redeliver only after ack_wait, behind
-        newer ones; so it is recreated at checkpoint + 1 on every start.
+        newer ones; so it is recreated at checkpoint + 1 on every start. Delivery is
+        pushed (with flow control): per message it costs a fraction of a pull fetch.
         """
         checkpoint = await self.writer.open()
+        inbox.clear()
+        deliver_to = self._nc.new_inbox()
+        sub = await self._nc.subscribe(deliver_to, cb=inbox.receive)
         config = ConsumerConfig(
             durable_name=self.durable,
+            deliver_subject=deliver_to,
             ack_policy=AckPolicy.ALL,
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
             opt_start_seq=checkpoint + 1,
-            max_ack_pending=-1,
+            max_ack_pending=4 * self._batch_size,
             ack_wait=60,
+            flow_control=True,
+            idle_heartbeat=5,
         )
         with contextlib.suppress(NotFoundError):
             await self._js.delete_consumer(self._stream, self.durable)
         await self._js.add_consumer(self._stream, config)
-        return await self._js.pull_subscribe_bind(self.durable, self._stream)
+        return sub
 
     async def run_batches(self, stop: asyncio.Event, idle_wait_s: float = 0.5) -> None:
         """Apply batches until ``stop`` is set."""
-        psub = await self._subscribe()
+        inbox = _Inbox(self._batch_size)
+        sub = await self._subscribe(inbox)
         try:
             while not stop.is_set():
-                try:
-                    msgs: list[Msg] = await psub.fetch(self._batch_size, timeout=idle_wait_s)  # type: ignore[attr-defined]
-                except NatsTimeoutError:
-                    continue
-                if not msgs:  # nats-py may answer an idle pull with no messages
+                msgs = await inbox.take(idle_wait_s)
+                if not msgs:
                     continue
                 try:
                     self.applied += await self.writer.write([to_stored(m) for m in msgs])
                 except OutOfOrder as gap:
                     log.warning("%s; repositioning the consumer", gap)
-                    await psub.unsubscribe()  # type: ignore[attr-defined]
-                    psub = await self._subscribe()
+                    await sub.unsubscribe()
+                    sub = await self._subscribe(inbox)
                     continue
                 # AckPolicy.ALL: acking the last message acks the batch, after the commit.
                 await msgs[-1].ack()
         finally:
-            await psub.unsubscribe()  # type: ignore[attr-defined]
+            await sub.unsubscribe()
 
     async def stream_info(self) -> StreamInfo:
         """The stream's current state (its head is ``state.last_seq``)."""
