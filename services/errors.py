@@ -28,7 +28,6 @@ class ErrorCode(StrEnum):
     CHECK_IN_IN_FUTURE = "check_in_in_future"
     REASON_REQUIRED = "reason_required"
     NOTHING_CHANGED = "nothing_changed"
-    METRIC_KIND_CHANGE_INVALID = "metric_kind_change_invalid"
     ALIGNMENT_CYCLE = "alignment_cycle"
     ALIGNMENT_ACROSS_TENANTS = "alignment_across_tenants"
     ALIGNMENT_TO_SELF = "alignment_to_self"
