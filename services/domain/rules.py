@@ -98,6 +98,13 @@ def check_parent(
         raise RuleViolation(
             ErrorCode.ALIGNMENT_ACROSS_TENANTS, "a goal can only serve goals of its own tenant"
         )
+    if found.status in (GoalStatus.CLOSED, GoalStatus.ARCHIVED):
+        code = (
+            ErrorCode.GOAL_CLOSED
+            if found.status is GoalStatus.CLOSED
+            else (ErrorCode.GOAL_ARCHIVED)
+        )
+        raise RuleViolation(code, f"the parent {parent.objective_id!r} is {found.status}")
     if child_objective_id is not None and child_objective_id in found.ancestor_ids:
         raise RuleViolation(
             ErrorCode.ALIGNMENT_CYCLE,

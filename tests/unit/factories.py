@@ -87,6 +87,7 @@ def parent_facts(
     level: Level = Level.COMPANY,
     ancestors: frozenset[str] = frozenset(),
     tenant: str = TENANT,
+    status: GoalStatus = GoalStatus.ACTIVE,
 ) -> DecisionFacts:
     return DecisionFacts(
         parents={
@@ -96,7 +97,7 @@ def parent_facts(
                 level=level,
                 key_result_ids=frozenset({"pkr"}),
                 ancestor_ids=ancestors | {ref.objective_id},
-                status=GoalStatus.ACTIVE,
+                status=status,
             )
         }
     )

@@ -6,6 +6,7 @@ from events.goals import GoalAligned, GoalArchived, GoalClosed, GoalUnaligned
 from events.values import AggregateType, Level, ParentKind, ParentRef
 from services import commands as c
 from services.domain import objective_from
+from services.domain.state import GoalStatus
 from services.errors import ErrorCode
 from tests.unit.factories import (
     TENANT,
@@ -189,4 +190,15 @@ def test_a_smart_goal_is_never_part_of_a_cycle_or_its_own_parent() -> None:
     facts = parent_facts(same_id, Level.TEAM, ancestors=frozenset({"s1"}))
     given(smart_created()).when(align(same_id, goal_id="s1", goal_type=SMART), facts).then(
         GoalAligned(parent=same_id)
+    )
+
+
+def test_a_closed_or_archived_parent_takes_no_new_children() -> None:
+    closed = parent_facts(objective_parent(), status=GoalStatus.CLOSED)
+    archived = parent_facts(objective_parent(), status=GoalStatus.ARCHIVED)
+    given(objective_created()).when(align(objective_parent()), closed).then_rejects(
+        ErrorCode.GOAL_CLOSED
+    )
+    given(objective_created()).when(align(objective_parent()), archived).then_rejects(
+        ErrorCode.GOAL_ARCHIVED
     )
