@@ -33,6 +33,11 @@ class EnvelopeHeader(Frozen):
     actor: str = Field(min_length=1, max_length=200, description="who caused it")
     correlation_id: UUID = Field(description="the conversation it belongs to")
     causation_id: UUID | None = Field(description="the command or event that caused it")
+    prev_hash: str | None = Field(
+        default=None,
+        description="Okr-Hash of the aggregate's previous event ('' for its first): "
+        "the link that makes the aggregate's history a hash chain",
+    )
 
 
 class Envelope(EnvelopeHeader):
@@ -57,3 +62,4 @@ class StoredEvent(Frozen):
     stream_sequence: int = Field(ge=1)
     subject: str
     envelope: Envelope
+    hash: str | None = Field(default=None, description="the Okr-Hash header it was stored with")

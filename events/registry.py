@@ -106,10 +106,12 @@ class EventRegistry:
         # One validation pass over header and payload, with the payload's concrete model.
         return envelope_type.model_validate(raw)
 
-    def decode_stored(self, stream_sequence: int, subject: str, data: bytes) -> StoredEvent:
+    def decode_stored(
+        self, stream_sequence: int, subject: str, data: bytes, hash: str | None = None
+    ) -> StoredEvent:
         """A stored message as a StoredEvent (validated once, in ``decode``)."""
         return StoredEvent.model_construct(
-            stream_sequence=stream_sequence, subject=subject, envelope=self.decode(data)
+            stream_sequence=stream_sequence, subject=subject, envelope=self.decode(data), hash=hash
         )
 
     @staticmethod

@@ -31,6 +31,7 @@ HEADER_BATCH_SEQUENCE: Final = "Nats-Batch-Sequence"
 HEADER_BATCH_COMMIT: Final = "Nats-Batch-Commit"
 HEADER_EVENT_TYPE: Final = "Okr-Event-Type"
 HEADER_SCHEMA_VERSION: Final = "Okr-Schema-Version"
+HEADER_HASH: Final = "Okr-Hash"  # sha256 chaining the event to its aggregate's previous one
 
 TOKEN_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _TOKEN = re.compile(TOKEN_PATTERN)

@@ -17,6 +17,7 @@ from nats.js.errors import NotFoundError
 
 from events.envelope import StoredEvent
 from events.registry import REGISTRY
+from events.subjects import HEADER_HASH
 from projections.scoring import ScoringPolicy
 from projections.writer import OutOfOrder, ProjectionWriter
 
@@ -26,7 +27,8 @@ PROJECTION_NAME = "read_models"
 
 def to_stored(msg: Msg) -> StoredEvent:
     """A JetStream message as a stored event."""
-    return REGISTRY.decode_stored(msg.metadata.sequence.stream, msg.subject, msg.data)
+    hash_ = (msg.headers or {}).get(HEADER_HASH)
+    return REGISTRY.decode_stored(msg.metadata.sequence.stream, msg.subject, msg.data, hash_)
 
 
 class _Inbox:

@@ -122,9 +122,9 @@ class CommandHandler:
         if not payloads:
             return self._accepted(command, loaded.version, (), True)
         envelopes = wrap(command, loaded, payloads, self._clock())
-        result = await self._store.append(envelopes, loaded.last_sequence)
-        if not result.duplicate:
-            self._repository.appended(loaded, envelopes, result.last_sequence)
+        result = await self._store.append(envelopes, loaded.last_sequence, loaded.last_hash)
+        if result.stored:
+            self._repository.appended(loaded, result.stored)
         return self._accepted(command, envelopes[-1].aggregate_version, envelopes, result.duplicate)
 
     @staticmethod

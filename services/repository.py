@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
-from events.envelope import Envelope, EventPayload, StoredEvent
+from events.chain import GENESIS
+from events.envelope import EventPayload, StoredEvent
 from services.store.event_store import EventStore
 
 Evolve = Callable[[Any, EventPayload], Any]
@@ -24,6 +25,7 @@ class LoadedAggregate:
     last_sequence: int = 0
     handled_commands: Mapping[UUID, int] = field(default_factory=dict)
     from_cache: bool = False  # not checked against the stream: it may be behind
+    last_hash: str = GENESIS  # Okr-Hash of the last event: the next event's prev_hash
 
     def fold(self, evolve: Evolve, events: list[StoredEvent]) -> LoadedAggregate:
         """This aggregate with ``events`` applied."""
@@ -44,6 +46,7 @@ class LoadedAggregate:
             last_sequence=last.stream_sequence,
             handled_commands=handled,
             from_cache=False,
+            last_hash=last.hash or GENESIS,
         )
 
 
@@ -81,24 +84,12 @@ class Repository:
             self._remember(key, loaded)
         return loaded
 
-    def appended(
-        self, loaded: LoadedAggregate, envelopes: Sequence[Envelope], last_sequence: int
-    ) -> None:
+    def appended(self, loaded: LoadedAggregate, stored: Sequence[StoredEvent]) -> None:
         """Fold what this process just appended into the cache: the next command on the
         aggregate then starts from its true state instead of a conflict."""
-        first = envelopes[0]
-        key = (first.tenant_id, first.aggregate_type.value, first.aggregate_id)
-        # An atomic batch is stored contiguously, ending at last_sequence.
-        start = last_sequence - len(envelopes) + 1
-        stored = [
-            StoredEvent.model_construct(
-                stream_sequence=start + i,
-                subject=self._store.subjects.event(*key, e.event_type),
-                envelope=e,
-            )
-            for i, e in enumerate(envelopes)
-        ]
-        self._remember(key, loaded.fold(self._evolvers[key[1]], stored))
+        envelope = stored[0].envelope
+        key = (envelope.tenant_id, envelope.aggregate_type.value, envelope.aggregate_id)
+        self._remember(key, loaded.fold(self._evolvers[key[1]], list(stored)))
 
     def _remember(self, key: AggregateKey, loaded: LoadedAggregate) -> None:
         self._cache[key] = loaded

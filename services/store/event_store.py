@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
@@ -13,6 +13,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 
+from events.chain import GENESIS, event_hash
 from events.envelope import Envelope, StoredEvent
 from events.registry import REGISTRY, EventRegistry
 from events.subjects import (
@@ -23,6 +24,7 @@ from events.subjects import (
     HEADER_EVENT_TYPE,
     HEADER_EXPECTED_SUBJECT_SEQ,
     HEADER_EXPECTED_SUBJECT_SEQ_SUBJECT,
+    HEADER_HASH,
     HEADER_MSG_ID,
     HEADER_SCHEMA_VERSION,
     Subjects,
@@ -46,11 +48,22 @@ class AppendFailed(StoreUnavailable):
 
 
 @dataclass(frozen=True)
+class RawEvent:
+    """A stored message as JetStream keeps it: exact body and its hash header."""
+
+    sequence: int
+    subject: str
+    body: bytes
+    hash: str | None
+
+
+@dataclass(frozen=True)
 class AppendResult:
-    """Where the last appended event landed."""
+    """Where the appended events landed, as stored (chained, with their sequences)."""
 
     last_sequence: int
     duplicate: bool
+    stored: tuple[StoredEvent, ...] = ()
 
 
 def _headers(envelope: Envelope) -> dict[str, str]:
@@ -78,9 +91,18 @@ class EventStore:
         self._registry = registry
         self._timeout = timeout_s
 
-    async def append(self, events: Sequence[Envelope], expected_last_sequence: int) -> AppendResult:
+    async def append(
+        self,
+        events: Sequence[Envelope],
+        expected_last_sequence: int,
+        prev_hash: str = GENESIS,
+    ) -> AppendResult:
         """Append one aggregate's events atomically, if its last stored event is still
-        at ``expected_last_sequence`` (0: the aggregate has no events yet)."""
+        at ``expected_last_sequence`` (0: the aggregate has no events yet).
+
+        Each event is chained: its ``prev_hash`` is the previous event's Okr-Hash
+        (``prev_hash`` for the first), and its own Okr-Hash covers its exact body.
+        """
         if not events:
             raise ValueError("nothing to append")
         first = events[0]
@@ -91,15 +113,32 @@ class EventStore:
             HEADER_EXPECTED_SUBJECT_SEQ: str(expected_last_sequence),
             HEADER_EXPECTED_SUBJECT_SEQ_SUBJECT: self.subjects.aggregate(*key),
         }
-        messages = [
-            (self.subjects.event(*key, e.event_type), self._registry.encode(e), _headers(e))
-            for e in events
-        ]
+        chained: list[tuple[Envelope, str]] = []
+        messages: list[Outgoing] = []
+        for event in events:
+            event = event.model_copy(update={"prev_hash": prev_hash})
+            body = self._registry.encode(event)
+            prev_hash = event_hash(prev_hash, body)
+            chained.append((event, prev_hash))
+            subject = self.subjects.event(*key, event.event_type)
+            messages.append((subject, body, {**_headers(event), HEADER_HASH: prev_hash}))
         messages[0][2].update(guard)
         if len(messages) == 1:
             subject, data, headers = messages[0]
-            return self._parse_ack(await self._request(subject, data, headers))
-        return await self._append_batch(messages)
+            ack = self._parse_ack(await self._request(subject, data, headers))
+        else:
+            ack = await self._append_batch(messages)
+        if ack.duplicate:
+            return ack
+        # An atomic batch is stored contiguously, ending at the acknowledged sequence.
+        first_sequence = ack.last_sequence - len(chained) + 1
+        stored = tuple(
+            StoredEvent.model_construct(
+                stream_sequence=first_sequence + i, subject=messages[i][0], envelope=e, hash=h
+            )
+            for i, (e, h) in enumerate(chained)
+        )
+        return AppendResult(ack.last_sequence, duplicate=False, stored=stored)
 
     async def _append_batch(self, messages: list[Outgoing]) -> AppendResult:
         # JetStream atomic batch: every message but the last is a plain publish; the
@@ -148,17 +187,28 @@ class EventStore:
     ) -> list[StoredEvent]:
         """Every event whose subject matches ``subject_filter``, after ``after_sequence``."""
         events: list[StoredEvent] = []
+        async for batch in self.raw_batches(subject_filter, after_sequence):
+            events.extend(
+                self._registry.decode_stored(m.sequence, m.subject, m.body, m.hash) for m in batch
+            )
+        return events
+
+    async def raw_batches(
+        self, subject_filter: str, after_sequence: int = 0
+    ) -> AsyncIterator[list[RawEvent]]:
+        """Stored messages matching ``subject_filter`` as they are, in stream order."""
         start = after_sequence + 1
         while True:
             batch, more = await self._direct_get_batch(subject_filter, start)
-            events.extend(batch)
+            if batch:
+                yield batch
             if not more or not batch:
-                return events
-            start = batch[-1].stream_sequence + 1
+                return
+            start = batch[-1].sequence + 1
 
     async def _direct_get_batch(
         self, subject_filter: str, start: int
-    ) -> tuple[list[StoredEvent], bool]:
+    ) -> tuple[list[RawEvent], bool]:
         # One request, many replies: the server streams up to DIRECT_GET_BATCH messages
         # and ends with a 204 EOB status carrying how many are still pending.
         inbox = self._nc.new_inbox()
@@ -173,7 +223,7 @@ class EventStore:
             await self._nc.publish(
                 f"$JS.API.DIRECT.GET.{self._stream}", json.dumps(request).encode(), reply=inbox
             )
-            events: list[StoredEvent] = []
+            events: list[RawEvent] = []
             while True:
                 try:
                     msg = await asyncio.wait_for(replies.get(), self._timeout)
@@ -188,8 +238,11 @@ class EventStore:
                 if status:
                     raise StoreUnavailable(f"direct get failed: {status} {headers}")
                 events.append(
-                    self._registry.decode_stored(
-                        int(headers["Nats-Sequence"]), headers["Nats-Subject"], msg.data
+                    RawEvent(
+                        int(headers["Nats-Sequence"]),
+                        headers["Nats-Subject"],
+                        msg.data,
+                        headers.get(HEADER_HASH),
                     )
                 )
         finally:

@@ -1,0 +1,1 @@
+"""Auditors' tools: point-in-time replay, the audit report, tamper evidence."""
