@@ -55,15 +55,19 @@ class ProjectionWriter:
         self.checkpoint = int(found or 0)
         return self.checkpoint
 
-    async def write(self, batch: Sequence[StoredEvent]) -> int:
-        """Apply the events past the checkpoint, in one transaction; returns how many."""
+    async def write(self, batch: Sequence[StoredEvent], selection: bool = False) -> int:
+        """Apply the events past the checkpoint, in one transaction; returns how many.
+
+        ``selection``: the batch is a chosen subset of the stream (a replay as of an
+        instant, one tenant), so gaps between sequences are expected.
+        """
         fresh = [e for e in batch if e.stream_sequence > self.checkpoint]
         if not fresh:
             return 0
         # The stream has no gaps (deny_delete, no limits) and the projection reads all of
         # it, so anything but checkpoint + 1, + 2, ... is a redelivery out of order.
         expected = range(self.checkpoint + 1, self.checkpoint + 1 + len(fresh))
-        if [e.stream_sequence for e in fresh] != list(expected):
+        if not selection and [e.stream_sequence for e in fresh] != list(expected):
             raise OutOfOrder(
                 f"got sequences {fresh[0].stream_sequence}..{fresh[-1].stream_sequence} "
                 f"after checkpoint {self.checkpoint}"

@@ -15,7 +15,7 @@ from events.subjects import Subjects
 from services.app import now_utc, register_commands
 from services.domain import DECIDERS, EVOLVERS
 from services.facts_loader import FactsLoader
-from services.handler import CommandHandler
+from services.handler import Clock, CommandHandler
 from services.repository import Repository
 from services.settings import Settings
 from services.store.event_store import EventStore
@@ -37,8 +37,13 @@ class CommandService:
 
 
 @asynccontextmanager
-async def command_service(settings: Settings, nats_url: str) -> AsyncIterator[CommandService]:
-    """Start the command service against ``nats_url``; stop it on exit."""
+async def command_service(
+    settings: Settings, nats_url: str, clock: Clock = now_utc
+) -> AsyncIterator[CommandService]:
+    """Start the command service against ``nats_url``; stop it on exit.
+
+    ``clock`` stamps recorded-at (tests of recorded-time replays set it).
+    """
     subjects = Subjects(settings.subject_root)
     # faststream logs each message and task at INFO; its own logger keeps them apart.
     broker = NatsBroker(
@@ -61,9 +66,9 @@ async def command_service(settings: Settings, nats_url: str) -> AsyncIterator[Co
         store = EventStore(nc, settings.stream_name, subjects)
         repository = Repository(store, EVOLVERS)
         handler = CommandHandler(
-            store, repository, DECIDERS, FactsLoader(repository), now_utc, settings.command_retries
+            store, repository, DECIDERS, FactsLoader(repository), clock, settings.command_retries
         )
-        register_commands(broker, handler, subjects)
+        register_commands(broker, handler, subjects, clock)
         await broker.start()
         # A round trip after the SUBs: once it returns, the server routes requests to us.
         await nc.flush()

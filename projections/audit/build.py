@@ -1,0 +1,230 @@
+"""Builds the audit report from the replayed events and the replay's scores (pure)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from events.envelope import StoredEvent
+from events.goals import CheckInRecorded, GoalCarriedOver, ProgressReported
+from events.objectives import KeyResultAdded, KeyResultAdjusted, KeyResultTerms, ObjectiveCreated
+from events.smart_goals import SmartGoalCreated
+from events.values import Cycle, Metric
+from projections.audit.replay import Basis
+from projections.audit.report import (
+    AdjustmentEntry,
+    AuditReport,
+    GoalAudit,
+    KeyResultAudit,
+    ScorePoint,
+)
+from projections.scoring import ScoringPolicy, key_result_score
+from projections.views import GoalScore
+
+# An entry recorded this long after the instant it applies to is flagged as late.
+LATE_AFTER = timedelta(days=2)
+GoalKey = tuple[str, str]  # goal type, goal id
+
+
+@dataclass
+class _Measure:
+    """A KR (or a SMART goal's own metric) as the events tell it."""
+
+    title: str
+    original: Metric
+    metric: Metric
+    history: list[ScorePoint] = field(default_factory=list)
+    adjustments: list[AdjustmentEntry] = field(default_factory=list)
+    latest_at: datetime | None = None
+    value: float | None = None
+
+
+@dataclass
+class _Goal:
+    cycle: Cycle
+    measures: dict[str | None, _Measure] = field(default_factory=dict)
+
+
+def source_digest(events: Sequence[StoredEvent]) -> str:
+    """sha256 over the sequence, id and chain hash of every event the report rests on."""
+    digest = hashlib.sha256()
+    for e in events:
+        digest.update(f"{e.stream_sequence}:{e.envelope.event_id}:{e.hash}\n".encode())
+    return digest.hexdigest()
+
+
+def _observe(
+    stored: StoredEvent,
+    goal: _Goal,
+    kr: str | None,
+    value: float,
+    at: datetime,
+    confidence: float | None,
+    kind: Literal["check_in", "progress"],
+    policy: ScoringPolicy,
+) -> None:
+    measure = goal.measures.get(kr)
+    if measure is None:
+        return
+    e = stored.envelope
+    superseded = measure.latest_at is not None and at < measure.latest_at
+    if not superseded:
+        measure.latest_at, measure.value = at, value
+    measure.history.append(
+        ScorePoint(
+            stream_sequence=stored.stream_sequence,
+            kind=kind,
+            applies_at=at,
+            occurred_at=e.occurred_at,
+            recorded_at=e.recorded_at,
+            actor=e.actor,
+            value=value,
+            confidence=confidence,
+            target_in_force=measure.metric.target,
+            score=key_result_score(measure.metric, value, policy),
+            late=e.recorded_at - at > LATE_AFTER,
+            superseded=superseded,
+        )
+    )
+
+
+def _adjust(stored: StoredEvent, goal: _Goal, p: KeyResultAdjusted, policy: ScoringPolicy) -> None:
+    measure = goal.measures[p.key_result_id]
+    e = stored.envelope
+    measure.title, measure.metric = p.after.title, p.after.metric
+    measure.adjustments.append(
+        AdjustmentEntry(
+            stream_sequence=stored.stream_sequence,
+            occurred_at=e.occurred_at,
+            recorded_at=e.recorded_at,
+            actor=e.actor,
+            reason=p.reason,
+            mid_cycle=p.mid_cycle,
+            changed_fields=p.changed_fields,
+            before=_terms(p.before),
+            after=_terms(p.after),
+            value_at_adjustment=measure.value,
+            score_under_original=key_result_score(p.before.metric, measure.value, policy),
+            score_under_revised=key_result_score(p.after.metric, measure.value, policy),
+        )
+    )
+
+
+def _terms(terms: KeyResultTerms) -> dict[str, Any]:
+    return terms.model_dump(mode="json")
+
+
+def _fold(events: Sequence[StoredEvent], policy: ScoringPolicy) -> dict[GoalKey, _Goal]:
+    goals: dict[GoalKey, _Goal] = {}
+    for stored in events:
+        e, p = stored.envelope, stored.envelope.payload
+        key = (e.aggregate_type.value, e.aggregate_id)
+        if isinstance(p, ObjectiveCreated):
+            goals[key] = _Goal(p.cycle)
+            continue
+        if isinstance(p, SmartGoalCreated):
+            goals[key] = _Goal(p.cycle, {None: _Measure(p.statement, p.metric, p.metric)})
+            continue
+        goal = goals.get(key)
+        if goal is None:
+            continue
+        match p:
+            case KeyResultAdded():
+                goal.measures[p.key_result_id] = _Measure(
+                    p.terms.title, p.terms.metric, p.terms.metric
+                )
+            case KeyResultAdjusted():
+                _adjust(stored, goal, p, policy)
+            case CheckInRecorded():
+                _observe(
+                    stored,
+                    goal,
+                    p.key_result_id,
+                    p.value,
+                    p.applies_at,
+                    p.confidence,
+                    "check_in",
+                    policy,
+                )
+            case ProgressReported():
+                _observe(
+                    stored, goal, p.key_result_id, p.value, p.observed_at, None, "progress", policy
+                )
+            case GoalCarriedOver():
+                goal.cycle = p.to_cycle
+    return goals
+
+
+def _key_result(kr_id: str, m: _Measure, score: GoalScore, policy: ScoringPolicy) -> KeyResultAudit:
+    final = next((k.score for k in score.key_results if k.key_result_id == kr_id), 0.0)
+    return KeyResultAudit(
+        key_result_id=kr_id,
+        title=m.title,
+        unit=m.metric.unit,
+        baseline=m.metric.baseline,
+        target=m.metric.target,
+        original_target=m.original.target,
+        final_value=m.value,
+        final_score=final,
+        final_score_under_original_target=key_result_score(m.original, m.value, policy),
+        history=tuple(m.history),
+        adjustments=tuple(m.adjustments),
+    )
+
+
+def build_report(
+    tenant: str,
+    cycle_id: str,
+    as_of: datetime,
+    basis: Basis,
+    events: Sequence[StoredEvent],
+    scores: Mapping[GoalKey, GoalScore],
+    policy: ScoringPolicy | None = None,
+) -> AuditReport:
+    """The report of ``cycle_id``: final scores from the replay, histories from the events."""
+    policy = policy or ScoringPolicy()
+    folded = _fold(events, policy)
+    in_cycle = {k: g for k, g in folded.items() if g.cycle.id == cycle_id and k in scores}
+    cycle = next((g.cycle for g in in_cycle.values()), None) or Cycle.quarter(cycle_id)
+    goals = []
+    for key in sorted(in_cycle):
+        goal, score = in_cycle[key], scores[key]
+        smart = key[0] == "smart_goal"
+        goals.append(
+            GoalAudit(
+                goal_type=score.goal_type,
+                goal_id=score.goal_id,
+                title=score.title,
+                level=score.level,
+                owner=score.owner,
+                status=score.status,
+                expectation=score.expectation,
+                final_score=score.score,
+                band=score.band,
+                deadline=score.deadline,
+                outcome=score.outcome,
+                key_results=()
+                if smart
+                else tuple(
+                    _key_result(kr_id, m, score, policy)
+                    for kr_id, m in goal.measures.items()
+                    if kr_id is not None
+                ),
+                history=tuple(goal.measures[None].history) if smart else (),
+            )
+        )
+    return AuditReport(
+        tenant_id=tenant,
+        cycle_id=cycle_id,
+        cycle_starts_on=cycle.starts_on,
+        cycle_ends_on=cycle.ends_on,
+        as_of=as_of,
+        basis=basis,
+        events_considered=len(events),
+        last_stream_sequence=events[-1].stream_sequence if events else 0,
+        source_digest=source_digest(events),
+        goals=tuple(goals),
+    )

@@ -1,0 +1,272 @@
+"""Auditors against real servers: a scripted quarter replayed as of several instants."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+from nats.aio.client import Client
+
+from events.values import Cycle
+from projections.audit.replay import replay_tenant
+from projections.audit.report import AuditReport
+from projections.runner import Projector
+from services.auditor import Auditor
+from services.client import OkrClient
+from services.runtime import CommandService, command_service
+from services.settings import Settings
+from services.store.stream import StreamSettings
+
+pytestmark = pytest.mark.integration
+Q4 = Cycle.quarter("2026-q4").model_dump(mode="json")
+
+
+def day(month: int, d: int) -> datetime:
+    return datetime(2026, month, d, 9, tzinfo=UTC)
+
+
+class Clock:
+    """The service's recorded-at clock, moved by the script."""
+
+    def __init__(self) -> None:
+        self.now = day(10, 1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def scripted(
+    nats_client: Client,
+    nats_url: str,
+    stream_settings: StreamSettings,
+    clock: Clock,
+    tenant: str,
+) -> AsyncIterator[CommandService]:
+    """A quarter: a KR target adjusted mid-way, a back-dated check-in, a late report."""
+    settings = Settings(
+        nats_url=nats_url,
+        stream_name=stream_settings.name,
+        subject_root=stream_settings.subjects.root,
+    )
+    async with command_service(settings, nats_url, clock) as service:
+        okr = OkrClient(nats_client, tenant, "ana", service.subjects)
+
+        async def at(
+            recorded: datetime, command: str, occurred: datetime | None = None, **body: Any
+        ) -> None:
+            clock.now = recorded
+            meta = {"now": (occurred or recorded).isoformat()}
+            await okr.execute(command, meta=meta, **body)
+
+        kr = {"goal_type": "objective", "goal_id": "co", "key_result_id": "arr"}
+        await at(
+            day(10, 1),
+            "create_objective",
+            objective_id="co",
+            title="Grow",
+            level="company",
+            owner="ceo",
+            cycle=Q4,
+        )
+        await at(
+            day(10, 1),
+            "add_key_result",
+            objective_id="co",
+            key_result_id="arr",
+            terms={
+                "title": "ARR",
+                "weight": 1,
+                "metric": {"kind": "currency", "baseline": 100, "target": 200},
+            },
+        )
+        await at(day(10, 15), "record_check_in", value=120, confidence=0.5, **kr)
+        await at(day(11, 1), "record_check_in", value=150, confidence=0.6, **kr)
+        await at(
+            day(11, 5),
+            "adjust_key_result",
+            objective_id="co",
+            key_result_id="arr",
+            reason="a market closed",
+            metric={"kind": "currency", "baseline": 100, "target": 175},
+        )
+        # Told on Nov 20 what happened on Nov 10: a back-dated check-in.
+        await at(
+            day(11, 20),
+            "record_check_in",
+            occurred=day(11, 10),
+            applies_at=day(11, 10).isoformat(),
+            value=160,
+            confidence=0.8,
+            **kr,
+        )
+        # An integration's report of Nov 3, arriving on Nov 21: late and superseded.
+        await at(
+            day(11, 21),
+            "report_progress",
+            source="crm",
+            idempotency_key="crm-77",
+            value=140,
+            observed_at=day(11, 3).isoformat(),
+            **kr,
+        )
+        yield service
+
+
+@pytest.fixture
+def auditor(scripted: CommandService, database_url: str, pg_schema: str) -> Auditor:
+    # Replays named after the test's schema: a shared server may hold others' replays.
+    return Auditor(scripted.store, database_url, pg_schema, replay_prefix=f"{pg_schema}_r")
+
+
+def arr(report: AuditReport) -> Any:
+    [goal] = report.goals
+    [kr] = goal.key_results
+    return kr
+
+
+@pytest.mark.parametrize(
+    ("as_of", "basis", "score", "target"),
+    [
+        (day(10, 20), "recorded", 0.2, 200),
+        (day(11, 2), "recorded", 0.5, 200),
+        (day(11, 6), "recorded", 50 / 75, 175),
+        # What had happened by Nov 15 includes the check-in of Nov 10 ...
+        (day(11, 15), "occurred", 60 / 75, 175),
+        # ... but on Nov 15 the system had not been told of it yet.
+        (day(11, 15), "recorded", 50 / 75, 175),
+        (day(11, 22), "recorded", 60 / 75, 175),
+    ],
+)
+async def test_scores_as_of_an_instant(
+    auditor: Auditor, tenant: str, as_of: datetime, basis: Any, score: float, target: float
+) -> None:
+    report = await auditor.report(tenant, "2026-q4", as_of, basis)
+
+    kr = arr(report)
+    assert kr.final_score == pytest.approx(score)
+    assert kr.target == target
+    assert report.goals[0].final_score == pytest.approx(score)
+
+
+async def test_the_report_tells_the_quarters_story(auditor: Auditor, tenant: str) -> None:
+    report = await auditor.report(tenant, "2026-q4", day(11, 22), "recorded")
+
+    kr = arr(report)
+    assert [p.value for p in kr.history] == [120, 150, 160, 140]
+    assert [p.target_in_force for p in kr.history] == [200, 200, 175, 175]
+    late = [p for p in kr.history if p.late]
+    assert [(p.value, p.superseded) for p in late] == [(160, False), (140, True)]
+    [adjustment] = kr.adjustments
+    assert adjustment.reason == "a market closed"
+    assert adjustment.mid_cycle
+    assert adjustment.score_under_original == pytest.approx(0.5)
+    assert adjustment.score_under_revised == pytest.approx(50 / 75)
+    assert kr.original_target == 200
+    assert kr.final_score_under_original_target == pytest.approx(0.6)
+    assert report.events_considered == 7
+    assert len(report.source_digest) == 64
+
+
+async def test_the_same_log_gives_the_same_digest(auditor: Auditor, tenant: str) -> None:
+    first = await auditor.report(tenant, "2026-q4", day(11, 22), "recorded")
+    second = await auditor.report(tenant, "2026-q4", day(11, 22), "recorded")
+    earlier = await auditor.report(tenant, "2026-q4", day(11, 2), "recorded")
+
+    assert first.source_digest == second.source_digest != earlier.source_digest
+
+
+async def test_replay_to_now_equals_the_live_projection(
+    auditor: Auditor,
+    scripted: CommandService,
+    nats_client: Client,
+    database_url: str,
+    pg_schema: str,
+    tenant: str,
+) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await Projector(nats_client, conn, scripted.stream_name, pg_schema).catch_up()
+    finally:
+        await conn.close()
+
+    assert await auditor.check_consistency(tenant) == []
+
+
+async def test_a_tampered_read_model_is_reported(
+    auditor: Auditor,
+    scripted: CommandService,
+    nats_client: Client,
+    database_url: str,
+    pg_schema: str,
+    tenant: str,
+) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await Projector(nats_client, conn, scripted.stream_name, pg_schema).catch_up()
+        await conn.execute(f'UPDATE "{pg_schema}".key_results SET score = 1.0')
+    finally:
+        await conn.close()
+
+    [difference] = await auditor.check_consistency(tenant)
+    assert (difference.table, difference.kind, difference.columns) == (
+        "key_results",
+        "differs",
+        ("score",),
+    )
+
+
+async def test_the_scripted_log_verifies(auditor: Auditor, tenant: str) -> None:
+    verification = await auditor.verify(tenant)
+
+    assert verification.ok
+    assert verification.events_checked == 7
+    assert set(verification.tenant_heads) == {tenant}
+
+
+async def test_replays_leave_no_schema_behind(
+    auditor: Auditor, database_url: str, tenant: str, pg_schema: str
+) -> None:
+    await auditor.report(tenant, "2026-q4", day(11, 22))
+    conn = await asyncpg.connect(database_url)
+    try:
+        left = await conn.fetch(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)", f"{pg_schema}_r"
+        )
+    finally:
+        await conn.close()
+    assert left == []
+
+
+async def test_an_interrupted_replay_leaves_nothing_half_built(
+    scripted: CommandService, database_url: str, pg_schema: str, tenant: str
+) -> None:
+    def interrupt(read: int, selected: int) -> None:
+        raise KeyboardInterrupt  # as Ctrl-C would, in the middle of the replay
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            await replay_tenant(
+                scripted.store,
+                conn,
+                tenant,
+                day(11, 22),
+                "recorded",
+                f"{pg_schema}_cut",
+                progress=interrupt,
+            )
+        left = await conn.fetchval(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = $1", f"{pg_schema}_cut"
+        )
+    finally:
+        await conn.close()
+    assert left == 0
