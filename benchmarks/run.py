@@ -58,8 +58,9 @@ async def raw_publish(nc: Client, count: int, in_flight: int, size: int) -> floa
             await js.publish(subjects.event("raw", "objective", f"g{i % 97}", "raw.event"), body)
 
     share = count // in_flight
-    rate = await _rate(share * in_flight, lambda: asyncio.gather(
-        *[worker(share) for _ in range(in_flight)]))
+    rate = await _rate(
+        share * in_flight, lambda: asyncio.gather(*[worker(share) for _ in range(in_flight)])
+    )
     await js.delete_stream(stream)
     return rate
 
@@ -72,31 +73,62 @@ async def service_commands(nc: Client, nats_url: str, count: int, in_flight: int
     async with command_service(settings, nats_url):
         okr = OkrClient(nc, "bench", "bench", subjects)
         for g in range(in_flight):
-            await okr.execute("create_objective", objective_id=f"g{g}", title="Bench",
-                              level="team", owner="o", cycle=CYCLE.model_dump(mode="json"),
-                              meta={"now": now})
-            await okr.execute("add_key_result", objective_id=f"g{g}", key_result_id="kr",
-                              meta={"now": now}, terms={"title": "KR", "weight": 1, "metric": {
-                                  "kind": "numeric", "baseline": 0, "target": 100}})
+            await okr.execute(
+                "create_objective",
+                objective_id=f"g{g}",
+                title="Bench",
+                level="team",
+                owner="o",
+                cycle=CYCLE.model_dump(mode="json"),
+                meta={"now": now},
+            )
+            await okr.execute(
+                "add_key_result",
+                objective_id=f"g{g}",
+                key_result_id="kr",
+                meta={"now": now},
+                terms={
+                    "title": "KR",
+                    "weight": 1,
+                    "metric": {"kind": "numeric", "baseline": 0, "target": 100},
+                },
+            )
         latencies: list[float] = []
 
         async def client(g: int, n: int) -> None:
             for i in range(n):
                 started = time.perf_counter()
-                await okr.execute("record_check_in", goal_type="objective", goal_id=f"g{g}",
-                                  key_result_id="kr", value=i % 100, confidence=0.5,
-                                  meta={"now": now})
+                await okr.execute(
+                    "record_check_in",
+                    goal_type="objective",
+                    goal_id=f"g{g}",
+                    key_result_id="kr",
+                    value=i % 100,
+                    confidence=0.5,
+                    meta={"now": now},
+                )
                 latencies.append(time.perf_counter() - started)
 
         share = count // in_flight
-        rate = await _rate(share * in_flight, lambda: asyncio.gather(
-            *[client(g, share) for g in range(in_flight)]))
-        size = len((await nc.jetstream().get_last_msg(stream, subjects.aggregate(
-            "bench", "objective", "g0"))).data or b"")
+        rate = await _rate(
+            share * in_flight, lambda: asyncio.gather(*[client(g, share) for g in range(in_flight)])
+        )
+        size = len(
+            (
+                await nc.jetstream().get_last_msg(
+                    stream, subjects.aggregate("bench", "objective", "g0")
+                )
+            ).data
+            or b""
+        )
     await nc.jetstream().delete_stream(stream)
     latencies.sort()
-    return {"rate": rate, "p50_ms": 1000 * latencies[len(latencies) // 2],
-            "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)], "event_bytes": size}
+    return {
+        "rate": rate,
+        "p50_ms": 1000 * latencies[len(latencies) // 2],
+        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)],
+        "event_bytes": size,
+    }
 
 
 async def catch_up(nc: Client, database_url: str, events: int) -> Row:
@@ -133,11 +165,14 @@ async def catch_up(nc: Client, database_url: str, events: int) -> Row:
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     conn = await asyncpg.connect(database_url)
     try:
-        await conn.execute(f'CREATE SCHEMA "{schema}"; CREATE TABLE "{schema}".raw '
-                           "(seq bigint, tenant text, goal text, value float8, at timestamptz)")
+        await conn.execute(
+            f'CREATE SCHEMA "{schema}"; CREATE TABLE "{schema}".raw '
+            "(seq bigint, tenant text, goal text, value float8, at timestamptz)"
+        )
         rows = [(i, "bench", f"o{i % 1000}", 1.5, datetime.now(UTC)) for i in range(stored)]
-        copy = await _rate(stored, lambda: conn.copy_records_to_table(
-            "raw", records=rows, schema_name=schema))
+        copy = await _rate(
+            stored, lambda: conn.copy_records_to_table("raw", records=rows, schema_name=schema)
+        )
         projector = Projector(nc, conn, stream, schema)
         catch = await _rate(stored, lambda: projector.catch_up(timeout_s=3600))
     finally:
@@ -155,8 +190,9 @@ async def main(commands: int, events: int, repeats: int) -> None:
     """Run every measurement ``repeats`` times and print medians with ratios."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env()
-        settings = Settings(nats_url=settings.nats_url, database_url=settings.database_url,
-                            data_dir=Path(tmp))
+        settings = Settings(
+            nats_url=settings.nats_url, database_url=settings.database_url, data_dir=Path(tmp)
+        )
         async with resolve_servers(settings) as (nats_url, database_url):
             nc = await nats.connect(nats_url)
             single, parallel, projection, raw1, raw64 = [], [], [], [], []
@@ -176,21 +212,26 @@ async def main(commands: int, events: int, repeats: int) -> None:
     print(f"\nmedians of {repeats} rounds; event size {int(single[0]['event_bytes'])} B")
     print(f"{'measure':<48}{'service':>12}{'raw':>12}{'ratio':>8}")
     print(f"{'commands, 1 in flight (check-ins/s)':<48}{s1:>12,.0f}{r1:>12,.0f}{s1 / r1:>8.0%}")
-    print(f"{'  latency p50 / p99 (ms)':<48}{_median(single, 'p50_ms'):>12.2f}"
-          f"{_median(single, 'p99_ms'):>12.2f}")
-    print(f"{'commands, 64 in flight (check-ins/s)':<48}{s64:>12,.0f}{r64:>12,.0f}"
-          f"{s64 / r64:>8.0%}")
+    print(
+        f"{'  latency p50 / p99 (ms)':<48}{_median(single, 'p50_ms'):>12.2f}"
+        f"{_median(single, 'p99_ms'):>12.2f}"
+    )
+    print(
+        f"{'commands, 64 in flight (check-ins/s)':<48}{s64:>12,.0f}{r64:>12,.0f}{s64 / r64:>8.0%}"
+    )
     label = f"projector catch-up, {int(projection[0]['events'])} events (ev/s)"
-    print(f"{label:<48}"
-          f"{proj:>12,.0f}{replay:>12,.0f}{proj / replay:>8.0%}  (raw = ordered replay)")
-    print(f"{'raw asyncpg COPY of the same count (rows/s)':<48}{'':>12}{copy:>12,.0f}"
-          f"{proj / copy:>8.0%}")
+    print(f"{label:<48}{proj:>12,.0f}{replay:>12,.0f}{proj / replay:>8.0%}  (raw = ordered replay)")
+    print(
+        f"{'raw asyncpg COPY of the same count (rows/s)':<48}{'':>12}{copy:>12,.0f}"
+        f"{proj / copy:>8.0%}"
+    )
 
 
 def cli() -> None:
     """Parse arguments and run."""
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--commands", type=int, default=2000)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)

@@ -15,14 +15,23 @@ CYCLE = Cycle.quarter("2026-q4")
 START = CYCLE.starts_at
 
 
-def _envelope(tenant: str, goal: str, version: int, at: datetime,
-              payload: EventPayload) -> Envelope:
+def _envelope(
+    tenant: str, goal: str, version: int, at: datetime, payload: EventPayload
+) -> Envelope:
     return Envelope(
-        event_id=uuid.uuid4(), event_type=payload.event_type,
-        schema_version=payload.schema_version, tenant_id=tenant,
-        aggregate_type=AggregateType.OBJECTIVE, aggregate_id=goal, aggregate_version=version,
-        occurred_at=at, recorded_at=at, actor="bench", correlation_id=uuid.uuid4(),
-        causation_id=None, payload=payload,
+        event_id=uuid.uuid4(),
+        event_type=payload.event_type,
+        schema_version=payload.schema_version,
+        tenant_id=tenant,
+        aggregate_type=AggregateType.OBJECTIVE,
+        aggregate_id=goal,
+        aggregate_version=version,
+        occurred_at=at,
+        recorded_at=at,
+        actor="bench",
+        correlation_id=uuid.uuid4(),
+        causation_id=None,
+        payload=payload,
     )
 
 
@@ -32,21 +41,45 @@ def quarter(tenant: str, events: int, krs_per_objective: int = 4) -> Iterator[En
     per_goal = 1 + krs_per_objective + 13 * krs_per_objective  # a quarter of weekly check-ins
     for g in range(max(1, events // per_goal)):
         goal = f"o{g}"
-        yield _envelope(tenant, goal, 1, START, ObjectiveCreated(
-            title=f"Objective {g}", level=Level.TEAM, owner=f"team-{g % 20}", cycle=CYCLE,
-            commitment=Commitment.COMMITTED))
+        yield _envelope(
+            tenant,
+            goal,
+            1,
+            START,
+            ObjectiveCreated(
+                title=f"Objective {g}",
+                level=Level.TEAM,
+                owner=f"team-{g % 20}",
+                cycle=CYCLE,
+                commitment=Commitment.COMMITTED,
+            ),
+        )
         version = 1
         for k in range(krs_per_objective):
             version += 1
-            yield _envelope(tenant, goal, version, START, KeyResultAdded(
-                key_result_id=f"kr{k}", terms=KeyResultTerms(title=f"KR {k}", metric=metric,
-                                                             weight=1.0)))
+            yield _envelope(
+                tenant,
+                goal,
+                version,
+                START,
+                KeyResultAdded(
+                    key_result_id=f"kr{k}",
+                    terms=KeyResultTerms(title=f"KR {k}", metric=metric, weight=1.0),
+                ),
+            )
         for week in range(13):
             at = START + timedelta(days=7 * week, hours=1)
             for k in range(krs_per_objective):
                 version += 1
-                yield _envelope(tenant, goal, version, at, CheckInRecorded(
-                    key_result_id=f"kr{k}", value=7.5 * week, confidence=0.6, applies_at=at))
+                yield _envelope(
+                    tenant,
+                    goal,
+                    version,
+                    at,
+                    CheckInRecorded(
+                        key_result_id=f"kr{k}", value=7.5 * week, confidence=0.6, applies_at=at
+                    ),
+                )
 
 
 def now() -> datetime:

@@ -16,6 +16,7 @@ from nats.js.errors import NotFoundError
 
 from projections.runner import rebuild
 from services.app import now_utc
+from services.audit_cli import add_audit_commands, run_audit
 from services.demo import run_demo, show_read_models
 from services.embedded import resolve_servers
 from services.read_side import read_side
@@ -92,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="rebuild the read models from the event log into a fresh schema and swap it in "
         "(stop the service first)",
     )
+    add_audit_commands(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -107,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(serve(settings, demo=args.demo, keep_running=True))
     if args.command == "rebuild":
         return asyncio.run(rebuild_read_models(settings))
+    if args.command == "audit":
+        return asyncio.run(run_audit(args, settings))
     return asyncio.run(serve(settings, demo=True, keep_running=False))
 
 

@@ -18,6 +18,8 @@ from projections.views import (
     ProgressView,
     ProjectionLag,
 )
+from services.audit_api import audit_router
+from services.auditor import Auditor
 
 TenantId = Annotated[str, Path(pattern=TOKEN_PATTERN, description="tenant token")]
 GoalId = Annotated[str, Path(pattern=TOKEN_PATTERN)]
@@ -44,8 +46,8 @@ def _found(value: T | None, what: str) -> T:
     return value
 
 
-def create_query_app(models: ReadModels, lag: LagSource) -> FastAPI:
-    """The query API bound to one set of read models."""
+def create_query_app(models: ReadModels, lag: LagSource, auditor: Auditor | None = None) -> FastAPI:
+    """The query API bound to one set of read models (and the auditor's routes, if given)."""
     app = FastAPI(
         title="okr-ledger query API",
         version="1",
@@ -131,4 +133,6 @@ def create_query_app(models: ReadModels, lag: LagSource) -> FastAPI:
         """Stream head minus the read models' checkpoint."""
         return await lag()
 
+    if auditor is not None:
+        app.include_router(audit_router(auditor))
     return app

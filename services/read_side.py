@@ -13,12 +13,15 @@ import asyncpg
 import uvicorn
 from nats.aio.client import Client
 
+from events.subjects import Subjects
 from projections.queries import ReadModels
 from projections.runner import PROJECTION_NAME, Projector
 from projections.views import ProjectionLag
+from services.auditor import Auditor
 from services.embedded import free_port
 from services.query_api import create_query_app
 from services.settings import Settings
+from services.store.event_store import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,8 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
     projector = Projector(nc, projector_conn, settings.stream_name, settings.db_schema)
     port = _http_port(settings.http_host, settings.http_port)
     side = ReadSide(projector, models, f"http://{settings.http_host}:{port}")
-    app = create_query_app(models, side.lag)
+    store = EventStore(nc, settings.stream_name, Subjects(settings.subject_root))
+    app = create_query_app(models, side.lag, Auditor(store, database_url, settings.db_schema))
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.http_host, port=port, log_level="warning")
     )
