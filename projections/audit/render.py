@@ -18,6 +18,13 @@ def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def _num(value: float | None) -> str:
+    """A value as people write it: 1,200,000 rather than 1.2e+06."""
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.6g}"
+
+
 def _flags(p: ScorePoint) -> str:
     return ", ".join(f for f, on in (("late", p.late), ("superseded", p.superseded)) if on)
 
@@ -29,8 +36,8 @@ def _history_rows(points: Sequence[ScorePoint]) -> list[list[str]]:
             p.recorded_at.isoformat(),
             p.kind,
             p.actor,
-            f"{p.value:g}",
-            f"{p.target_in_force:g}",
+            _num(p.value),
+            _num(p.target_in_force),
             _score(p.score),
             _flags(p),
         ]
@@ -49,10 +56,10 @@ def _md_table(head: list[str], rows: list[list[str]]) -> list[str]:
 def _md_key_result(kr: KeyResultAudit) -> list[str]:
     lines = [
         f"#### KR {kr.key_result_id}: {kr.title}",
-        f"Final value {kr.final_value if kr.final_value is None else f'{kr.final_value:g}'}"
-        f"{(' ' + kr.unit) if kr.unit else ''}; score {_score(kr.final_score)} under the target "
-        f"in force ({kr.target:g}), {_score(kr.final_score_under_original_target)} under the "
-        f"original target ({kr.original_target:g}).",
+        f"Final value {_num(kr.final_value)}{(' ' + kr.unit) if kr.unit else ''}; score "
+        f"{_score(kr.final_score)} under the target in force ({_num(kr.target)}), "
+        f"{_score(kr.final_score_under_original_target)} under the original target "
+        f"({_num(kr.original_target)}).",
         "",
     ]
     lines += _md_table(_HISTORY, _history_rows(kr.history)) if kr.history else ["No entries."]
@@ -62,7 +69,8 @@ def _md_key_result(kr: KeyResultAudit) -> list[str]:
             "",
             f"- Adjusted by {a.actor} (occurred {a.occurred_at.isoformat()}, recorded "
             f"{a.recorded_at.isoformat()}{', mid-cycle' if a.mid_cycle else ''}): "
-            f"{', '.join(a.changed_fields)}; target {old:g} → {new:g}. Why: {a.reason or '-'}. "
+            f"{', '.join(a.changed_fields)}; target {_num(old)} → {_num(new)}. "
+            f"Why: {a.reason or '-'}. "
             f"Score then under original {_score(a.score_under_original)}, under revised "
             f"{_score(a.score_under_revised)}.",
         ]
