@@ -188,37 +188,29 @@ async def test_the_same_log_gives_the_same_digest(auditor: Auditor, tenant: str)
     assert first.source_digest == second.source_digest != earlier.source_digest
 
 
-async def test_replay_to_now_equals_the_live_projection(
-    auditor: Auditor,
-    scripted: CommandService,
-    nats_client: Client,
-    database_url: str,
-    pg_schema: str,
-    tenant: str,
-) -> None:
+@pytest.fixture
+async def live(
+    scripted: CommandService, nats_client: Client, database_url: str, pg_schema: str
+) -> AsyncIterator[asyncpg.Connection]:
+    """The scripted quarter projected into the test's live schema."""
     conn = await asyncpg.connect(database_url)
     try:
         await Projector(nats_client, conn, scripted.stream_name, pg_schema).catch_up()
+        yield conn
     finally:
         await conn.close()
 
+
+async def test_replay_to_now_equals_the_live_projection(
+    auditor: Auditor, live: asyncpg.Connection, tenant: str
+) -> None:
     assert await auditor.check_consistency(tenant) == []
 
 
 async def test_a_tampered_read_model_is_reported(
-    auditor: Auditor,
-    scripted: CommandService,
-    nats_client: Client,
-    database_url: str,
-    pg_schema: str,
-    tenant: str,
+    auditor: Auditor, live: asyncpg.Connection, pg_schema: str, tenant: str
 ) -> None:
-    conn = await asyncpg.connect(database_url)
-    try:
-        await Projector(nats_client, conn, scripted.stream_name, pg_schema).catch_up()
-        await conn.execute(f'UPDATE "{pg_schema}".key_results SET score = 1.0')
-    finally:
-        await conn.close()
+    await live.execute(f'UPDATE "{pg_schema}".key_results SET score = 1.0')
 
     [difference] = await auditor.check_consistency(tenant)
     assert (difference.table, difference.kind, difference.columns) == (
