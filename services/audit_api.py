@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
-from projections.audit.render import to_html, to_markdown
 
 from events.subjects import TOKEN_PATTERN
+from projections.audit.render import to_html, to_markdown
 from projections.audit.verify import Verification
 from services.auditor import Auditor
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import nats
-from projections.audit.render import to_html, to_markdown
 
 from events.subjects import Subjects
+from projections.audit.render import to_html, to_markdown
 from services.auditor import Auditor
 from services.embedded import resolve_servers
 from services.settings import Settings
