@@ -41,6 +41,14 @@ async def answer(
     except (StoreUnavailable, TimeoutError) as exc:
         log.warning("store unavailable for %s: %s", subject, exc)
         return rejected(ErrorCode.UNAVAILABLE, f"event store unavailable: {exc}", retryable=True)
+    except Exception:
+        # A bug must not leave the caller waiting for a reply that never comes.
+        log.exception("command on %s failed", subject)
+        return rejected(
+            ErrorCode.INTERNAL_ERROR,
+            "the service failed on this command; resend it with the same meta.command_id "
+            "(commands are idempotent by that id)",
+        )
 
 
 def _endpoint(

@@ -39,6 +39,7 @@ class ErrorCode(StrEnum):
     CYCLE_NOT_LATER = "cycle_not_later"
     CONCURRENCY_CONFLICT = "concurrency_conflict"
     UNAVAILABLE = "unavailable"
+    INTERNAL_ERROR = "internal_error"
 
 
 class Violation(Frozen):
