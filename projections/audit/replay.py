@@ -61,7 +61,7 @@ async def replay_tenant(
     read = 0
     try:
         await writer.open()
-        async for batch in store.raw_batches(store.subjects.tenant(tenant)):
+        async for batch in store.scan(store.subjects.tenant(tenant)):
             read += len(batch)
             chosen = [
                 stored

@@ -40,7 +40,7 @@ async def verify_log(
     """Check every chain of the events matching ``subject_filter`` (a tenant, or all)."""
     check = ChainCheck()
     last = 0
-    async for batch in store.raw_batches(subject_filter):
+    async for batch in store.scan(subject_filter):
         for event in batch:
             check.add(event.sequence, event.subject, event.body, event.hash)
         last = batch[-1].sequence

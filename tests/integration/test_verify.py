@@ -107,3 +107,10 @@ async def test_a_broken_link_is_found(
     assert [(f.problem, f.stream_sequence) for f in report.findings] == [
         ("broken_link", linked_to_nothing)
     ]
+
+
+async def test_a_tenant_without_events_verifies_empty(event_store: EventStore) -> None:
+    report = await verify_log(event_store, event_store.subjects.tenant("nobody-here"))
+
+    assert report.ok
+    assert (report.events_checked, report.tenant_heads) == (0, {})
