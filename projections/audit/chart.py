@@ -1,72 +1,119 @@
-"""A small inline SVG chart: a measure's values over the cycle against the target line."""
+"""A small inline SVG chart: a measure's values over the cycle against the target in force."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from html import escape
 
 from projections.audit.report import ScorePoint
 
-WIDTH, HEIGHT, PAD = 360, 140, 28
+WIDTH, HEIGHT, PAD = 420, 160, 36
+# Shown once on the page rather than in every chart, where it would not fit.
+LEGEND = (
+    "Charts: values in blue (hollow = late, grey = superseded), target in force in green, "
+    "baseline as grey dashes, the as-of instant in orange."
+)
+VALUE, TARGET, BASELINE, AS_OF = "#2563eb", "#16a34a", "#999", "#f59e0b"
 
 
 def _day(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=UTC)
 
 
+def _g(value: float) -> str:
+    return f"{value:g}"
+
+
+def _dot(px: float, py: float, point: ScorePoint) -> str:
+    # Late entries are hollow and superseded ones grey, so the eye finds them without a legend.
+    fill = "#bbb" if point.superseded else "white" if point.late else VALUE
+    flags = [f for f, on in (("late", point.late), ("superseded", point.superseded)) if on]
+    tip = f"{_g(point.value)} at {point.applies_at.isoformat()}"
+    tip += f" ({', '.join(flags)}, recorded {point.recorded_at.isoformat()})" if flags else ""
+    return (
+        f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{fill}" stroke="{VALUE}" '
+        f'data-late="{str(point.late).lower()}"><title>{escape(tip)}</title></circle>'
+    )
+
+
 def kr_chart_svg(
     points: Sequence[ScorePoint],
-    baseline: float,
-    original_target: float,
+    *,
     starts_on: date,
     ends_on: date,
+    target_steps: Sequence[tuple[datetime, float]],
+    baseline: float | None = None,
+    as_of: datetime | None = None,
+    label: str = "",
 ) -> str:
-    """Values as dots on a line (late ones hollow), the target in force as a step line."""
+    """Values as a dotted line over the cycle, the target in force as a step line, the baseline."""
     start, end = _day(starts_on), _day(ends_on + timedelta(days=1))
     span = (end - start).total_seconds() or 1.0
-    values = [
-        baseline,
-        original_target,
-        *(p.value for p in points),
-        *(p.target_in_force for p in points),
-    ]
-    low, high = min(values), max(values)
-    if high == low:
-        high = low + 1.0
+    values = [p.value for p in points] + [t for _, t in target_steps]
+    values += [] if baseline is None else [baseline]
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    if high == low:  # one distinct value: give the axis some height rather than divide by zero
+        low, high = low - 1.0, high + 1.0
 
     def x(at: datetime) -> float:
+        # Entries outside the cycle (carried-over goals) are pinned to its edges.
         share = min(1.0, max(0.0, (at - start).total_seconds() / span))
         return PAD + share * (WIDTH - 2 * PAD)
 
     def y(value: float) -> float:
         return HEIGHT - PAD - (value - low) / (high - low) * (HEIGHT - 2 * PAD)
 
-    # The target in force: a step at each entry whose target differs from the one before.
-    steps = [(x(start), y(original_target))]
-    target = original_target
-    for p in sorted(points, key=lambda p: p.recorded_at):
-        if p.target_in_force != target:
-            steps += [(x(p.recorded_at), y(target)), (x(p.recorded_at), y(p.target_in_force))]
-            target = p.target_in_force
-    steps.append((x(end), y(target)))
-    ordered = sorted(points, key=lambda p: p.applies_at)
-    line = " ".join(f"{x(p.applies_at):.1f},{y(p.value):.1f}" for p in ordered)
-    dots = "".join(
-        f'<circle cx="{x(p.applies_at):.1f}" cy="{y(p.value):.1f}" r="3" '
-        f'fill="{"white" if p.late else "#2563eb"}" stroke="#2563eb"/>'
-        for p in ordered
-    )
-    target_path = " ".join(f"{px:.1f},{py:.1f}" for px, py in steps)
-    return (
+    parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'role="img" aria-label="values against the target">'
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" font-size="10">'
+        f"<title>{escape(label or 'values against the target')}</title>",
         f'<rect x="{PAD}" y="{PAD}" width="{WIDTH - 2 * PAD}" height="{HEIGHT - 2 * PAD}" '
-        f'fill="none" stroke="#ddd"/>'
-        f'<line x1="{PAD}" x2="{WIDTH - PAD}" y1="{y(baseline):.1f}" y2="{y(baseline):.1f}" '
-        f'stroke="#999" stroke-dasharray="2,3"/>'
-        f'<polyline points="{target_path}" fill="none" stroke="#16a34a" stroke-width="2"/>'
-        f'<polyline points="{line}" fill="none" stroke="#2563eb"/>{dots}'
-        f'<text x="{PAD}" y="{PAD - 8}" font-size="10">{starts_on} .. {ends_on}: '
-        f"values (blue, hollow = late), target in force (green), baseline (grey)</text>"
-        f"</svg>"
-    )
+        'fill="none" stroke="#ddd"/>',
+        f'<text x="{PAD}" y="{HEIGHT - PAD + 14}">{starts_on}</text>',
+        f'<text x="{WIDTH - PAD}" y="{HEIGHT - PAD + 14}" text-anchor="end">{ends_on}</text>',
+        f'<text x="{PAD - 4}" y="{y(high) + 3:.1f}" text-anchor="end">{_g(high)}</text>',
+        f'<text x="{PAD - 4}" y="{y(low) + 3:.1f}" text-anchor="end">{_g(low)}</text>',
+    ]
+    if baseline is not None:
+        parts.append(
+            f'<line class="baseline" x1="{PAD}" x2="{WIDTH - PAD}" y1="{y(baseline):.1f}" '
+            f'y2="{y(baseline):.1f}" stroke="{BASELINE}" stroke-dasharray="2,3"/>'
+        )
+    if as_of is not None and start <= as_of <= end:
+        parts.append(
+            f'<line class="as-of" x1="{x(as_of):.1f}" x2="{x(as_of):.1f}" y1="{PAD}" '
+            f'y2="{HEIGHT - PAD}" stroke="{AS_OF}" stroke-dasharray="4,2"/>'
+        )
+    if target_steps:
+        parts.append(
+            f'<polyline class="target" points="{_step_path(target_steps, end, x, y)}" '
+            f'fill="none" stroke="{TARGET}" stroke-width="2"/>'
+        )
+    ordered = sorted(points, key=lambda p: (p.applies_at, p.stream_sequence))
+    if ordered:
+        line = " ".join(f"{x(p.applies_at):.1f},{y(p.value):.1f}" for p in ordered)
+        parts.append(f'<polyline class="values" points="{line}" fill="none" stroke="{VALUE}"/>')
+        parts += [_dot(x(p.applies_at), y(p.value), p) for p in ordered]
+    else:
+        mid_x, mid_y = WIDTH // 2, HEIGHT // 2
+        parts.append(f'<text x="{mid_x}" y="{mid_y}" text-anchor="middle">no entries</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _step_path(
+    steps: Sequence[tuple[datetime, float]],
+    end: datetime,
+    x: Callable[[datetime], float],
+    y: Callable[[float], float],
+) -> str:
+    """The target held flat until the next change, then a vertical step to the new one."""
+    ordered = sorted(steps, key=lambda s: s[0])
+    corners: list[tuple[float, float]] = []
+    for i, (at, target) in enumerate(ordered):
+        if i:
+            corners.append((x(at), y(ordered[i - 1][1])))
+        corners.append((x(at), y(target)))
+    corners.append((x(end), y(ordered[-1][1])))
+    return " ".join(f"{px:.1f},{py:.1f}" for px, py in corners)

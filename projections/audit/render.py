@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, time, timedelta
+from html import escape
+from typing import Any
 
-from projections.audit.chart import kr_chart_svg
-from projections.audit.report import AuditReport, GoalAudit, KeyResultAudit, ScorePoint
+from projections.audit.build import LATE_AFTER
+from projections.audit.chart import LEGEND, kr_chart_svg
+from projections.audit.report import (
+    AdjustmentEntry,
+    AuditReport,
+    GoalAudit,
+    KeyResultAudit,
+    ScorePoint,
+)
 
 _BASIS = {
-    "occurred": "what had happened by then (business time)",
-    "recorded": "what the system had been told by then (recorded time)",
+    "occurred": "the report shows what had happened by then, whenever the system was told",
+    "recorded": "the report shows what the system had been told by then, as it stood that day",
 }
+_HISTORY = ["applies at", "recorded at", "kind", "by", "value", "target in force", "score", "flags"]
+_LATE = ["goal / KR", "entry", "applies at", "recorded at", "recorded after", "by", "flags"]
+_CSS = (
+    "body{font-family:sans-serif;max-width:62em;margin:2em auto;color:#222}"
+    "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;"
+    "font-size:90%;text-align:left}tr.flagged td{background:#fff7e6}code{font-size:85%}"
+    ".band{padding:0 .4em;border-radius:3px;color:#fff}.red{background:#dc2626}"
+    ".yellow{background:#ca8a04}.green{background:#16a34a}"
+)
+
+
+def _one_line(text: str) -> str:
+    # Titles and reasons are free text: a newline would break a heading or a table row.
+    return " ".join(text.split())
 
 
 def _score(value: float | None) -> str:
@@ -23,6 +46,11 @@ def _num(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.6g}"
+
+
+def _lag(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours // 24}d {hours % 24}h"
 
 
 def _flags(p: ScorePoint) -> str:
@@ -45,64 +73,135 @@ def _history_rows(points: Sequence[ScorePoint]) -> list[list[str]]:
     ]
 
 
-_HISTORY = ["applies at", "recorded at", "kind", "by", "value", "target then", "score", "flags"]
+def _target(terms: Mapping[str, Any]) -> float | None:
+    # The terms are a JSON dump of KeyResultTerms; read defensively so odd ones still render.
+    metric = terms.get("metric")
+    target = metric.get("target") if isinstance(metric, Mapping) else None
+    return float(target) if isinstance(target, int | float) else None
+
+
+def _target_change(a: AdjustmentEntry) -> str:
+    old, new = _target(a.before), _target(a.after)
+    return f"target unchanged ({_num(new)})" if old == new else f"target {_num(old)} → {_num(new)}"
+
+
+def _adjustment(a: AdjustmentEntry) -> str:
+    when = f"occurred {a.occurred_at.isoformat()}, recorded {a.recorded_at.isoformat()}"
+    return (
+        f"By {a.actor} ({when}{', mid-cycle' if a.mid_cycle else ''}): "
+        f"changed {', '.join(a.changed_fields) or '-'}; {_target_change(a)}. "
+        f"Why: {_one_line(a.reason or '-')}. Value then {_num(a.value_at_adjustment)}, "
+        f"score under original {_score(a.score_under_original)}, "
+        f"under revised {_score(a.score_under_revised)}."
+    )
+
+
+def _kr_summary(kr: KeyResultAudit) -> str:
+    unit = f" {kr.unit}" if kr.unit else ""
+    return (
+        f"Baseline {_num(kr.baseline)}{unit}, final value {_num(kr.final_value)}{unit}. "
+        f"Final score {_score(kr.final_score)} under the target in force ({_num(kr.target)}) "
+        f"vs {_score(kr.final_score_under_original_target)} under the original target "
+        f"({_num(kr.original_target)})."
+    )
+
+
+def _goal_summary(goal: GoalAudit) -> str:
+    text = (
+        f"Level {goal.level}, owner {goal.owner}, status {goal.status}. Final score "
+        f"{_score(goal.final_score)} against an expectation of {goal.expectation:g}: "
+        f"band {goal.band}."
+    )
+    if goal.goal_type == "smart_goal":
+        done = "-" if goal.final_score is None else f"{goal.final_score * 100:.0f}%"
+        text += f" {done} complete, deadline {goal.deadline or '-'}, outcome {goal.outcome or '-'}."
+    return text
+
+
+def _goal_heading(goal: GoalAudit) -> str:
+    kind = "SMART goal" if goal.goal_type == "smart_goal" else "Objective"
+    return f"{kind} {goal.goal_id}: {_one_line(goal.title)}"
+
+
+def _late_row(where: str, entry: str, at: datetime, recorded: datetime, *rest: str) -> list[str]:
+    return [where, entry, at.isoformat(), recorded.isoformat(), _lag(recorded - at), *rest]
+
+
+def _late_rows(report: AuditReport) -> list[list[str]]:
+    """Entries told late or out of order, and adjustments recorded long after they occurred."""
+    rows: list[list[str]] = []
+    for goal in report.goals:
+        measures = [(goal.goal_id, goal.history)]
+        measures += [
+            (f"{goal.goal_id} / {kr.key_result_id}", kr.history) for kr in goal.key_results
+        ]
+        for where, history in measures:
+            rows += [
+                _late_row(where, p.kind, p.applies_at, p.recorded_at, p.actor, _flags(p))
+                for p in history
+                if p.late or p.superseded
+            ]
+        for kr in goal.key_results:
+            rows += [
+                _late_row(
+                    f"{goal.goal_id} / {kr.key_result_id}",
+                    "adjustment",
+                    a.occurred_at,
+                    a.recorded_at,
+                    a.actor,
+                    "back-dated",
+                )
+                for a in kr.adjustments
+                if a.recorded_at - a.occurred_at > LATE_AFTER
+            ]
+    return rows
+
+
+def _cycle_start(report: AuditReport) -> datetime:
+    return datetime.combine(report.cycle_starts_on, time.min, tzinfo=UTC)
+
+
+def _target_steps(kr: KeyResultAudit, report: AuditReport) -> list[tuple[datetime, float]]:
+    """The original target from the cycle's start, then each adjustment's new target."""
+    start = _cycle_start(report)
+    steps = [(start, kr.original_target)]
+    for a in kr.adjustments:
+        new = _target(a.after)
+        # The step sits where the report's basis puts the change: business or system time;
+        # an adjustment made before the cycle began counts from its start.
+        at = a.occurred_at if report.basis == "occurred" else a.recorded_at
+        if new is not None:
+            steps.append((max(at, start), new))
+    return steps
+
+
+# --- Markdown ---------------------------------------------------------------------------------
 
 
 def _md_table(head: list[str], rows: list[list[str]]) -> list[str]:
     cells = [head, ["---"] * len(head), *rows]
-    return ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
+    return ["| " + " | ".join(_one_line(c).replace("|", "\\|") for c in r) + " |" for r in cells]
+
+
+def _md_history(points: Sequence[ScorePoint]) -> list[str]:
+    return _md_table(_HISTORY, _history_rows(points)) if points else ["No entries."]
 
 
 def _md_key_result(kr: KeyResultAudit) -> list[str]:
-    lines = [
-        f"#### KR {kr.key_result_id}: {kr.title}",
-        f"Final value {_num(kr.final_value)}{(' ' + kr.unit) if kr.unit else ''}; score "
-        f"{_score(kr.final_score)} under the target in force ({_num(kr.target)}), "
-        f"{_score(kr.final_score_under_original_target)} under the original target "
-        f"({_num(kr.original_target)}).",
-        "",
-    ]
-    lines += _md_table(_HISTORY, _history_rows(kr.history)) if kr.history else ["No entries."]
-    for a in kr.adjustments:
-        old, new = a.before["metric"]["target"], a.after["metric"]["target"]
-        lines += [
-            "",
-            f"- Adjusted by {a.actor} (occurred {a.occurred_at.isoformat()}, recorded "
-            f"{a.recorded_at.isoformat()}{', mid-cycle' if a.mid_cycle else ''}): "
-            f"{', '.join(a.changed_fields)}; target {_num(old)} → {_num(new)}. "
-            f"Why: {a.reason or '-'}. "
-            f"Score then under original {_score(a.score_under_original)}, under revised "
-            f"{_score(a.score_under_revised)}.",
-        ]
+    lines = [f"#### KR {kr.key_result_id}: {_one_line(kr.title)}", "", _kr_summary(kr), ""]
+    lines += _md_history(kr.history)
+    if kr.adjustments:
+        lines += ["", "Adjustments:", "", *(f"- {_adjustment(a)}" for a in kr.adjustments)]
     return [*lines, ""]
 
 
 def _md_goal(goal: GoalAudit) -> list[str]:
-    lines = [
-        f"### {goal.goal_type} {goal.goal_id}: {goal.title}",
-        f"{goal.level}, owner {goal.owner}, {goal.status}. Final score "
-        f"{_score(goal.final_score)} (expectation {goal.expectation:g}, {goal.band}).",
-    ]
+    lines = [f"### {_goal_heading(goal)}", "", _goal_summary(goal), ""]
     if goal.goal_type == "smart_goal":
-        lines.append(f"Deadline {goal.deadline}, outcome {goal.outcome}.")
-        lines += ["", *_md_table(_HISTORY, _history_rows(goal.history))]
-    lines.append("")
+        lines += [*_md_history(goal.history), ""]
     for kr in goal.key_results:
         lines += _md_key_result(kr)
     return lines
-
-
-def _late(report: AuditReport) -> list[tuple[str, ScorePoint]]:
-    found = []
-    for goal in report.goals:
-        found += [(goal.goal_id, p) for p in goal.history if p.late or p.superseded]
-        for kr in goal.key_results:
-            found += [
-                (f"{goal.goal_id}/{kr.key_result_id}", p)
-                for p in kr.history
-                if p.late or p.superseded
-            ]
-    return found
 
 
 def to_markdown(report: AuditReport) -> str:
@@ -112,85 +211,102 @@ def to_markdown(report: AuditReport) -> str:
         f"({report.cycle_starts_on} .. {report.cycle_ends_on})",
         "",
         f"As of {report.as_of.isoformat()}, basis **{report.basis}**: {_BASIS[report.basis]}.",
+        "",
         f"Built from {report.events_considered} events up to stream sequence "
-        f"{report.last_stream_sequence}; source digest `{report.source_digest}` (equal "
-        "digests: the same facts).",
+        f"{report.last_stream_sequence}. Source digest `{report.source_digest}`: two auditors "
+        "with the same digest looked at the same facts.",
         "",
         "## Goals",
         "",
     ]
     for goal in report.goals:
         lines += _md_goal(goal)
-    late = _late(report)
-    lines += ["## Late or superseded entries", ""]
-    lines += (
-        _md_table(["goal", *_HISTORY], [[g, *_history_rows([p])[0]] for g, p in late])
-        if late
-        else ["None."]
-    )
+    late = _late_rows(report)
+    lines += ["## Late or back-dated entries", ""]
+    lines += _md_table(_LATE, late) if late else ["None."]
     return "\n".join(lines) + "\n"
 
 
+# --- HTML -------------------------------------------------------------------------------------
+
+
 def _html_table(head: list[str], rows: list[list[str]]) -> str:
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    th = "".join(f"<th>{escape(h)}</th>" for h in head)
+    flagged = head[-1] == "flags"  # history and late tables end in flags: shade flagged rows
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+        ("<tr class='flagged'>" if flagged and row[-1] else "<tr>")
+        + "".join(f"<td>{escape(c)}</td>" for c in row)
+        + "</tr>"
+        for row in rows
     )
     return f"<table><tr>{th}</tr>{body}</table>"
 
 
-def to_html(report: AuditReport) -> str:
-    """The report as one self-contained HTML page with an SVG chart per measure."""
-    e = html.escape
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>Audit {e(report.tenant_id)} {e(report.cycle_id)}</title><style>",
-        "body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:"
-        "collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}</style></head><body>",
-        f"<h1>Audit of {e(report.tenant_id)}, cycle {e(report.cycle_id)}</h1>",
-        f"<p>As of {e(report.as_of.isoformat())}, basis <b>{e(report.basis)}</b>: "
-        f"{e(_BASIS[report.basis])}. {report.events_considered} events up to sequence "
-        f"{report.last_stream_sequence}. Source digest <code>{e(report.source_digest)}</code>"
-        "</p>",
-    ]
-    for goal in report.goals:
-        parts.append(
-            f"<h2>{e(goal.goal_type)} {e(goal.goal_id)}: {e(goal.title)}</h2><p>"
-            f"{e(goal.level)}, owner {e(goal.owner)}, {e(goal.status)}; final score "
-            f"{_score(goal.final_score)} (expectation {goal.expectation:g}, {e(goal.band)})</p>"
-        )
-        measures: list[tuple[str, Sequence[ScorePoint], float, float]] = [
-            (f"KR {kr.key_result_id}: {kr.title}", kr.history, kr.baseline, kr.original_target)
-            for kr in goal.key_results
-        ]
-        if goal.goal_type == "smart_goal":
-            target = goal.history[0].target_in_force if goal.history else 0.0
-            measures.append(
-                (f"deadline {goal.deadline}, outcome {goal.outcome}", goal.history, 0.0, target)
-            )
-        for title, points, baseline, original in measures:
-            parts.append(f"<h3>{e(title)}</h3>")
-            parts.append(
-                kr_chart_svg(
-                    points, baseline, original, report.cycle_starts_on, report.cycle_ends_on
-                )
-            )
-            parts.append(_html_table(_HISTORY, _history_rows(points)))
-        for kr in goal.key_results:
-            for a in kr.adjustments:
-                parts.append(
-                    f"<p>KR {e(kr.key_result_id)} adjusted by {e(a.actor)} at "
-                    f"{e(a.occurred_at.isoformat())} (recorded {e(a.recorded_at.isoformat())}): "
-                    f"{e(', '.join(a.changed_fields))}; why: {e(a.reason or '-')}; score under "
-                    f"original {_score(a.score_under_original)}, under revised "
-                    f"{_score(a.score_under_revised)}</p>"
-                )
-    late = _late(report)
-    parts.append("<h2>Late or superseded entries</h2>")
-    parts.append(
-        _html_table(["goal", *_HISTORY], [[g, *_history_rows([p])[0]] for g, p in late])
-        if late
-        else "<p>None.</p>"
+def _html_history(points: Sequence[ScorePoint]) -> str:
+    return _html_table(_HISTORY, _history_rows(points)) if points else "<p>No entries.</p>"
+
+
+def _html_key_result(kr: KeyResultAudit, report: AuditReport) -> str:
+    title = f"KR {kr.key_result_id}: {_one_line(kr.title)}"
+    chart = kr_chart_svg(
+        kr.history,
+        starts_on=report.cycle_starts_on,
+        ends_on=report.cycle_ends_on,
+        target_steps=_target_steps(kr, report),
+        baseline=kr.baseline,
+        as_of=report.as_of,
+        label=title,
     )
-    parts.append("</body></html>")
+    adjustments = "".join(f"<li>{escape(_adjustment(a))}</li>" for a in kr.adjustments)
+    return (
+        f"<h3>{escape(title)}</h3><p>{escape(_kr_summary(kr))}</p>{chart}"
+        + _html_history(kr.history)
+        + (f"<p>Adjustments:</p><ul>{adjustments}</ul>" if adjustments else "")
+    )
+
+
+def _html_goal(goal: GoalAudit, report: AuditReport) -> str:
+    parts = [
+        f"<h2>{escape(_goal_heading(goal))} <span class='band {escape(goal.band)}'>"
+        f"{escape(goal.band)}</span></h2><p>{escape(_goal_summary(goal))}</p>"
+    ]
+    if goal.goal_type == "smart_goal":
+        # A SMART goal's report carries no metric: its target is read off the entries.
+        target = [(_cycle_start(report), goal.history[0].target_in_force)] if goal.history else []
+        parts.append(
+            kr_chart_svg(
+                goal.history,
+                starts_on=report.cycle_starts_on,
+                ends_on=report.cycle_ends_on,
+                target_steps=target,
+                as_of=report.as_of,
+                label=_goal_heading(goal),
+            )
+        )
+        parts.append(_html_history(goal.history))
+    parts += [_html_key_result(kr, report) for kr in goal.key_results]
     return "".join(parts)
+
+
+def to_html(report: AuditReport) -> str:
+    """The report as one self-contained HTML page with an SVG chart per KR and SMART goal."""
+    e = escape
+    title = f"Audit of {report.tenant_id}, cycle {report.cycle_id}"
+    late = _late_rows(report)
+    return "".join(
+        [
+            f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{e(title)}"
+            f"</title><style>{_CSS}</style></head><body>",
+            f"<h1>{e(title)} ({report.cycle_starts_on} .. {report.cycle_ends_on})</h1>",
+            f"<p>As of {e(report.as_of.isoformat())}, basis <b>{e(report.basis)}</b>: "
+            f"{e(_BASIS[report.basis])}.</p>",
+            f"<p>Built from {report.events_considered} events up to stream sequence "
+            f"{report.last_stream_sequence}. Source digest <code>{e(report.source_digest)}"
+            "</code>: two auditors with the same digest looked at the same facts.</p>",
+            f"<p><small>{e(LEGEND)}</small></p>",
+            *(_html_goal(goal, report) for goal in report.goals),
+            "<h2>Late or back-dated entries</h2>",
+            _html_table(_LATE, late) if late else "<p>None.</p>",
+            "</body></html>",
+        ]
+    )
