@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import asyncpg
 from nats.aio.client import Client
@@ -155,18 +153,6 @@ class Projector:
             stop.set()
             await task
         return self.writer.checkpoint
-
-
-@asynccontextmanager
-async def running(projector: Projector) -> AsyncIterator[Projector]:
-    """Run the projector in the background for the duration of the block."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(projector.run_batches(stop))
-    try:
-        yield projector
-    finally:
-        stop.set()
-        await task
 
 
 async def rebuild(
