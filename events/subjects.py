@@ -3,6 +3,8 @@
 Event subjects:   <root>.<tenant>.<aggregate_type>.<aggregate_id>.<event_type>
                   e.g. okr.acme.objective.q4-growth.check_in.recorded
 Command subjects: cmd.<root>.<tenant>.<command_name>   (NATS request/reply)
+Ingest subject:   ingest.<root>.<tenant>.progress         (integrations; request/reply)
+Dead letters:     dlq.<root>.<tenant>.progress            (stream OKR_DEAD_LETTERS)
 
 ``root`` is ``okr`` in every deployment; tests give each stream its own root, since
 JetStream refuses two streams whose subjects overlap.
@@ -18,9 +20,14 @@ from dataclasses import dataclass
 from typing import Final
 
 STREAM_NAME: Final = "OKR_EVENTS"
+DEAD_LETTER_STREAM_NAME: Final = "OKR_DEAD_LETTERS"
 EVENT_ROOT: Final = "okr"
 COMMAND_PREFIX: Final = "cmd"
+INGEST_PREFIX: Final = "ingest"
+DEAD_LETTER_PREFIX: Final = "dlq"
+PROGRESS_KIND: Final = "progress"
 COMMAND_QUEUE_GROUP: Final = "okr-command-service"
+INGEST_QUEUE_GROUP: Final = "okr-ingest"
 
 # Headers this service writes on every stored event (the body carries the full envelope too).
 HEADER_MSG_ID: Final = "Nats-Msg-Id"
@@ -32,6 +39,12 @@ HEADER_BATCH_COMMIT: Final = "Nats-Batch-Commit"
 HEADER_EVENT_TYPE: Final = "Okr-Event-Type"
 HEADER_SCHEMA_VERSION: Final = "Okr-Schema-Version"
 HEADER_HASH: Final = "Okr-Hash"  # sha256 chaining the event to its aggregate's previous one
+# Headers on a dead letter (its body is the rejected report, byte for byte).
+HEADER_REASON_CODE: Final = "Okr-Reason-Code"
+HEADER_REASON: Final = "Okr-Reason"
+HEADER_RECEIVED_AT: Final = "Okr-Received-At"
+HEADER_RECEIVED_ON: Final = "Okr-Received-On"  # the subject or HTTP route it came in on
+HEADER_BATCH_INDEX: Final = "Okr-Batch-Index"
 
 TOKEN_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _TOKEN = re.compile(TOKEN_PATTERN)
@@ -89,6 +102,27 @@ class Subjects:
     def tenant_of_command(subject: str) -> str:
         """Tenant token of a command subject (``cmd.<root>.<tenant>.<command>``)."""
         return subject.split(".")[2]
+
+    def ingest(self, tenant: str) -> str:
+        """Subject an integration sends one tenant's progress reports to."""
+        return f"{INGEST_PREFIX}.{self.root}.{tenant}.{PROGRESS_KIND}"
+
+    def ingest_wildcard(self) -> str:
+        """Subscription subject of progress reports across tenants."""
+        return f"{INGEST_PREFIX}.{self.root}.*.{PROGRESS_KIND}"
+
+    @staticmethod
+    def tenant_of_ingest(subject: str) -> str:
+        """Tenant token of an ingest subject (``ingest.<root>.<tenant>.progress``)."""
+        return subject.split(".")[2]
+
+    def dead_letter(self, tenant: str) -> str:
+        """Subject a rejected progress report of ``tenant`` is kept on."""
+        return f"{DEAD_LETTER_PREFIX}.{self.root}.{tenant}.{PROGRESS_KIND}"
+
+    def dead_letter_subjects(self) -> list[str]:
+        """The subjects the dead-letter stream captures."""
+        return [f"{DEAD_LETTER_PREFIX}.{self.root}.>"]
 
 
 DEFAULT_SUBJECTS = Subjects()
