@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from events.subjects import EVENT_ROOT, STREAM_NAME
+from events.subjects import DEAD_LETTER_STREAM_NAME, EVENT_ROOT, STREAM_NAME
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class Settings:
     database_url: str | None = None
     data_dir: Path = Path(".okr-data")
     stream_name: str = STREAM_NAME
+    dead_letter_stream: str = DEAD_LETTER_STREAM_NAME
     subject_root: str = EVENT_ROOT
     duplicate_window_s: float = 120.0
     stream_replicas: int = 1
@@ -35,6 +36,7 @@ class Settings:
             database_url=e.get("OKR_DATABASE_URL") or None,
             data_dir=Path(e.get("OKR_DATA_DIR", str(defaults.data_dir))),
             stream_name=e.get("OKR_STREAM", defaults.stream_name),
+            dead_letter_stream=e.get("OKR_DEAD_LETTER_STREAM", defaults.dead_letter_stream),
             subject_root=e.get("OKR_SUBJECT_ROOT", defaults.subject_root),
             duplicate_window_s=float(e.get("OKR_DUPLICATE_WINDOW_S", defaults.duplicate_window_s)),
             stream_replicas=int(e.get("OKR_STREAM_REPLICAS", defaults.stream_replicas)),
