@@ -10,6 +10,7 @@ from faststream.nats import NatsBroker, NatsMessage
 
 from events.subjects import COMMAND_QUEUE_GROUP, Subjects
 from services.codec import COMMANDS_BY_NAME, parse_command
+from services.commands import Command
 from services.errors import ErrorCode, RuleViolation
 from services.handler import CommandHandler
 from services.replies import Reply, rejected
@@ -30,6 +31,14 @@ async def answer(
     """Parse, execute and turn every outcome into a typed reply; never raises."""
     try:
         command = parse_command(name, Subjects.tenant_of_command(subject), body, clock())
+    except RuleViolation as violation:
+        return rejected(violation.code, violation.message, violation.violations)
+    return await run_command(handler, command, subject)
+
+
+async def run_command(handler: CommandHandler, command: Command, received_on: str) -> Reply:
+    """Execute a parsed command; every outcome becomes a typed reply (never raises)."""
+    try:
         return await handler.execute(command)
     except RuleViolation as violation:
         return rejected(
@@ -39,11 +48,11 @@ async def answer(
             retryable=violation.code is ErrorCode.CONCURRENCY_CONFLICT,
         )
     except (StoreUnavailable, TimeoutError) as exc:
-        log.warning("store unavailable for %s: %s", subject, exc)
+        log.warning("store unavailable for %s: %s", received_on, exc)
         return rejected(ErrorCode.UNAVAILABLE, f"event store unavailable: {exc}", retryable=True)
     except Exception:
         # A bug must not leave the caller waiting for a reply that never comes.
-        log.exception("command on %s failed", subject)
+        log.exception("command on %s failed", received_on)
         return rejected(
             ErrorCode.INTERNAL_ERROR,
             "the service failed on this command; resend it with the same meta.command_id "

@@ -13,6 +13,8 @@ class ErrorCode(StrEnum):
     MALFORMED_REQUEST = "malformed_request"
     INVALID_COMMAND = "invalid_command"
     UNKNOWN_COMMAND = "unknown_command"
+    INVALID_REPORT = "invalid_report"
+    TOO_LARGE = "too_large"
     UNKNOWN_GOAL = "unknown_goal"
     UNKNOWN_KEY_RESULT = "unknown_key_result"
     UNKNOWN_PARENT = "unknown_parent"

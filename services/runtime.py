@@ -16,6 +16,7 @@ from services.app import now_utc, register_commands
 from services.domain import DECIDERS, EVOLVERS
 from services.facts_loader import FactsLoader
 from services.handler import Clock, CommandHandler
+from services.ingest import DeadLetters, Ingestor, register_ingest
 from services.repository import Repository
 from services.settings import Settings
 from services.store.event_store import EventStore
@@ -34,6 +35,7 @@ class CommandService:
     connection: Client
     store: EventStore
     handler: CommandHandler
+    dead_letters: DeadLetters
 
 
 @asynccontextmanager
@@ -68,12 +70,21 @@ async def command_service(
         handler = CommandHandler(
             store, repository, DECIDERS, FactsLoader(repository), clock, settings.command_retries
         )
+        dead_letters = DeadLetters(nc, settings.dead_letters, subjects)
+        await dead_letters.ensure_stream()
         register_commands(broker, handler, subjects, clock)
+        register_ingest(broker, Ingestor(handler, dead_letters, clock), subjects)
         await broker.start()
         # A round trip after the SUBs: once it returns, the server routes requests to us.
         await nc.flush()
-        log.info("command service listening on %s", subjects.command_wildcard("*"))
-        yield CommandService(nats_url, subjects, settings.stream_name, nc, store, handler)
+        log.info(
+            "command service listening on %s and %s",
+            subjects.command_wildcard("*"),
+            subjects.ingest_wildcard(),
+        )
+        yield CommandService(
+            nats_url, subjects, settings.stream_name, nc, store, handler, dead_letters
+        )
     finally:
         try:
             await broker.stop()

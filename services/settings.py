@@ -17,7 +17,7 @@ class Settings:
     database_url: str | None = None
     data_dir: Path = Path(".okr-data")
     stream_name: str = STREAM_NAME
-    dead_letter_stream: str = DEAD_LETTER_STREAM_NAME
+    dead_letter_stream: str | None = None
     subject_root: str = EVENT_ROOT
     duplicate_window_s: float = 120.0
     stream_replicas: int = 1
@@ -25,6 +25,15 @@ class Settings:
     db_schema: str = "okr"
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+
+    @property
+    def dead_letters(self) -> str:
+        """The dead-letter stream: as configured, else named after the event stream."""
+        if self.dead_letter_stream:
+            return self.dead_letter_stream
+        if self.stream_name == STREAM_NAME:
+            return DEAD_LETTER_STREAM_NAME
+        return f"{self.stream_name}_DLQ"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -36,7 +45,7 @@ class Settings:
             database_url=e.get("OKR_DATABASE_URL") or None,
             data_dir=Path(e.get("OKR_DATA_DIR", str(defaults.data_dir))),
             stream_name=e.get("OKR_STREAM", defaults.stream_name),
-            dead_letter_stream=e.get("OKR_DEAD_LETTER_STREAM", defaults.dead_letter_stream),
+            dead_letter_stream=e.get("OKR_DEAD_LETTER_STREAM") or None,
             subject_root=e.get("OKR_SUBJECT_ROOT", defaults.subject_root),
             duplicate_window_s=float(e.get("OKR_DUPLICATE_WINDOW_S", defaults.duplicate_window_s)),
             stream_replicas=int(e.get("OKR_STREAM_REPLICAS", defaults.stream_replicas)),

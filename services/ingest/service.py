@@ -1,0 +1,139 @@
+"""Runs integrations' progress reports through the command handler; keeps the refused ones."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from itertools import groupby
+
+from faststream.nats import NatsBroker, NatsMessage
+
+from events.subjects import INGEST_QUEUE_GROUP, Subjects
+from services.app import run_command
+from services.handler import CommandHandler
+from services.ingest.dead_letters import DeadLetters
+from services.ingest.reports import (
+    BadReport,
+    IngestReply,
+    MessageRefused,
+    ReadReport,
+    ReportOutcome,
+    read_message,
+    report_command,
+)
+from services.replies import Accepted, ErrorBody
+
+log = logging.getLogger(__name__)
+HEADER_ACTOR = "Okr-Actor"  # set by the HTTP gateway: who the token named
+GOALS_IN_PARALLEL = 32
+INGEST_CONCURRENCY = 64
+
+
+class Ingestor:
+    """Judges each report of a message on its own and answers for every one of them."""
+
+    def __init__(
+        self,
+        handler: CommandHandler,
+        dead_letters: DeadLetters,
+        clock: Callable[[], datetime],
+        goals_in_parallel: int = GOALS_IN_PARALLEL,
+    ) -> None:
+        self._handler = handler
+        self._dead_letters = dead_letters
+        self._clock = clock
+        self._parallel = asyncio.Semaphore(goals_in_parallel)
+
+    async def ingest(
+        self, tenant: str, body: bytes, received_on: str, actor: str | None = None
+    ) -> IngestReply:
+        """Apply the reports in ``body``; refused ones go to the dead-letter stream."""
+        received_at = self._clock()
+        try:
+            message = read_message(body)
+        except MessageRefused as refusal:
+            await self._keep(tenant, body, refusal.error, received_on, received_at, None)
+            return IngestReply.refused(refusal.error)
+        outcomes = [self._bad(item) for item in message.items if isinstance(item, BadReport)]
+        good = [item for item in message.items if isinstance(item, ReadReport)]
+        # Reports on one goal go in order (they contend for its version); goals in parallel.
+        by_goal = sorted(good, key=_goal_of)
+        groups = [list(group) for _, group in groupby(by_goal, key=_goal_of)]
+        for group_outcomes in await asyncio.gather(
+            *(self._apply_in_order(tenant, group, received_on, actor) for group in groups)
+        ):
+            outcomes.extend(group_outcomes)
+        errors = {o.index: o.error for o in outcomes if o.error is not None}
+        for item in message.items:
+            if item.index in errors:
+                index = item.index if message.batch else None
+                await self._keep(
+                    tenant, item.raw, errors[item.index], received_on, received_at, index
+                )
+        return IngestReply.of(outcomes)
+
+    async def _apply_in_order(
+        self, tenant: str, group: list[ReadReport], received_on: str, actor: str | None
+    ) -> list[ReportOutcome]:
+        async with self._parallel:
+            return [await self._apply(tenant, item, received_on, actor) for item in group]
+
+    async def _apply(
+        self, tenant: str, item: ReadReport, received_on: str, actor: str | None
+    ) -> ReportOutcome:
+        report = item.report
+        command = report_command(
+            report, tenant, actor or f"integration:{report.source}", self._clock()
+        )
+        reply = await run_command(self._handler, command, received_on)
+        if isinstance(reply, Accepted):
+            event_id = reply.event_ids[0] if reply.event_ids else None
+            return ReportOutcome(
+                index=item.index, ok=True, duplicate=reply.duplicate, event_id=event_id
+            )
+        return ReportOutcome(index=item.index, ok=False, error=reply.error)
+
+    @staticmethod
+    def _bad(item: BadReport) -> ReportOutcome:
+        return ReportOutcome(index=item.index, ok=False, error=item.error)
+
+    async def _keep(
+        self,
+        tenant: str,
+        raw: bytes,
+        error: ErrorBody,
+        received_on: str,
+        received_at: datetime,
+        index: int | None,
+    ) -> None:
+        try:
+            await self._dead_letters.keep(tenant, raw, error, received_on, received_at, index)
+        except Exception:
+            # The sender still gets the refusal in its reply; the log says what was not kept.
+            log.exception("could not dead-letter a refused report from %s", received_on)
+
+
+def _goal_of(item: ReadReport) -> tuple[str, str]:
+    return item.report.goal_type.value, item.report.goal_id
+
+
+def register_ingest(broker: NatsBroker, ingestor: Ingestor, subjects: Subjects) -> None:
+    """Subscribe the ingest endpoint (request/reply; a plain publish is applied too)."""
+
+    async def report_progress(msg: NatsMessage) -> bytes:
+        subject = msg.raw_message.subject
+        headers = msg.raw_message.headers or {}
+        reply = await ingestor.ingest(
+            Subjects.tenant_of_ingest(subject), msg.body, subject, headers.get(HEADER_ACTOR)
+        )
+        return reply.model_dump_json().encode()
+
+    broker.subscriber(
+        subjects.ingest_wildcard(),
+        queue=INGEST_QUEUE_GROUP,
+        max_workers=INGEST_CONCURRENCY,
+        title="report_progress (integrations)",
+        description="One ProgressReport or a ProgressBatch; the reply is an IngestReply.",
+    )(report_progress)
