@@ -34,6 +34,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check
 	$(BIN)/mypy
 
+# Regenerates docs/contract/ (event JSON Schemas, AsyncAPI) from the code; a unit test
+# fails until the checked-in files match.
+.PHONY: contract
+contract: $(STAMP)
+	$(BIN)/python -m events.contract write
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
