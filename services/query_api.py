@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal, TypeVar
 
-from fastapi import FastAPI, HTTPException, Path, Query
+from fastapi import APIRouter, FastAPI, HTTPException, Path, Query
 
 from events.subjects import TOKEN_PATTERN
 from projections.queries import ReadModels
@@ -20,6 +20,9 @@ from projections.views import (
 )
 from services.audit_api import audit_router
 from services.auditor import Auditor
+from services.auth import Permission
+from services.http_auth import Gate
+from services.write_api import WriteGateway, write_router
 
 TenantId = Annotated[str, Path(pattern=TOKEN_PATTERN, description="tenant token")]
 GoalId = Annotated[str, Path(pattern=TOKEN_PATTERN)]
@@ -46,8 +49,15 @@ def _found(value: T | None, what: str) -> T:
     return value
 
 
-def create_query_app(models: ReadModels, lag: LagSource, auditor: Auditor | None = None) -> FastAPI:
-    """The query API bound to one set of read models (and the auditor's routes, if given)."""
+def create_query_app(
+    models: ReadModels,
+    lag: LagSource,
+    gate: Gate,
+    auditor: Auditor | None = None,
+    writes: WriteGateway | None = None,
+) -> FastAPI:
+    """The HTTP API over one set of read models, with the auditor's and the write routes
+    if given; every route but the docs needs a token (see services/auth.py)."""
     app = FastAPI(
         title="okr-ledger query API",
         version="1",
@@ -55,7 +65,9 @@ def create_query_app(models: ReadModels, lag: LagSource, auditor: Auditor | None
         "projected from the goal event log.",
     )
 
-    @app.get("/tenants/{tenant}/goals/{goal_type}/{goal_id}/score")
+    reads = APIRouter(dependencies=[gate.permit(Permission.READ)], tags=["read models"])
+
+    @reads.get("/tenants/{tenant}/goals/{goal_type}/{goal_id}/score")
     async def goal_score(
         tenant: TenantId, goal_type: GoalType, goal_id: GoalId, as_of: AsOf = None
     ) -> GoalScore:
@@ -63,7 +75,7 @@ def create_query_app(models: ReadModels, lag: LagSource, auditor: Auditor | None
         found = await models.goal_score(tenant, goal_type, goal_id, _instant(as_of))
         return _found(found, f"{goal_type} {goal_id}")
 
-    @app.get("/tenants/{tenant}/cycles/{cycle_id}/scores")
+    @reads.get("/tenants/{tenant}/cycles/{cycle_id}/scores")
     async def cycle_scores(
         tenant: TenantId,
         cycle_id: Annotated[str, Path(pattern=TOKEN_PATTERN)],
@@ -72,7 +84,7 @@ def create_query_app(models: ReadModels, lag: LagSource, auditor: Auditor | None
         """Every goal of a cycle with its score."""
         return await models.cycle_scores(tenant, cycle_id, _instant(as_of))
 
-    @app.get("/tenants/{tenant}/cascade/{goal_type}/{goal_id}")
+    @reads.get("/tenants/{tenant}/cascade/{goal_type}/{goal_id}")
     async def subtree(
         tenant: TenantId, goal_type: GoalType, goal_id: GoalId, as_of: AsOf = None
     ) -> CascadeNode:
@@ -80,13 +92,13 @@ def create_query_app(models: ReadModels, lag: LagSource, auditor: Auditor | None
         found = await models.subtree(tenant, goal_type, goal_id, _instant(as_of))
         return _found(found, f"{goal_type} {goal_id}")
 
-    @app.get("/tenants/{tenant}/cascade/{goal_type}/{goal_id}/path")
+    @reads.get("/tenants/{tenant}/cascade/{goal_type}/{goal_id}/path")
     async def path_to_top(tenant: TenantId, goal_type: GoalType, goal_id: GoalId) -> list[PathStep]:
         """The way from the goal up to the top of the cascade."""
         steps = await models.path_to_top(tenant, goal_type, goal_id)
         return _found(steps or None, f"{goal_type} {goal_id}")
 
-    @app.get("/tenants/{tenant}/cycles/{cycle_id}/cascade")
+    @reads.get("/tenants/{tenant}/cycles/{cycle_id}/cascade")
     async def cascade(
         tenant: TenantId,
         cycle_id: Annotated[str, Path(pattern=TOKEN_PATTERN)],
@@ -100,7 +112,7 @@ def create_query_app(models: ReadModels, lag: LagSource, auditor: Auditor | None
         trees = [await models.subtree(tenant, g.goal_type, g.goal_id, instant) for g in tops]
         return [t for t in trees if t is not None]
 
-    @app.get("/tenants/{tenant}/cycles/{cycle_id}/unaligned")
+    @reads.get("/tenants/{tenant}/cycles/{cycle_id}/unaligned")
     async def unaligned(
         tenant: TenantId,
         cycle_id: Annotated[str, Path(pattern=TOKEN_PATTERN)],
@@ -109,7 +121,7 @@ def create_query_app(models: ReadModels, lag: LagSource, auditor: Auditor | None
         """Team and individual goals aligned to nothing (personal SMART goals excepted)."""
         return await models.unaligned(tenant, cycle_id, _instant(as_of))
 
-    @app.get("/tenants/{tenant}/goals/{goal_type}/{goal_id}/check-ins")
+    @reads.get("/tenants/{tenant}/goals/{goal_type}/{goal_id}/check-ins")
     async def check_ins(
         tenant: TenantId, goal_type: GoalType, goal_id: GoalId
     ) -> list[ProgressView]:
@@ -118,7 +130,7 @@ def create_query_app(models: ReadModels, lag: LagSource, auditor: Auditor | None
             raise HTTPException(404, f"{goal_type} {goal_id} not found")
         return await models.progress_history(tenant, goal_type, goal_id)
 
-    @app.get("/tenants/{tenant}/audit/key-result-adjustments")
+    @reads.get("/tenants/{tenant}/audit/key-result-adjustments")
     async def adjustments(
         tenant: TenantId,
         cycle_id: Annotated[str | None, Query(pattern=TOKEN_PATTERN)] = None,
@@ -128,11 +140,14 @@ def create_query_app(models: ReadModels, lag: LagSource, auditor: Auditor | None
         """Every KR adjustment with who, when, why, old/new and both scores."""
         return await models.adjustments(tenant, cycle_id, objective_id, actor)
 
-    @app.get("/projections/lag")
+    @app.get("/projections/lag", dependencies=[gate.any_role()], tags=["operations"])
     async def projection_lag() -> ProjectionLag:
         """Stream head minus the read models' checkpoint."""
         return await lag()
 
+    app.include_router(reads)
     if auditor is not None:
-        app.include_router(audit_router(auditor))
+        app.include_router(audit_router(auditor), dependencies=[gate.permit(Permission.AUDIT)])
+    if writes is not None:
+        app.include_router(write_router(writes, gate))
     return app

@@ -17,11 +17,17 @@ from events.subjects import Subjects
 from projections.queries import ReadModels
 from projections.runner import PROJECTION_NAME, Projector
 from projections.views import ProjectionLag
+from services.app import now_utc
 from services.auditor import Auditor
+from services.auth import TokenAuthority
+from services.auth_secret import token_secret
 from services.embedded import free_port
+from services.http_auth import Gate
+from services.ingest import DeadLetters
 from services.query_api import create_query_app
 from services.settings import Settings
 from services.store.event_store import EventStore
+from services.write_api import WriteGateway
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +81,16 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
     projector = Projector(nc, projector_conn, settings.stream_name, settings.db_schema)
     port = _http_port(settings.http_host, settings.http_port)
     side = ReadSide(projector, models, f"http://{settings.http_host}:{port}")
-    store = EventStore(nc, settings.stream_name, Subjects(settings.subject_root))
-    app = create_query_app(models, side.lag, Auditor(store, database_url, settings.db_schema))
+    subjects = Subjects(settings.subject_root)
+    store = EventStore(nc, settings.stream_name, subjects)
+    writes = WriteGateway(nc, subjects, DeadLetters(nc, settings.dead_letters, subjects), now_utc)
+    app = create_query_app(
+        models,
+        side.lag,
+        Gate(TokenAuthority(token_secret(settings))),
+        Auditor(store, database_url, settings.db_schema),
+        writes,
+    )
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.http_host, port=port, log_level="warning")
     )

@@ -25,6 +25,7 @@ class Settings:
     db_schema: str = "okr"
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    auth_secret: str | None = None
 
     @property
     def dead_letters(self) -> str:
@@ -53,4 +54,5 @@ class Settings:
             db_schema=e.get("OKR_DB_SCHEMA", defaults.db_schema),
             http_host=e.get("OKR_HTTP_HOST", defaults.http_host),
             http_port=int(e.get("OKR_HTTP_PORT", defaults.http_port)),
+            auth_secret=e.get("OKR_AUTH_SECRET") or None,
         )

@@ -64,6 +64,7 @@ class IngestReply(Frozen):
     """The answer to one message: counts, one outcome per report, or why none was read."""
 
     ok: bool = Field(description="every report was accepted (or had been already)")
+    batch: bool = Field(default=False, description='the message was {"reports": [...]}')
     accepted: int = 0
     duplicates: int = 0
     rejected: int = 0
@@ -73,12 +74,13 @@ class IngestReply(Frozen):
     )
 
     @classmethod
-    def of(cls, results: list[ReportOutcome]) -> IngestReply:
+    def of(cls, results: list[ReportOutcome], batch: bool) -> IngestReply:
         """Tally ``results`` (in batch order)."""
         ordered = tuple(sorted(results, key=lambda r: r.index))
         rejected = sum(not r.ok for r in ordered)
         return cls(
             ok=rejected == 0,
+            batch=batch,
             accepted=sum(r.ok and not r.duplicate for r in ordered),
             duplicates=sum(r.duplicate for r in ordered),
             rejected=rejected,

@@ -72,7 +72,7 @@ class Ingestor:
                 await self._keep(
                     tenant, item.raw, errors[item.index], received_on, received_at, index
                 )
-        return IngestReply.of(outcomes)
+        return IngestReply.of(outcomes, message.batch)
 
     async def _apply_in_order(
         self, tenant: str, group: list[ReadReport], received_on: str, actor: str | None

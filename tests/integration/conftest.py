@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from nats.aio.client import Client
 
 from events.subjects import Subjects
+from services.auth import Role, TokenAuthority
+from services.http_auth import Gate
 from services.runtime import CommandService, command_service
 from services.settings import Settings
 from services.store.event_store import EventStore
@@ -44,3 +47,26 @@ async def service(nats_url: str, stream_settings: StreamSettings) -> AsyncIterat
     )
     async with command_service(settings, nats_url) as running:
         yield running
+
+
+TEST_SECRET = "test-secret-of-at-least-thirty-two-bytes!"
+
+
+@pytest.fixture
+def authority() -> TokenAuthority:
+    """The token authority the test's HTTP API trusts."""
+    return TokenAuthority(TEST_SECRET)
+
+
+@pytest.fixture
+def gate(authority: TokenAuthority) -> Gate:
+    """The HTTP API's gate over ``authority``."""
+    return Gate(authority)
+
+
+def bearer(
+    authority: TokenAuthority, tenant: str, role: Role, who: str = "tester"
+) -> dict[str, str]:
+    """An Authorization header for ``who`` as ``role`` in ``tenant``."""
+    token = authority.issue(tenant, role, who, datetime.now(UTC))
+    return {"Authorization": f"Bearer {token}"}

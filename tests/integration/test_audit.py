@@ -18,11 +18,14 @@ from projections.queries import ReadModels
 from projections.runner import Projector
 from projections.views import ProjectionLag
 from services.auditor import Auditor
+from services.auth import Role, TokenAuthority
 from services.client import OkrClient
+from services.http_auth import Gate
 from services.query_api import create_query_app
 from services.runtime import CommandService, command_service
 from services.settings import Settings
 from services.store.stream import StreamSettings
+from tests.integration.conftest import bearer
 
 pytestmark = pytest.mark.integration
 Q4 = Cycle.quarter("2026-q4").model_dump(mode="json")
@@ -269,10 +272,14 @@ async def test_an_interrupted_replay_leaves_nothing_half_built(
 
 
 @pytest.fixture
-async def audit_api(auditor: Auditor) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_query_app(ReadModels(cast(asyncpg.Pool, None)), _no_lag, auditor)
+async def audit_api(
+    auditor: Auditor, authority: TokenAuthority, tenant: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_query_app(ReadModels(cast(asyncpg.Pool, None)), _no_lag, Gate(authority), auditor)
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://test",
+        headers=bearer(authority, tenant, Role.AUDITOR),
     ) as client:
         yield client
 

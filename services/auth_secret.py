@@ -1,0 +1,32 @@
+"""Where the token secret comes from: the environment, else a file in the data dir."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from services.settings import Settings
+
+SECRET_FILE = "auth-secret"
+
+
+def token_secret(settings: Settings) -> str:
+    """``OKR_AUTH_SECRET`` if set, else the data dir's secret (created on first use, 0600).
+
+    The file lets `okr token` mint tokens that the locally running service accepts.
+    """
+    if settings.auth_secret:
+        return settings.auth_secret
+    path = Path(settings.data_dir) / SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: if two processes start at once, one writes and both read the same secret.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
