@@ -9,6 +9,7 @@ import signal
 import time
 import warnings
 from collections.abc import Sequence
+from datetime import timedelta
 
 import asyncpg
 import nats
@@ -17,7 +18,9 @@ from nats.js.errors import NotFoundError
 from projections.runner import rebuild
 from services.app import now_utc
 from services.audit_cli import add_audit_commands, run_audit
-from services.demo import run_demo, show_read_models
+from services.auth import Role, TokenAuthority
+from services.auth_secret import token_secret
+from services.demo import TENANT, run_demo, show_read_models
 from services.embedded import resolve_servers
 from services.read_side import read_side
 from services.runtime import command_service
@@ -46,11 +49,13 @@ async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
             await run_demo(service.connection, service.store, now_utc())
             await reads.wait_until_current()
             # The demo reads the API over HTTP, as a user would; the server runs on this loop.
-            await asyncio.to_thread(show_read_models, reads.http_url, now_utc())
+            token = _authority(settings).issue(TENANT, Role.AUDITOR, "demo", now_utc())
+            await asyncio.to_thread(show_read_models, reads.http_url, now_utc(), token)
         if keep_running:
             print(
-                f"\nQuery API {reads.http_url}/docs; commands on "
-                f"{service.subjects.command_wildcard('<command>')} at {nats_url}. Ctrl-C stops."
+                f"\nHTTP API {reads.http_url}/docs (token: okr token --tenant {TENANT} "
+                f"--role admin); commands on {service.subjects.command_wildcard('<command>')}, "
+                f"progress on {service.subjects.ingest('<tenant>')} at {nats_url}. Ctrl-C stops."
             )
             await _wait_for_stop()
     return 0
@@ -80,6 +85,18 @@ async def rebuild_read_models(settings: Settings) -> int:
     return 0
 
 
+def _authority(settings: Settings) -> TokenAuthority:
+    return TokenAuthority(token_secret(settings))
+
+
+def issue_token(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a bearer token for the HTTP API, signed with this deployment's secret."""
+    valid_for = timedelta(days=args.days) if args.days else None
+    role = Role(args.role)
+    print(_authority(settings).issue(args.tenant, role, args.subject, now_utc(), valid_for))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``okr`` command."""
     parser = argparse.ArgumentParser(prog="okr", description=__doc__)
@@ -93,6 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="rebuild the read models from the event log into a fresh schema and swap it in "
         "(stop the service first)",
     )
+    token_cmd = sub.add_parser(
+        "token", help="print an HTTP bearer token (signed with OKR_AUTH_SECRET or the data dir's)"
+    )
+    token_cmd.add_argument("--tenant", required=True)
+    token_cmd.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token_cmd.add_argument("--subject", default="okr-cli", help="who holds it (the actor)")
+    token_cmd.add_argument("--days", type=float, default=90.0, help="validity; 0 = no expiry")
     add_audit_commands(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -107,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     if args.command == "serve":
         return asyncio.run(serve(settings, demo=args.demo, keep_running=True))
+    if args.command == "token":
+        return issue_token(settings, args)
     if args.command == "rebuild":
         return asyncio.run(rebuild_read_models(settings))
     if args.command == "audit":

@@ -235,8 +235,11 @@ async def run_demo(nc: Client, store: EventStore, now: datetime, say: Say = prin
     return len(events)
 
 
-def _get(base_url: str, path: str) -> Any:
-    with urllib.request.urlopen(f"{base_url}{path}", timeout=10) as response:
+def _get(base_url: str, path: str, token: str) -> Any:
+    request = urllib.request.Request(
+        f"{base_url}{path}", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
 
@@ -252,12 +255,13 @@ def _tree(node: dict[str, Any], say: Say, depth: int = 0) -> None:
         _tree(child, say, depth + 1)
 
 
-def show_read_models(base_url: str, now: datetime, say: Say = print) -> None:
-    """Print scores, the cascade and the KR-adjustment audit, read through the HTTP API."""
+def show_read_models(base_url: str, now: datetime, token: str, say: Say = print) -> None:
+    """Print scores, the cascade and the KR-adjustment audit, read through the HTTP API
+    with ``token`` (a reading role of the demo tenant)."""
     cycle = _quarter_of(now)
     company = f"company-growth-{cycle.id}"
     say(f"\nRead models through the query API ({base_url}/docs):")
-    score = _get(base_url, f"/tenants/{TENANT}/goals/objective/{company}/score")
+    score = _get(base_url, f"/tenants/{TENANT}/goals/objective/{company}/score", token)
     say(f"GET /tenants/{TENANT}/goals/objective/{company}/score")
     say(
         f"  score {score['score']:.2f} (expects {score['expectation']}), band {score['band']}, "
@@ -270,10 +274,10 @@ def show_read_models(base_url: str, now: datetime, say: Say = print) -> None:
             f"({kr['band']})"
         )
     say(f"GET /tenants/{TENANT}/cascade/objective/{company}")
-    _tree(_get(base_url, f"/tenants/{TENANT}/cascade/objective/{company}"), say)
+    _tree(_get(base_url, f"/tenants/{TENANT}/cascade/objective/{company}", token), say)
     say(f"GET /tenants/{TENANT}/audit/key-result-adjustments?cycle_id={cycle.id}")
     for entry in _get(
-        base_url, f"/tenants/{TENANT}/audit/key-result-adjustments?cycle_id={cycle.id}"
+        base_url, f"/tenants/{TENANT}/audit/key-result-adjustments?cycle_id={cycle.id}", token
     ):
         say(
             f"  {entry['objective_id']}/{entry['key_result_id']} by {entry['actor']} at "
