@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from faststream.nats import NatsBroker, NatsMessage
@@ -58,6 +58,33 @@ async def run_command(handler: CommandHandler, command: Command, received_on: st
             "the service failed on this command; resend it with the same meta.command_id "
             "(commands are idempotent by that id)",
         )
+
+
+async def run_in_order(
+    handler: CommandHandler, commands: Sequence[Command], received_on: str
+) -> list[Reply]:
+    """Execute commands on one aggregate in one append; a typed reply each (never raises)."""
+    try:
+        outcomes = await handler.execute_in_order(commands)
+    except (StoreUnavailable, TimeoutError) as exc:
+        log.warning("store unavailable for %s: %s", received_on, exc)
+        down = rejected(ErrorCode.UNAVAILABLE, f"event store unavailable: {exc}", retryable=True)
+        return [down for _ in commands]
+    except Exception:
+        log.exception("commands on %s failed", received_on)
+        failed = rejected(ErrorCode.INTERNAL_ERROR, "the service failed on these reports; resend")
+        return [failed for _ in commands]
+    return [
+        rejected(
+            o.code,
+            o.message,
+            o.violations,
+            retryable=o.code is ErrorCode.CONCURRENCY_CONFLICT,
+        )
+        if isinstance(o, RuleViolation)
+        else o
+        for o in outcomes
+    ]
 
 
 def _endpoint(

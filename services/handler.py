@@ -37,11 +37,11 @@ def event_id_for(command: Command, payload: EventPayload, index: int) -> UUID:
 
 def wrap(
     command: Command,
-    loaded: LoadedAggregate,
+    base_version: int,
     payloads: Sequence[EventPayload],
     recorded_at: datetime,
 ) -> list[Envelope]:
-    """Put decided payloads into envelopes with versions and ids."""
+    """Put decided payloads into envelopes with versions (after ``base_version``) and ids."""
     meta = command.meta
     return [
         Envelope(
@@ -51,7 +51,7 @@ def wrap(
             tenant_id=meta.tenant_id,
             aggregate_type=command.target_type,
             aggregate_id=command.aggregate_id,
-            aggregate_version=loaded.version + index + 1,
+            aggregate_version=base_version + index + 1,
             occurred_at=meta.now,
             recorded_at=recorded_at,
             actor=meta.actor,
@@ -121,11 +121,88 @@ class CommandHandler:
         payloads = self._deciders[command.target_type.value](loaded.state, command, facts)
         if not payloads:
             return self._accepted(command, loaded.version, (), True)
-        envelopes = wrap(command, loaded, payloads, self._clock())
+        envelopes = wrap(command, loaded.version, payloads, self._clock())
         result = await self._store.append(envelopes, loaded.last_sequence, loaded.last_hash)
         if result.stored:
             self._repository.appended(loaded, result.stored)
         return self._accepted(command, envelopes[-1].aggregate_version, envelopes, result.duplicate)
+
+    async def execute_in_order(self, commands: Sequence[Command]) -> list[Accepted | RuleViolation]:
+        """Commands on one aggregate, decided in order on one state and stored with one
+        atomic append; a refused command does not hold back the others.
+
+        The outcome of each command is its Accepted reply or the RuleViolation refusing it;
+        a lost race re-decides them all (nothing is stored unless all of it is).
+        """
+        first = commands[0]
+        key = (first.meta.tenant_id, first.target_type.value, first.aggregate_id)
+        if any((c.meta.tenant_id, c.target_type.value, c.aggregate_id) != key for c in commands):
+            raise ValueError("execute_in_order takes the commands of one aggregate")
+        trust_cache = True
+        conflicts = 0
+        while True:
+            loaded = await self._repository.load(*key, trust_cache=trust_cache)
+            trust_cache = False
+            outcomes, envelopes = await self._decide_in_order(commands, loaded)
+            if loaded.from_cache and any(isinstance(o, RuleViolation) for o in outcomes):
+                continue  # refused on cached state: decide again on the stream's
+            if not envelopes:
+                return outcomes
+            try:
+                result = await self._store.append(envelopes, loaded.last_sequence, loaded.last_hash)
+            except ConcurrencyConflict:
+                conflicts += 1
+                if conflicts > self._retries:
+                    conflict = RuleViolation(
+                        ErrorCode.CONCURRENCY_CONFLICT,
+                        f"the goal changed while the commands ran ({conflicts} attempts)",
+                    )
+                    return [conflict for _ in commands]
+                if not loaded.from_cache:
+                    await asyncio.sleep(random.uniform(0, 0.005 * 2**conflicts))
+                continue
+            if result.stored:
+                self._repository.appended(loaded, result.stored)
+            if result.duplicate:
+                return [
+                    o.model_copy(update={"duplicate": True}) if isinstance(o, Accepted) else o
+                    for o in outcomes
+                ]
+            return outcomes
+
+    async def _decide_in_order(
+        self, commands: Sequence[Command], loaded: LoadedAggregate
+    ) -> tuple[list[Accepted | RuleViolation], list[Envelope]]:
+        evolve = self._repository.evolver(commands[0].target_type.value)
+        state, version = loaded.state, loaded.version
+        handled = dict(loaded.handled_commands)
+        recorded_at = self._clock()
+        outcomes: list[Accepted | RuleViolation] = []
+        envelopes: list[Envelope] = []
+        for command in commands:
+            meta = command.meta
+            if meta.command_id in handled:
+                outcomes.append(self._accepted(command, handled[meta.command_id], (), True))
+                continue
+            try:
+                if meta.expected_version is not None and meta.expected_version != version:
+                    raise RuleViolation(
+                        ErrorCode.CONCURRENCY_CONFLICT,
+                        f"expected version {meta.expected_version}, the goal is at {version}",
+                    )
+                facts = await self._facts.load(command)
+                payloads = self._deciders[command.target_type.value](state, command, facts)
+            except RuleViolation as violation:
+                outcomes.append(violation)
+                continue
+            decided = wrap(command, version, payloads, recorded_at)
+            for payload in payloads:
+                state = evolve(state, payload)
+            version += len(payloads)
+            handled[meta.command_id] = version
+            envelopes.extend(decided)
+            outcomes.append(self._accepted(command, version, decided, not decided))
+        return outcomes, envelopes
 
     @staticmethod
     def _accepted(

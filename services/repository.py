@@ -84,6 +84,10 @@ class Repository:
             self._remember(key, loaded)
         return loaded
 
+    def evolver(self, aggregate_type: str) -> Evolve:
+        """The evolve function of ``aggregate_type``."""
+        return self._evolvers[aggregate_type]
+
     def appended(self, loaded: LoadedAggregate, stored: Sequence[StoredEvent]) -> None:
         """Fold what this process just appended into the cache: the next command on the
         aggregate then starts from its true state instead of a conflict."""

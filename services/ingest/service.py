@@ -11,7 +11,7 @@ from itertools import groupby
 from faststream.nats import NatsBroker, NatsMessage
 
 from events.subjects import INGEST_QUEUE_GROUP, Subjects
-from services.app import run_command
+from services.app import run_in_order
 from services.handler import CommandHandler
 from services.ingest.dead_letters import DeadLetters
 from services.ingest.reports import (
@@ -23,11 +23,13 @@ from services.ingest.reports import (
     read_message,
     report_command,
 )
-from services.replies import Accepted, ErrorBody
+from services.replies import Accepted, ErrorBody, Reply
 
 log = logging.getLogger(__name__)
 HEADER_ACTOR = "Okr-Actor"  # set by the HTTP gateway: who the token named
 GOALS_IN_PARALLEL = 32
+# Reports on one goal are stored as one atomic batch of at most this many events.
+REPORTS_PER_APPEND = 100
 INGEST_CONCURRENCY = 64
 
 
@@ -77,23 +79,20 @@ class Ingestor:
     async def _apply_in_order(
         self, tenant: str, group: list[ReadReport], received_on: str, actor: str | None
     ) -> list[ReportOutcome]:
+        outcomes: list[ReportOutcome] = []
         async with self._parallel:
-            return [await self._apply(tenant, item, received_on, actor) for item in group]
-
-    async def _apply(
-        self, tenant: str, item: ReadReport, received_on: str, actor: str | None
-    ) -> ReportOutcome:
-        report = item.report
-        command = report_command(
-            report, tenant, actor or f"integration:{report.source}", self._clock()
-        )
-        reply = await run_command(self._handler, command, received_on)
-        if isinstance(reply, Accepted):
-            event_id = reply.event_ids[0] if reply.event_ids else None
-            return ReportOutcome(
-                index=item.index, ok=True, duplicate=reply.duplicate, event_id=event_id
-            )
-        return ReportOutcome(index=item.index, ok=False, error=reply.error)
+            for start in range(0, len(group), REPORTS_PER_APPEND):
+                chunk = group[start : start + REPORTS_PER_APPEND]
+                now = self._clock()
+                commands = [
+                    report_command(
+                        item.report, tenant, actor or f"integration:{item.report.source}", now
+                    )
+                    for item in chunk
+                ]
+                replies = await run_in_order(self._handler, commands, received_on)
+                outcomes.extend(map(_outcome, chunk, replies))
+        return outcomes
 
     @staticmethod
     def _bad(item: BadReport) -> ReportOutcome:
@@ -113,6 +112,15 @@ class Ingestor:
         except Exception:
             # The sender still gets the refusal in its reply; the log says what was not kept.
             log.exception("could not dead-letter a refused report from %s", received_on)
+
+
+def _outcome(item: ReadReport, reply: Reply) -> ReportOutcome:
+    if isinstance(reply, Accepted):
+        event_id = reply.event_ids[0] if reply.event_ids else None
+        return ReportOutcome(
+            index=item.index, ok=True, duplicate=reply.duplicate, event_id=event_id
+        )
+    return ReportOutcome(index=item.index, ok=False, error=reply.error)
 
 
 def _goal_of(item: ReadReport) -> tuple[str, str]:

@@ -260,3 +260,19 @@ async def test_a_tenant_only_reaches_its_own_goals(
     assert reply.results[0].error.code == "unknown_goal"
     assert await progress_events(service, tenant) == []
     assert len(await service.dead_letters.read(f"{tenant}-other")) == 1
+
+
+async def test_a_large_batch_on_one_goal_is_stored_whole_and_in_order(
+    nats_client: Client, service: CommandService, tenant: str, goals: OkrClient
+) -> None:
+    reports = [report(f"k{i}", 100.0 + i % 100) for i in range(250)]
+
+    reply = await send_json(nats_client, service, tenant, {"reports": reports})
+    again = await send_json(nats_client, service, tenant, {"reports": reports})
+
+    assert (reply.accepted, reply.rejected) == (250, 0)
+    assert (again.accepted, again.duplicates) == (0, 250)
+    events = await progress_events(service, tenant)
+    assert [e.payload.idempotency_key for e in events] == [f"k{i}" for i in range(250)]
+    versions = [e.aggregate_version for e in events]
+    assert versions == list(range(versions[0], versions[0] + 250))
