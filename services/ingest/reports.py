@@ -7,6 +7,7 @@ is judged on its own, so one bad report in a batch does not hold back the others
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import pydantic_core
 from pydantic import AwareDatetime, Field, ValidationError
 
+from events.subjects import TOKEN_PATTERN
 from events.values import AggregateType, FiniteFloat, Frozen, Token
 from services.commands import CommandMeta, ReportProgress
 from services.errors import ErrorCode, RuleViolation, Violation
@@ -151,9 +153,13 @@ class ReadMessage:
     items: list[ReadReport | BadReport]
 
 
-def read_message(body: bytes) -> ReadMessage:
+def read_message(tenant: str, body: bytes) -> ReadMessage:
     """Split a message into its reports, each read or refused; raise MessageRefused if none
-    can be read."""
+    can be read (or the tenant is not a valid token)."""
+    if not re.fullmatch(TOKEN_PATTERN, tenant):
+        raise MessageRefused(
+            ErrorCode.MALFORMED_REQUEST, f"tenant {tenant!r} must match {TOKEN_PATTERN}"
+        )
     if len(body) > MAX_INGEST_BYTES:
         raise MessageRefused(
             ErrorCode.TOO_LARGE,

@@ -12,6 +12,7 @@ from faststream.nats import NatsBroker, NatsMessage
 
 from events.subjects import INGEST_QUEUE_GROUP, Subjects
 from services.app import run_in_order
+from services.errors import ErrorCode
 from services.handler import CommandHandler
 from services.ingest.dead_letters import DeadLetters
 from services.ingest.reports import (
@@ -54,7 +55,7 @@ class Ingestor:
         """Apply the reports in ``body``; refused ones go to the dead-letter stream."""
         received_at = self._clock()
         try:
-            message = read_message(body)
+            message = read_message(tenant, body)
         except MessageRefused as refusal:
             await self._keep(tenant, body, refusal.error, received_on, received_at, None)
             return IngestReply.refused(refusal.error)
@@ -133,9 +134,21 @@ def register_ingest(broker: NatsBroker, ingestor: Ingestor, subjects: Subjects) 
     async def report_progress(msg: NatsMessage) -> bytes:
         subject = msg.raw_message.subject
         headers = msg.raw_message.headers or {}
-        reply = await ingestor.ingest(
-            Subjects.tenant_of_ingest(subject), msg.body, subject, headers.get(HEADER_ACTOR)
-        )
+        try:
+            reply = await ingestor.ingest(
+                Subjects.tenant_of_ingest(subject), msg.body, subject, headers.get(HEADER_ACTOR)
+            )
+        except Exception:
+            # A bug must not leave the integration waiting for a reply that never comes.
+            log.exception("ingest on %s failed", subject)
+            reply = IngestReply.refused(
+                ErrorBody(
+                    code=ErrorCode.INTERNAL_ERROR,
+                    message="the service failed on this message; resend it (reports are "
+                    "idempotent by source and idempotency_key)",
+                    retryable=True,
+                )
+            )
         return reply.model_dump_json().encode()
 
     broker.subscriber(

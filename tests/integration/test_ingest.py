@@ -276,3 +276,17 @@ async def test_a_large_batch_on_one_goal_is_stored_whole_and_in_order(
     assert [e.payload.idempotency_key for e in events] == [f"k{i}" for i in range(250)]
     versions = [e.aggregate_version for e in events]
     assert versions == list(range(versions[0], versions[0] + 250))
+
+
+async def test_a_subject_whose_tenant_is_no_token_is_answered_and_dead_lettered(
+    nats_client: Client, service: CommandService
+) -> None:
+    raw = json.dumps(report("k")).encode()
+
+    reply = await send(nats_client, service, "Not-A-Token", raw)
+
+    assert reply.error is not None
+    assert reply.error.code == "malformed_request"
+    [kept] = await service.dead_letters.read("_unknown")
+    assert kept.body == raw
+    assert kept.received_on == service.subjects.ingest("Not-A-Token")
