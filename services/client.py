@@ -7,10 +7,13 @@ from typing import Any
 
 import pydantic
 from nats.aio.client import Client
+from nats.errors import Error as NatsError
 from nats.errors import NoRespondersError
 
 from events.subjects import DEFAULT_SUBJECTS, Subjects
-from services.replies import Accepted, Rejected
+from services.codec import COMMANDS_BY_NAME
+from services.errors import ErrorCode
+from services.replies import Accepted, Rejected, rejected
 
 _REPLY: pydantic.TypeAdapter[Accepted | Rejected] = pydantic.TypeAdapter(Accepted | Rejected)
 _BODY: pydantic.TypeAdapter[dict[str, Any]] = pydantic.TypeAdapter(dict[str, Any])
@@ -28,8 +31,21 @@ class CommandRejected(Exception):
         self.reply = reply
 
 
+def unavailable(message: str) -> Rejected:
+    """The reply a caller gets when no answer came: retryable, resend with the same id."""
+    return rejected(
+        ErrorCode.UNAVAILABLE,
+        f"{message}; resend with the same meta.command_id (commands are idempotent by it)",
+        retryable=True,
+    )
+
+
 class OkrClient:
-    """Sends commands as JSON requests and parses the typed replies."""
+    """Sends commands as JSON requests and parses the typed replies.
+
+    A request never hangs past ``timeout_s``: a missing answer (NATS or the service
+    away, restarting, or reconnecting) comes back as a retryable ``unavailable`` reply.
+    """
 
     def __init__(
         self,
@@ -47,6 +63,9 @@ class OkrClient:
 
     async def send_raw(self, command_name: str, body: bytes) -> Accepted | Rejected:
         """Send a raw body and return the parsed reply (for tests of bad input)."""
+        if command_name not in COMMANDS_BY_NAME:
+            # No endpoint listens there: refused here, as the service would, not retried.
+            return rejected(ErrorCode.UNKNOWN_COMMAND, f"no command named {command_name!r}")
         subject = self._subjects.command(self._tenant, command_name)
         for attempt in range(NO_RESPONDER_RETRIES + 1):
             try:
@@ -54,10 +73,14 @@ class OkrClient:
                 return _REPLY.validate_json(msg.data)
             except NoRespondersError:
                 # Seen right after a service subscribed (and flushed); a moment later the
-                # same request is routed. An unknown command still fails after the retries.
+                # same request is routed. Still none after the retries: no service is up.
                 if attempt == NO_RESPONDER_RETRIES:
-                    raise
+                    return unavailable(f"no command service listens on {subject}")
                 await asyncio.sleep(NO_RESPONDER_PAUSE_S)
+            except TimeoutError:  # nats.errors.TimeoutError is one
+                return unavailable(f"no reply within {self._timeout} s")
+            except NatsError as exc:  # closed, or reconnecting with a full outbound buffer
+                return unavailable(f"NATS connection unusable ({type(exc).__name__})")
         raise AssertionError("unreachable")
 
     async def send(self, command_name: str, **fields: Any) -> Accepted | Rejected:

@@ -11,6 +11,7 @@ from uuid import uuid4
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 
 from events.chain import GENESIS, event_hash
@@ -33,6 +34,8 @@ from events.subjects import (
 WRONG_LAST_SEQUENCE = 10071
 Outgoing = tuple[str, bytes, dict[str, str]]
 DIRECT_GET_BATCH = 1000
+_ACK_V1_TOKENS = 9
+SCAN_BUFFERED_BATCHES = 4  # how far a scan may read ahead of its consumer
 
 
 class ConcurrencyConflict(Exception):
@@ -64,6 +67,21 @@ class AppendResult:
     last_sequence: int
     duplicate: bool
     stored: tuple[StoredEvent, ...] = ()
+
+
+def delivery_position(msg: Msg) -> tuple[int, int]:
+    """(stream sequence, messages still pending) of a delivered JetStream message.
+
+    Read straight from the reply subject, ``$JS.ACK.<stream>.<consumer>.<delivered>.
+    <stream seq>.<consumer seq>.<time>.<pending>``: ``msg.metadata`` parses every field
+    into dataclasses (and a datetime), a fifth of a replay's time per message, measured.
+    """
+    reply = msg.reply
+    tokens = reply.split(".") if reply else []
+    if len(tokens) == _ACK_V1_TOKENS and tokens[0] == "$JS" and tokens[1] == "ACK":
+        return int(tokens[5]), int(tokens[8])
+    metadata = msg.metadata  # the longer form (domain, account hash): parse it all
+    return metadata.sequence.stream, metadata.num_pending
 
 
 def _headers(envelope: Envelope) -> dict[str, str]:
@@ -148,7 +166,10 @@ class EventStore:
             headers[HEADER_BATCH_ID] = batch_id
             headers[HEADER_BATCH_SEQUENCE] = str(index)
             if index < len(messages):
-                await self._nc.publish(subject, data, headers=headers)
+                try:
+                    await self._nc.publish(subject, data, headers=headers)
+                except NatsError as exc:  # an incomplete batch is never committed
+                    raise AppendFailed(f"batch publish to {subject}: {exc!r}") from exc
         subject, data, headers = messages[-1]
         headers[HEADER_BATCH_COMMIT] = "1"
         return self._parse_ack(await self._request(subject, data, headers))
@@ -158,6 +179,11 @@ class EventStore:
             return await self._nc.request(subject, data, timeout=self._timeout, headers=headers)
         except NatsTimeoutError as exc:
             raise AppendFailed(f"no acknowledgement for {subject} within {self._timeout}s") from exc
+        except NatsError as exc:
+            # No responders (JetStream still recovering after a restart, or no stream
+            # leader elected yet), or the connection is closed or reconnecting with a full
+            # buffer: the append did not happen now; a resend may succeed.
+            raise AppendFailed(f"JetStream unreachable for {subject}: {exc!r}") from exc
 
     @staticmethod
     def _parse_ack(msg: Msg) -> AppendResult:
@@ -213,11 +239,13 @@ class EventStore:
 
         For long reads (replays, verification): an ordered push consumer delivers far
         faster than direct gets. It ends when the server says nothing is pending.
+        Memory stays bounded: a full queue holds up the subscription's callback, so
+        flow control goes unanswered and the server pauses until the reader catches up.
         """
-        queue: asyncio.Queue[Msg] = asyncio.Queue()
+        queue: asyncio.Queue[Msg] = asyncio.Queue(maxsize=SCAN_BUFFERED_BATCHES * batch_size)
 
         async def collect(msg: Msg) -> None:
-            queue.put_nowait(msg)
+            await queue.put(msg)
 
         js = self._nc.jetstream()
         sub = await js.subscribe(
@@ -235,16 +263,17 @@ class EventStore:
                 batch = [first]
                 while len(batch) < batch_size and not queue.empty():
                     batch.append(queue.get_nowait())
-                yield [
+                raw = [
                     RawEvent(
-                        m.metadata.sequence.stream,
+                        delivery_position(m)[0],
                         m.subject,
                         m.data,
                         (m.headers or {}).get(HEADER_HASH),
                     )
                     for m in batch
                 ]
-                if batch[-1].metadata.num_pending == 0:
+                yield raw
+                if delivery_position(batch[-1])[1] == 0:
                     return
         finally:
             await sub.unsubscribe()
@@ -260,12 +289,18 @@ class EventStore:
         async def collect(msg: Msg) -> None:
             replies.put_nowait(msg)
 
-        sub = await self._nc.subscribe(inbox, cb=collect)
+        try:
+            sub = await self._nc.subscribe(inbox, cb=collect)
+        except NatsError as exc:  # the connection is closed or its buffer full
+            raise StoreUnavailable(f"direct get of {subject_filter}: {exc!r}") from exc
         try:
             request = {"seq": start, "next_by_subj": subject_filter, "batch": DIRECT_GET_BATCH}
-            await self._nc.publish(
-                f"$JS.API.DIRECT.GET.{self._stream}", json.dumps(request).encode(), reply=inbox
-            )
+            try:
+                await self._nc.publish(
+                    f"$JS.API.DIRECT.GET.{self._stream}", json.dumps(request).encode(), reply=inbox
+                )
+            except NatsError as exc:
+                raise StoreUnavailable(f"direct get of {subject_filter}: {exc!r}") from exc
             events: list[RawEvent] = []
             while True:
                 try:
