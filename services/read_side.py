@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 import uvicorn
@@ -32,13 +33,109 @@ from services.write_api import WriteGateway
 log = logging.getLogger(__name__)
 
 
+# Pauses between projector lives after a failure: doubled each time, reset by progress.
+RESTART_BACKOFF_S = (0.1, 5.0)
+# Behind the stream head with no progress for this long: the consumer is repositioned.
+# (A message lost in a NATS restart would otherwise come again only after ack_wait.)
+STALL_S = 10.0
+_WATCH_EVERY_S = 0.5
+
+
+@dataclass
+class ProjectorSupervisor:
+    """Keeps the projector running through PostgreSQL and NATS outages.
+
+    Each life is a fresh Projector on a fresh PostgreSQL connection: like a restarted
+    process, it resumes from the checkpoint (rows and checkpoint commit together, so a
+    life cut short mid-batch leaves nothing half applied).
+    """
+
+    nc: Client
+    database_url: str
+    settings: Settings
+    conn: asyncpg.Connection  # the current life's connection (the supervisor closes it)
+    projector: Projector
+    restarts: int = 0
+    _backoff_s: float = field(default=RESTART_BACKOFF_S[0], init=False)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run projector lives until ``stop`` is set; never raises."""
+        while not stop.is_set():
+            outcome = await self._life(stop)
+            if stop.is_set():
+                break
+            self.restarts += 1
+            log.warning("projector %s; restarting from the checkpoint", outcome)
+            await self._renew(stop)
+
+    async def _life(self, stop: asyncio.Event) -> str:
+        """Run one projector until stop, failure or stall; returns why it ended."""
+        life_stop = asyncio.Event()
+        task = asyncio.create_task(self.projector.run_batches(life_stop))
+        seen, since = self.projector.writer.checkpoint, asyncio.get_running_loop().time()
+        try:
+            while not task.done() and not stop.is_set():
+                await asyncio.wait({task}, timeout=_WATCH_EVERY_S)
+                now = asyncio.get_running_loop().time()
+                if self.projector.writer.checkpoint != seen:
+                    seen, since = self.projector.writer.checkpoint, now
+                    self._backoff_s = RESTART_BACKOFF_S[0]  # healthy again
+                elif now - since > STALL_S and await self._behind():
+                    return f"made no progress for {STALL_S:.0f} s while behind"
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                exc = task.exception()
+                log.warning("projector failed", exc_info=exc)
+                return f"failed ({type(exc).__name__}: {exc})"
+            return "stopped"
+        finally:
+            life_stop.set()
+            if not task.done():
+                # Give the batch in flight a chance to commit; a wedged one is cancelled
+                # (its transaction rolls back, the next life redoes it).
+                done, _ = await asyncio.wait({task}, timeout=STALL_S)
+                if not done:
+                    task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _behind(self) -> bool:
+        try:
+            head = (await self.projector.stream_info()).state.last_seq
+        except Exception:  # NATS itself is away: nothing to reposition onto
+            return False
+        return bool(head > self.projector.writer.checkpoint)
+
+    async def _renew(self, stop: asyncio.Event) -> None:
+        """Wait (backing off), then a new connection and a new Projector for the next life."""
+        if not self.conn.is_closed():
+            self.conn.terminate()  # it may be mid-transaction on a dead socket: don't wait for it
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._backoff_s)
+            self._backoff_s = min(self._backoff_s * 2, RESTART_BACKOFF_S[1])
+            try:
+                conn = await asyncpg.connect(self.database_url)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("PostgreSQL not reachable yet: %s", exc)
+                continue
+            self.conn = conn
+            self.projector = Projector(
+                self.nc, conn, self.settings.stream_name, self.settings.db_schema
+            )
+            return
+
+
 @dataclass(frozen=True)
 class ReadSide:
     """The running projector and query API."""
 
-    projector: Projector
+    supervisor: ProjectorSupervisor
     models: ReadModels
     http_url: str
+
+    @property
+    def projector(self) -> Projector:
+        """The projector of the current life."""
+        return self.supervisor.projector
 
     async def lag(self) -> ProjectionLag:
         """How far the read models are behind the stream."""
@@ -65,11 +162,6 @@ def _http_port(host: str, wanted: int) -> int:
     return free_port(host)
 
 
-def _report_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the projector stopped", exc_info=task.exception())
-
-
 @asynccontextmanager
 async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncIterator[ReadSide]:
     """Migrate, start the projector and the query API; stop both on exit."""
@@ -79,8 +171,9 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
     )
     models = ReadModels(pool)
     projector = Projector(nc, projector_conn, settings.stream_name, settings.db_schema)
+    supervisor = ProjectorSupervisor(nc, database_url, settings, projector_conn, projector)
     port = _http_port(settings.http_host, settings.http_port)
-    side = ReadSide(projector, models, f"http://{settings.http_host}:{port}")
+    side = ReadSide(supervisor, models, f"http://{settings.http_host}:{port}")
     subjects = Subjects(settings.subject_root)
     store = EventStore(nc, settings.stream_name, subjects)
     writes = WriteGateway(nc, subjects, DeadLetters(nc, settings.dead_letters, subjects), now_utc)
@@ -96,8 +189,7 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
     )
     stop = asyncio.Event()
     await projector.writer.open()  # migrations run here, before the API answers
-    projecting = asyncio.create_task(projector.run_batches(stop))
-    projecting.add_done_callback(_report_crash)
+    projecting = asyncio.create_task(supervisor.run(stop))
     serving = asyncio.create_task(server.serve())
     try:
         while not server.started:
@@ -111,4 +203,5 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
         server.should_exit = True
         await asyncio.gather(serving, projecting, return_exceptions=True)
         await pool.close()
-        await projector_conn.close()
+        with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            await supervisor.conn.close(timeout=5)
