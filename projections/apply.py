@@ -43,6 +43,8 @@ class View:
     goals: dict[GoalKey, GoalRow] = field(default_factory=dict)
     key_results: dict[KeyResultKey, KeyResultRow] = field(default_factory=dict)
     changes: Changes = field(default_factory=Changes)
+    # Goals whose score inputs changed: scored once per batch (``settle``), not per event.
+    unscored: dict[GoalKey, GoalRow] = field(default_factory=dict)
 
     def put_goal(self, row: GoalRow) -> None:
         """Store (or mark changed) a goal row."""
@@ -53,6 +55,16 @@ class View:
         """Store (or mark changed) a key result row."""
         self.key_results[row.key] = row
         self.changes.key_results[row.key] = row
+
+    def settle(self, policy: ScoringPolicy) -> None:
+        """Score the goals whose key results or value changed (call before flushing).
+
+        A score is a function of the goal's current rows only, so scoring once after a
+        batch gives what scoring after each of its events would have ended with.
+        """
+        for goal in self.unscored.values():
+            _rescore(self, goal, policy)
+        self.unscored.clear()
 
 
 def _alignment_key(e: Envelope, parent: ParentRef) -> AlignmentKey:
@@ -107,7 +119,7 @@ def _observe(
         and (goal.confidence_at is None or at >= goal.confidence_at)
     ):
         goal.confidence, goal.confidence_at = confidence, at
-    _rescore(view, goal, policy)
+    view.unscored[goal.key] = goal
     return not newer_known
 
 
@@ -170,7 +182,10 @@ def _created_goal(e: Envelope, p: ObjectiveCreated | SmartGoalCreated) -> GoalRo
 
 
 def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
-    """Apply one stored event to the view (rows must be preloaded for its goal)."""
+    """Apply one stored event to the view (rows must be preloaded for its goal).
+
+    Goal scores are brought up to date by ``view.settle``, once per batch.
+    """
     e = stored.envelope
     p = e.payload
     key: GoalKey = (e.tenant_id, e.aggregate_type.value, e.aggregate_id)
@@ -205,7 +220,7 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
                     score=key_result_score(p.terms.metric, None, policy),
                 )
             )
-            _rescore(view, goal, policy)
+            view.unscored[key] = goal
         case KeyResultAdjusted():
             kr = view.key_results[(e.tenant_id, e.aggregate_id, p.key_result_id)]
             kr.title, kr.weight, kr.metric = p.after.title, p.after.weight, p.after.metric
@@ -231,7 +246,7 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
                     score_under_revised=kr.score,
                 )
             )
-            _rescore(view, goal, policy)
+            view.unscored[key] = goal
         case CheckInRecorded():
             fresh = _observe(
                 view, goal, e, p.key_result_id, p.value, p.applies_at, p.confidence, policy
