@@ -9,9 +9,9 @@ from datetime import datetime
 
 import asyncpg
 
-from projections.audit.build import build_report
+from projections.audit.build import ReportFold, report_of
 from projections.audit.consistency import Difference, compare
-from projections.audit.replay import Basis, Progress, Replayed, replay_tenant
+from projections.audit.replay import Basis, Consumer, Progress, Replayed, replay_tenant
 from projections.audit.report import AuditReport
 from projections.audit.verify import Verification, verify_log
 from projections.queries import ReadModels
@@ -42,13 +42,18 @@ class Auditor:
 
     @asynccontextmanager
     async def _replayed(
-        self, tenant: str, as_of: datetime, basis: Basis, progress: Progress | None
+        self,
+        tenant: str,
+        as_of: datetime,
+        basis: Basis,
+        progress: Progress | None,
+        consumer: Consumer | None = None,
     ) -> AsyncIterator[tuple[Replayed, asyncpg.Connection]]:
         schema = f"{self._replay_prefix}{uuid.uuid4().hex[:16]}"
         conn = await asyncpg.connect(self._database_url)
         try:
             replayed = await replay_tenant(
-                self._store, conn, tenant, as_of, basis, schema, self._policy, progress
+                self._store, conn, tenant, as_of, basis, schema, self._policy, progress, consumer
             )
             yield replayed, conn
         finally:
@@ -64,7 +69,8 @@ class Auditor:
         progress: Progress | None = None,
     ) -> AuditReport:
         """The cycle as the log says it stood at ``as_of``."""
-        async with self._replayed(tenant, as_of, basis, progress) as (replayed, _):
+        fold = ReportFold(self._policy)  # the histories, folded as the replay streams by
+        async with self._replayed(tenant, as_of, basis, progress, fold.feed) as (replayed, _):
             # The replay's scores come from the same queries (and scoring) as the live ones.
             pool = await asyncpg.create_pool(
                 self._database_url,
@@ -77,7 +83,7 @@ class Auditor:
             finally:
                 await pool.close()
         by_goal: dict[tuple[str, str], GoalScore] = {(s.goal_type, s.goal_id): s for s in scores}
-        return build_report(tenant, cycle_id, as_of, basis, replayed.events, by_goal, self._policy)
+        return report_of(fold, tenant, cycle_id, as_of, basis, by_goal)
 
     async def verify(self, tenant: str | None = None) -> Verification:
         """Walk the hash chains of one tenant's events (or all)."""

@@ -52,8 +52,12 @@ def source_digest(events: Sequence[StoredEvent]) -> str:
     """sha256 over the sequence, id and chain hash of every event the report rests on."""
     digest = hashlib.sha256()
     for e in events:
-        digest.update(f"{e.stream_sequence}:{e.envelope.event_id}:{e.hash}\n".encode())
+        digest.update(_digest_line(e))
     return digest.hexdigest()
+
+
+def _digest_line(e: StoredEvent) -> bytes:
+    return f"{e.stream_sequence}:{e.envelope.event_id}:{e.hash}\n".encode()
 
 
 def _observe(
@@ -117,20 +121,47 @@ def _terms(terms: KeyResultTerms) -> dict[str, Any]:
     return terms.model_dump(mode="json")
 
 
-def _fold(events: Sequence[StoredEvent], policy: ScoringPolicy) -> dict[GoalKey, _Goal]:
-    goals: dict[GoalKey, _Goal] = {}
-    for stored in events:
+class ReportFold:
+    """Folds the replayed events batch by batch into what the report needs.
+
+    It keeps the goals' histories and a running digest, never the events themselves,
+    so a replay of a long quarter does not hold the whole log in memory.
+    """
+
+    def __init__(self, policy: ScoringPolicy | None = None) -> None:
+        self.policy = policy or ScoringPolicy()
+        self.goals: dict[GoalKey, _Goal] = {}
+        self.events = 0
+        self.last_stream_sequence = 0
+        self._digest = hashlib.sha256()
+
+    @property
+    def digest(self) -> str:
+        """The source digest of the events fed so far."""
+        return self._digest.hexdigest()
+
+    def feed(self, events: Sequence[StoredEvent]) -> None:
+        """Fold the next events, in stream order."""
+        for stored in events:
+            self._digest.update(_digest_line(stored))
+            self._fold_one(stored)
+        if events:
+            self.events += len(events)
+            self.last_stream_sequence = events[-1].stream_sequence
+
+    def _fold_one(self, stored: StoredEvent) -> None:
+        goals, policy = self.goals, self.policy
         e, p = stored.envelope, stored.envelope.payload
         key = (e.aggregate_type.value, e.aggregate_id)
         if isinstance(p, ObjectiveCreated):
             goals[key] = _Goal(p.cycle)
-            continue
+            return
         if isinstance(p, SmartGoalCreated):
             goals[key] = _Goal(p.cycle, {None: _Measure(p.statement, p.metric, p.metric)})
-            continue
+            return
         goal = goals.get(key)
         if goal is None:
-            continue
+            return
         match p:
             case KeyResultAdded():
                 goal.measures[p.key_result_id] = _Measure(
@@ -155,7 +186,6 @@ def _fold(events: Sequence[StoredEvent], policy: ScoringPolicy) -> dict[GoalKey,
                 )
             case GoalCarriedOver():
                 goal.cycle = p.to_cycle
-    return goals
 
 
 def _key_result(kr_id: str, m: _Measure, score: GoalScore, policy: ScoringPolicy) -> KeyResultAudit:
@@ -185,9 +215,22 @@ def build_report(
     policy: ScoringPolicy | None = None,
 ) -> AuditReport:
     """The report of ``cycle_id``: final scores from the replay, histories from the events."""
-    policy = policy or ScoringPolicy()
-    folded = _fold(events, policy)
-    in_cycle = {k: g for k, g in folded.items() if g.cycle.id == cycle_id and k in scores}
+    fold = ReportFold(policy)
+    fold.feed(events)
+    return report_of(fold, tenant, cycle_id, as_of, basis, scores)
+
+
+def report_of(
+    fold: ReportFold,
+    tenant: str,
+    cycle_id: str,
+    as_of: datetime,
+    basis: Basis,
+    scores: Mapping[GoalKey, GoalScore],
+) -> AuditReport:
+    """The report of ``cycle_id`` from a finished fold and the replay's scores."""
+    policy = fold.policy
+    in_cycle = {k: g for k, g in fold.goals.items() if g.cycle.id == cycle_id and k in scores}
     cycle = next((g.cycle for g in in_cycle.values()), None) or Cycle.quarter(cycle_id)
     goals = []
     for key in sorted(in_cycle):
@@ -223,8 +266,8 @@ def build_report(
         cycle_ends_on=cycle.ends_on,
         as_of=as_of,
         basis=basis,
-        events_considered=len(events),
-        last_stream_sequence=events[-1].stream_sequence if events else 0,
-        source_digest=source_digest(events),
+        events_considered=fold.events,
+        last_stream_sequence=fold.last_stream_sequence,
+        source_digest=fold.digest,
         goals=tuple(goals),
     )

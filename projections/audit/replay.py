@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -12,11 +14,12 @@ import asyncpg
 from events.envelope import Envelope, StoredEvent
 from events.registry import REGISTRY
 from projections.scoring import ScoringPolicy
-from projections.writer import ProjectionWriter, check_schema
+from projections.writer import CollectorPause, ProjectionWriter, check_schema
 from services.store.event_store import EventStore
 
 Basis = Literal["occurred", "recorded"]
 Progress = Callable[[int, int], None]  # events read, events selected
+Consumer = Callable[[Sequence[StoredEvent]], None]  # sees each batch of selected events
 REPLAY_PROJECTION = "replay"
 
 
@@ -32,10 +35,10 @@ def known_at(envelope: Envelope, as_of: datetime, basis: Basis) -> bool:
 
 @dataclass(frozen=True)
 class Replayed:
-    """A finished replay: where its read models are and which events built them."""
+    """A finished replay: where its read models are and how many events built them."""
 
     schema: str
-    events: tuple[StoredEvent, ...]
+    events_selected: int
     events_read: int
 
 
@@ -48,21 +51,27 @@ async def replay_tenant(
     schema: str,
     policy: ScoringPolicy | None = None,
     progress: Progress | None = None,
+    consumer: Consumer | None = None,
 ) -> Replayed:
     """Project the tenant's events known at ``as_of`` into ``schema`` (made afresh).
 
+    The events stream through: ``consumer`` (the report's fold, say) sees each batch
+    of selected events, and nothing keeps them, so memory stays bounded by a batch.
     The live read models are never touched. If the replay is interrupted (cancelled or
     failed), its schema is dropped: no half-built replay is left for anyone to read.
     """
     check_schema(schema)
     await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     writer = ProjectionWriter(conn, schema, REPLAY_PROJECTION, policy or ScoringPolicy())
-    selected: list[StoredEvent] = []
-    read = 0
+    read = selected = 0
+    writing: asyncio.Task[int] | None = None
+    pause = CollectorPause()
     try:
         await writer.open()
         async for batch in store.scan(store.subjects.tenant(tenant)):
             read += len(batch)
+            pause.busy()
+            # Decoding (and folding) this batch overlaps the previous batch's writes.
             chosen = [
                 stored
                 for stored in (
@@ -70,11 +79,23 @@ async def replay_tenant(
                 )
                 if known_at(stored.envelope, as_of, basis)
             ]
-            await writer.write(chosen, selection=True)
-            selected.extend(chosen)
+            if consumer is not None:
+                consumer(chosen)
+            if writing is not None:
+                await writing
+            writing = asyncio.create_task(writer.write(chosen, selection=True))
+            selected += len(chosen)
             if progress is not None:
-                progress(read, len(selected))
+                progress(read, selected)
+        if writing is not None:
+            await writing
     except BaseException:
+        if writing is not None and not writing.done():
+            writing.cancel()
+            with contextlib.suppress(BaseException):
+                await writing
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         raise
-    return Replayed(schema, tuple(selected), read)
+    finally:
+        pause.release()
+    return Replayed(schema, selected, read)
