@@ -40,7 +40,9 @@ lint: $(STAMP)
 contract: $(STAMP)
 	$(BIN)/python -m events.contract write
 
+# The bench extras bring the peer (eventsourcing on psycopg) and matplotlib for the plot.
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python -m benchmarks.run
 
 clean:

@@ -1,34 +1,93 @@
-"""Times a point-in-time replay of one tenant's quarter of N events; prints wall time and
-peak memory beside the raw ordered replay of the same stream.
+"""Times a point-in-time replay of one tenant's quarter and its peak memory.
 
-    python -m benchmarks.replay [--events 100000]
+    python -m benchmarks.replay [--events 1000000]        fill a stream, then replay it
+    python -m benchmarks.replay --stream S --root R --json replay an existing stream
+
+The second form is what ``benchmarks.run`` starts, once per repeat, in a process of its
+own, so that the peak RSS it reports is the replay's alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import resource
+import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import asyncpg
 import nats
+from nats.aio.client import Client
 
-from benchmarks.run import _fresh
+from benchmarks.common import Row, fill, new_stream, raw_ordered_replay
 from benchmarks.workload import quarter
-from events.registry import REGISTRY
+from events.subjects import Subjects
 from projections.audit.replay import replay_tenant
 from services.auditor import END_OF_TIME
 from services.embedded import resolve_servers
 from services.settings import Settings
 from services.store.event_store import EventStore
-from services.store.stream import StreamSettings, ensure_stream
+
+TENANT = "bench"
 
 
-async def main(events: int) -> None:
-    """Fill a stream, then replay it as of now into a fresh schema."""
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def replay_once(nats_url: str, database_url: str, stream: str, root: str) -> Row:
+    """Replay the tenant as of the end of time into a fresh schema, then drop it."""
+    nc = await nats.connect(nats_url)
+    conn = await asyncpg.connect(database_url)
+    schema = f"bench_replay_{uuid.uuid4().hex[:10]}"
+    try:
+        store = EventStore(nc, stream, Subjects(root))
+        started = time.perf_counter()
+        replayed = await replay_tenant(store, conn, TENANT, END_OF_TIME, "recorded", schema)
+        seconds = time.perf_counter() - started
+    finally:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await conn.close()
+        await nc.close()
+    return {"seconds": seconds, "events": replayed.events_selected, "peak_mb": peak_rss_mb()}
+
+
+async def replay_in_child(nats_url: str, database_url: str, stream: str, root: str) -> Row:
+    """``replay_once`` in a process of its own (so its peak memory is its own)."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "benchmarks.replay",
+        "--json",
+        "--stream",
+        stream,
+        "--root",
+        root,
+        env={**os.environ, "OKR_NATS_URL": nats_url, "OKR_DATABASE_URL": database_url},
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError(f"the replay process failed ({child.returncode})")
+    row: Row = json.loads(out.decode().strip().splitlines()[-1])
+    return row
+
+
+async def fill_quarter(nc: Client, events: int) -> tuple[Subjects, str, int]:
+    """A fresh stream holding one tenant's quarter of about ``events`` events."""
+    subjects, stream = await new_stream(nc)
+    stored = await fill(nc, subjects, quarter(TENANT, events))
+    return subjects, stream, stored
+
+
+async def standalone(events: int) -> None:
+    """Fill a stream, replay it once here, print the figures beside the raw replay."""
     with tempfile.TemporaryDirectory() as tmp:
         base = Settings.from_env()
         settings = Settings(
@@ -36,46 +95,36 @@ async def main(events: int) -> None:
         )
         async with resolve_servers(settings) as (nats_url, database_url):
             nc = await nats.connect(nats_url)
-            subjects, stream = _fresh()
-            await ensure_stream(nc, StreamSettings(stream, subjects))
-            js = nc.jetstream()
-            pending = []
             started = time.perf_counter()
-            stored = 0
-            for envelope in quarter("bench", events):
-                subject = subjects.event(
-                    "bench", "objective", envelope.aggregate_id, envelope.event_type
-                )
-                pending.append(js.publish(subject, REGISTRY.encode(envelope)))
-                stored += 1
-                if len(pending) == 500:
-                    await asyncio.gather(*pending)
-                    pending = []
-            await asyncio.gather(*pending)
+            subjects, stream, stored = await fill_quarter(nc, events)
             print(f"stored {stored:,} events in {time.perf_counter() - started:.1f} s")
-            store = EventStore(nc, stream, subjects)
-            conn = await asyncpg.connect(database_url)
-            started = time.perf_counter()
-            replayed = await replay_tenant(
-                store, conn, "bench", END_OF_TIME, "recorded", "bench_replay"
-            )
-            seconds = time.perf_counter() - started
-            await conn.execute('DROP SCHEMA "bench_replay" CASCADE')
-            await conn.close()
-            await js.delete_stream(stream)
+            raw = await raw_ordered_replay(nc, subjects, stored)
+            row = await replay_once(nats_url, database_url, stream, subjects.root)
+            await nc.jetstream().delete_stream(stream)
             await nc.close()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"replayed {len(replayed.events):,} events in {seconds:.1f} s "
-        f"({len(replayed.events) / seconds:,.0f} events/s); peak RSS {peak_mb:,.0f} MB"
+        f"replayed {row['events']:,.0f} events in {row['seconds']:.1f} s "
+        f"({row['events'] / row['seconds']:,.0f} events/s; raw ordered replay {raw:,.0f}/s); "
+        f"peak RSS {row['peak_mb']:,.0f} MB"
     )
 
 
 def cli() -> None:
     """Parse arguments and run."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=100_000)
-    asyncio.run(main(parser.parse_args().events))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--stream", help="replay this existing stream (with --root)")
+    parser.add_argument("--root", help="its subject root")
+    parser.add_argument("--json", action="store_true", help="print one JSON line")
+    args = parser.parse_args()
+    if args.stream:
+        nats_url, database_url = os.environ["OKR_NATS_URL"], os.environ["OKR_DATABASE_URL"]
+        row = asyncio.run(replay_once(nats_url, database_url, args.stream, args.root))
+        print(json.dumps(row))
+        return
+    asyncio.run(standalone(args.events))
 
 
 if __name__ == "__main__":
