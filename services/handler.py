@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -81,11 +82,27 @@ class CommandHandler:
         self._facts = facts
         self._clock = clock
         self._retries = retries
+        # Commands on one aggregate take turns inside this process: racing ourselves would
+        # only turn into conflicts and retries. A lock lives while someone holds or awaits it.
+        self._turns: weakref.WeakValueDictionary[tuple[str, str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def _turn(self, key: tuple[str, str, str]) -> asyncio.Lock:
+        lock = self._turns.get(key)
+        if lock is None:
+            lock = self._turns[key] = asyncio.Lock()
+        return lock
 
     async def execute(self, command: Command) -> Accepted:
         """Apply ``command``; raises RuleViolation when refused."""
         meta = command.meta
         key = (meta.tenant_id, command.target_type.value, command.aggregate_id)
+        async with self._turn(key):
+            return await self._execute(command, key)
+
+    async def _execute(self, command: Command, key: tuple[str, str, str]) -> Accepted:
+        meta = command.meta
         trust_cache = True
         conflicts = 0
         while True:
@@ -138,6 +155,12 @@ class CommandHandler:
         key = (first.meta.tenant_id, first.target_type.value, first.aggregate_id)
         if any((c.meta.tenant_id, c.target_type.value, c.aggregate_id) != key for c in commands):
             raise ValueError("execute_in_order takes the commands of one aggregate")
+        async with self._turn(key):
+            return await self._execute_in_order(commands, key)
+
+    async def _execute_in_order(
+        self, commands: Sequence[Command], key: tuple[str, str, str]
+    ) -> list[Accepted | RuleViolation]:
         trust_cache = True
         conflicts = 0
         while True:
@@ -175,14 +198,15 @@ class CommandHandler:
     ) -> tuple[list[Accepted | RuleViolation], list[Envelope]]:
         evolve = self._repository.evolver(commands[0].target_type.value)
         state, version = loaded.state, loaded.version
-        handled = dict(loaded.handled_commands)
+        handled: dict[UUID, int] = {}  # decided in this call; the rest is in ``loaded``
         recorded_at = self._clock()
         outcomes: list[Accepted | RuleViolation] = []
         envelopes: list[Envelope] = []
         for command in commands:
             meta = command.meta
-            if meta.command_id in handled:
-                outcomes.append(self._accepted(command, handled[meta.command_id], (), True))
+            earlier = handled.get(meta.command_id, loaded.handled_commands.get(meta.command_id))
+            if earlier is not None:
+                outcomes.append(self._accepted(command, earlier, (), True))
                 continue
             try:
                 if meta.expected_version is not None and meta.expected_version != version:

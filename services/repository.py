@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
+from immutables import Map
+
 from events.chain import GENESIS
 from events.envelope import EventPayload, StoredEvent
 from services.store.event_store import EventStore
@@ -23,7 +25,9 @@ class LoadedAggregate:
     state: Any | None = None
     version: int = 0
     last_sequence: int = 0
-    handled_commands: Mapping[UUID, int] = field(default_factory=dict)
+    # command id -> version it left the aggregate at; persistent, so that folding one more
+    # event does not copy the whole history's ids.
+    handled_commands: Map[UUID, int] = field(default_factory=Map)
     from_cache: bool = False  # not checked against the stream: it may be behind
     last_hash: str = GENESIS  # Okr-Hash of the last event: the next event's prev_hash
 
@@ -32,7 +36,7 @@ class LoadedAggregate:
         if not events:
             return self
         state = self.state
-        handled = dict(self.handled_commands)
+        handled = self.handled_commands.mutate()
         for stored in events:
             envelope = stored.envelope
             state = evolve(state, envelope.payload)
@@ -44,7 +48,7 @@ class LoadedAggregate:
             state=state,
             version=last.envelope.aggregate_version,
             last_sequence=last.stream_sequence,
-            handled_commands=handled,
+            handled_commands=handled.finish(),
             from_cache=False,
             last_hash=last.hash or GENESIS,
         )

@@ -110,7 +110,7 @@ def evolve_goal_event(state: S, event: EventPayload) -> S:
             kept = tuple(p for p in state.parents if p.key != event.parent.key)
             return replace(state, parents=kept)
         case ProgressReported():
-            seen = state.seen_progress | {(event.source, event.idempotency_key)}
+            seen = state.seen_progress.set((event.source, event.idempotency_key), True)
             return replace(state, seen_progress=seen)
         case GoalClosed():
             return replace(state, status=GoalStatus.CLOSED)

@@ -6,8 +6,15 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from immutables import Map
+
 from events.objectives import KeyResultTerms
 from events.values import Commitment, Cycle, Level, Metric, ParentRef
+
+# (source, idempotency_key) of every counted report. A persistent map (HAMT): adding one
+# shares the rest, where a frozenset would be copied whole for every report of a goal.
+SeenReports = Map[tuple[str, str], bool]
+EMPTY_SEEN: SeenReports = Map()
 
 
 class GoalStatus(StrEnum):
@@ -39,7 +46,7 @@ class ObjectiveState:
     status: GoalStatus = GoalStatus.DRAFT
     key_results: tuple[tuple[str, KeyResultState], ...] = ()
     parents: tuple[ParentRef, ...] = ()
-    seen_progress: frozenset[tuple[str, str]] = frozenset()
+    seen_progress: SeenReports = EMPTY_SEEN
 
     def key_result(self, key_result_id: str) -> KeyResultState | None:
         """The key result with this id, if any."""
@@ -64,7 +71,7 @@ class SmartGoalState:
     personal: bool
     status: GoalStatus = GoalStatus.ACTIVE
     parents: tuple[ParentRef, ...] = ()
-    seen_progress: frozenset[tuple[str, str]] = frozenset()
+    seen_progress: SeenReports = EMPTY_SEEN
 
 
 GoalState = ObjectiveState | SmartGoalState
