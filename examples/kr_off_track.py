@@ -209,6 +209,7 @@ async def watch(
 
 async def _main(args: argparse.Namespace) -> None:
     nc = await nats.connect(args.nats_url)
+    print(f"watching tenant {args.tenant!r} on stream {args.stream} (Ctrl-C stops)", flush=True)
     try:
         await watch(nc, args.tenant, stream=args.stream, subject_root=args.subject_root)
     finally:
