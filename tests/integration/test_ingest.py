@@ -290,3 +290,17 @@ async def test_a_subject_whose_tenant_is_no_token_is_answered_and_dead_lettered(
     [kept] = await service.dead_letters.read("_unknown")
     assert kept.body == raw
     assert kept.received_on == service.subjects.ingest("Not-A-Token")
+
+
+async def test_concurrent_batches_on_the_same_goal_all_land(
+    nats_client: Client, service: CommandService, tenant: str, goals: OkrClient
+) -> None:
+    # Six messages of 500 reports on one goal at once: appends of 100 that raced each other
+    # (instead of taking turns) ran out of retries here.
+    batches = [{"reports": [report(f"b{b}-{i}") for i in range(500)]} for b in range(6)]
+
+    replies = await asyncio.gather(*(send_json(nats_client, service, tenant, b) for b in batches))
+
+    assert [(r.accepted, r.rejected) for r in replies] == [(500, 0)] * 6
+    events = await progress_events(service, tenant)
+    assert len({e.event_id for e in events}) == len(events) == 3000
