@@ -103,7 +103,16 @@ async def raw_ordered_replay(nc: Client, subjects: Subjects, stored: int) -> flo
             done.set()
 
     async def replay() -> None:
-        sub = await js.subscribe(subjects.stream_subjects()[0], ordered_consumer=True, cb=count)
+        # No client-side limit: nats-py answers flow control on arrival, so on a long
+        # stream the server may run far ahead of the callback; the raw replay must not
+        # drop what it is timing.
+        sub = await js.subscribe(
+            subjects.stream_subjects()[0],
+            ordered_consumer=True,
+            cb=count,
+            pending_msgs_limit=0,
+            pending_bytes_limit=0,
+        )
         await done.wait()
         await sub.unsubscribe()
 
