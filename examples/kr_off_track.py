@@ -208,7 +208,7 @@ async def watch(
 
 
 async def _main(args: argparse.Namespace) -> None:
-    nc = await nats.connect(args.nats_url)
+    nc = await nats.connect(args.nats_url, inbox_prefix=args.inbox_prefix)
     print(f"watching tenant {args.tenant!r} on stream {args.stream} (Ctrl-C stops)", flush=True)
     try:
         await watch(nc, args.tenant, stream=args.stream, subject_root=args.subject_root)
@@ -223,6 +223,12 @@ def main() -> None:
     parser.add_argument("--tenant", required=True)
     parser.add_argument("--stream", default="OKR_EVENTS")
     parser.add_argument("--subject-root", default="okr")
+    parser.add_argument(
+        "--inbox-prefix",
+        default="_INBOX",
+        help="the user's own inbox prefix where NATS permissions require one "
+        "(e.g. _INBOX.subscriber with deploy/nats/nats.conf)",
+    )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(parser.parse_args()))
 
