@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -37,7 +38,15 @@ TENANT = "bench"
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MB."""
+    """This process's peak resident set size so far, in MB.
+
+    Linux: VmHWM, which starts afresh at exec. ru_maxrss does not: a child started by a
+    large benchmark process inherits the parent's size at fork as its "peak".
+    """
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
