@@ -123,14 +123,16 @@ class Projector:
         try:
             while not stop.is_set():
                 msgs = await inbox.take(idle_wait_s)
-                if not msgs:
+                if msgs:
+                    pause.busy()
+                    # Decoding this batch overlaps the previous batch's round trips to
+                    # PostgreSQL; batches are still written one after the other, in order.
+                    batch = [to_stored(m) for m in msgs]
+                else:
                     pause.release()
-                    continue
-                pause.busy()
-                # Decoding this batch overlaps the previous batch's round trips to
-                # PostgreSQL; batches are still written one after the other, in order.
-                batch = [to_stored(m) for m in msgs]
-                if writing is not None:
+                # The previous write is awaited before the next one starts, and also when
+                # idle once it is done, so that its failure surfaces at once.
+                if writing is not None and (msgs or writing.done()):
                     previous, writing = writing, None
                     try:
                         await previous
@@ -139,7 +141,8 @@ class Projector:
                         await sub.unsubscribe()
                         sub = await self._subscribe(inbox)
                         continue  # this batch followed the gap: it comes again
-                writing = asyncio.create_task(self._write(batch, msgs[-1]))
+                if msgs:
+                    writing = asyncio.create_task(self._write(batch, msgs[-1]))
             if writing is not None:
                 with contextlib.suppress(OutOfOrder):  # redelivered on the next start
                     await writing
