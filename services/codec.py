@@ -16,10 +16,11 @@ COMMANDS_BY_NAME: Mapping[str, type[Command]] = {cls.name: cls for cls in COMMAN
 MAX_REQUEST_BYTES = 256 * 1024
 
 
-def _violations(error: ValidationError) -> tuple[Violation, ...]:
+def violations_of(error: ValidationError, whole: str = "body") -> tuple[Violation, ...]:
+    """One Violation per failed field (``whole`` names a failure of the entire value)."""
     return tuple(
         Violation(
-            criterion=".".join(str(part) for part in item["loc"]) or "body",
+            criterion=".".join(str(part) for part in item["loc"]) or whole,
             code=item["type"],
             message=item["msg"],
         )
@@ -59,5 +60,5 @@ def parse_command(name: str, tenant: str, body: bytes, now: datetime) -> Command
         raise RuleViolation(
             ErrorCode.INVALID_COMMAND,
             f"{name} does not fit its schema ({exc.error_count()} problems)",
-            _violations(exc),
+            violations_of(exc),
         ) from None

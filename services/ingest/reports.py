@@ -18,8 +18,9 @@ from pydantic import AwareDatetime, Field, ValidationError
 
 from events.subjects import TOKEN_PATTERN
 from events.values import AggregateType, FiniteFloat, Frozen, Token
+from services.codec import violations_of
 from services.commands import CommandMeta, ReportProgress
-from services.errors import ErrorCode, RuleViolation, Violation
+from services.errors import ErrorCode, RuleViolation
 from services.replies import ErrorBody
 
 MAX_INGEST_BYTES = 512 * 1024
@@ -121,17 +122,6 @@ class BadReport:
     raw: bytes
 
 
-def _violations(error: ValidationError) -> tuple[Violation, ...]:
-    return tuple(
-        Violation(
-            criterion=".".join(str(part) for part in item["loc"]) or "report",
-            code=item["type"],
-            message=item["msg"],
-        )
-        for item in error.errors(include_url=False)
-    )
-
-
 def _read_item(index: int, item: Any, raw: bytes) -> ReadReport | BadReport:
     try:
         return ReadReport(index, ProgressReport.model_validate(item), raw)
@@ -139,7 +129,7 @@ def _read_item(index: int, item: Any, raw: bytes) -> ReadReport | BadReport:
         error = ErrorBody(
             code=ErrorCode.INVALID_REPORT,
             message=f"the report does not fit the contract ({exc.error_count()} problems)",
-            violations=_violations(exc),
+            violations=violations_of(exc, whole="report"),
             retryable=False,
         )
         return BadReport(index, error, raw)
