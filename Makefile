@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
 		echo "$(PYTHON) -m venv failed (on Debian/Ubuntu: apt install python3-venv)"; rm -rf $(VENV); exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	@touch $(STAMP)
 
 # Starts NATS, PostgreSQL and the service (embedded unless OKR_*_URL are set), runs the demo,
@@ -40,9 +40,9 @@ lint: $(STAMP)
 contract: $(STAMP)
 	$(BIN)/python -m events.contract write
 
-# The bench extras bring the peer (eventsourcing on psycopg) and matplotlib for the plot.
+# The bench extras (the peer: eventsourcing on psycopg; matplotlib for the plot) are in the
+# bootstrap, since the test suite smoke-tests the benchmark.
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python -m benchmarks.run
 
 clean:

@@ -33,6 +33,9 @@ from projections.runner import Projector
 from services.embedded import resolve_servers
 from services.settings import Settings
 
+# A connector's sync: reports spread over many goals, several messages in flight.
+INGEST_BATCH = 100
+INGEST_BATCHES_IN_FLIGHT = 4
 ROWS = (
     "ingest",
     "check-in latency",
@@ -130,6 +133,8 @@ class Results:
     sizes: Sizes
     ingest: list[Row]
     raw_ingest: list[Row]
+    ingest_batched: list[Row]
+    raw_ingest_batched: list[Row]
     single: list[Row]
     raw_single: list[Row]
     parallel: list[Row]
@@ -162,6 +167,14 @@ def table(r: Results) -> str:
 
     ing, raw_ing = med(r.ingest, "rate"), med(r.raw_ingest, "rate")
     line(f"{ROWS[0]} ({s.in_flight} in flight)", ing, raw_ing, "reports/s", ing / raw_ing)
+    bat, raw_bat = med(r.ingest_batched, "rate"), med(r.raw_ingest_batched, "rate")
+    line(
+        f"  batches of {INGEST_BATCH}, {INGEST_BATCHES_IN_FLIGHT} in flight",
+        bat,
+        raw_bat,
+        "reports/s",
+        bat / raw_bat,
+    )
     p50, p99 = med(r.single, "p50_ms"), med(r.single, "p99_ms")
     line(f"{ROWS[1]} p50 (1 in flight)", p50, None, "ms", None)
     line(f"{ROWS[1]} p99", p99, None, "ms", None)
@@ -209,7 +222,7 @@ def environment() -> dict[str, str]:
 async def measure(sizes: Sizes, nats_url: str, database_url: str) -> Results:
     """Every row ``sizes.repeats`` times."""
     nc = await nats.connect(nats_url)
-    r = Results(sizes, *([] for _ in range(11)))
+    r = Results(sizes, *([] for _ in range(13)))
     try:
         for round_ in range(1, sizes.repeats + 1):
             r.ingest.append(
@@ -220,6 +233,14 @@ async def measure(sizes: Sizes, nats_url: str, database_url: str) -> Results:
             size = int(r.ingest[-1]["event_bytes"])
             raw = await raw_publish(nc, sizes.ingest, sizes.in_flight, size)
             r.raw_ingest.append({"rate": raw})
+            r.ingest_batched.append(
+                await service_rows.ingest_batched(
+                    nc, nats_url, sizes.ingest, INGEST_BATCH, INGEST_BATCHES_IN_FLIGHT, 256
+                )
+            )
+            reports_in_flight = INGEST_BATCH * INGEST_BATCHES_IN_FLIGHT
+            raw = await raw_publish(nc, sizes.ingest, reports_in_flight, size)
+            r.raw_ingest_batched.append({"rate": raw})
             r.single.append(await service_rows.check_ins(nc, nats_url, sizes.commands, 1))
             size = int(r.single[-1]["event_bytes"])
             r.raw_single.append({"rate": await raw_publish(nc, sizes.commands, 1, size)})
