@@ -96,60 +96,18 @@ class CommandHandler:
 
     async def execute(self, command: Command) -> Accepted:
         """Apply ``command``; raises RuleViolation when refused."""
-        meta = command.meta
-        key = (meta.tenant_id, command.target_type.value, command.aggregate_id)
-        async with self._turn(key):
-            return await self._execute(command, key)
-
-    async def _execute(self, command: Command, key: tuple[str, str, str]) -> Accepted:
-        meta = command.meta
-        trust_cache = True
-        conflicts = 0
-        while True:
-            loaded = await self._repository.load(*key, trust_cache=trust_cache)
-            trust_cache = False
-            try:
-                return await self._attempt(command, loaded)
-            except RuleViolation:
-                if loaded.from_cache:
-                    continue  # the cached state may be behind: decide again on the stream's
-                raise
-            except ConcurrencyConflict:
-                conflicts += 1
-                if meta.expected_version is not None or conflicts > self._retries:
-                    raise RuleViolation(
-                        ErrorCode.CONCURRENCY_CONFLICT,
-                        f"the goal changed while the command ran ({conflicts} attempts)",
-                    ) from None
-                if not loaded.from_cache:
-                    # Jittered backoff so racing writers don't collide again in lockstep.
-                    await asyncio.sleep(random.uniform(0, 0.005 * 2**conflicts))
-
-    async def _attempt(self, command: Command, loaded: LoadedAggregate) -> Accepted:
-        meta = command.meta
-        if meta.command_id in loaded.handled_commands:
-            return self._accepted(command, loaded.handled_commands[meta.command_id], (), True)
-        if meta.expected_version is not None and meta.expected_version != loaded.version:
-            raise RuleViolation(
-                ErrorCode.CONCURRENCY_CONFLICT,
-                f"expected version {meta.expected_version}, the goal is at {loaded.version}",
-            )
-        facts = await self._facts.load(command)
-        payloads = self._deciders[command.target_type.value](loaded.state, command, facts)
-        if not payloads:
-            return self._accepted(command, loaded.version, (), True)
-        envelopes = wrap(command, loaded.version, payloads, self._clock())
-        result = await self._store.append(envelopes, loaded.last_sequence, loaded.last_hash)
-        if result.stored:
-            self._repository.appended(loaded, result.stored)
-        return self._accepted(command, envelopes[-1].aggregate_version, envelopes, result.duplicate)
+        [outcome] = await self.execute_in_order([command])
+        if isinstance(outcome, RuleViolation):
+            raise outcome
+        return outcome
 
     async def execute_in_order(self, commands: Sequence[Command]) -> list[Accepted | RuleViolation]:
         """Commands on one aggregate, decided in order on one state and stored with one
         atomic append; a refused command does not hold back the others.
 
         The outcome of each command is its Accepted reply or the RuleViolation refusing it;
-        a lost race re-decides them all (nothing is stored unless all of it is).
+        a lost race re-decides them all (nothing is stored unless all of it is), unless a
+        command pinned ``meta.expected_version``: then the race is its answer.
         """
         first = commands[0]
         key = (first.meta.tenant_id, first.target_type.value, first.aggregate_id)
@@ -175,13 +133,15 @@ class CommandHandler:
                 result = await self._store.append(envelopes, loaded.last_sequence, loaded.last_hash)
             except ConcurrencyConflict:
                 conflicts += 1
-                if conflicts > self._retries:
+                pinned = any(c.meta.expected_version is not None for c in commands)
+                if pinned or conflicts > self._retries:
                     conflict = RuleViolation(
                         ErrorCode.CONCURRENCY_CONFLICT,
-                        f"the goal changed while the commands ran ({conflicts} attempts)",
+                        f"the goal changed while the command ran ({conflicts} attempts)",
                     )
                     return [conflict for _ in commands]
                 if not loaded.from_cache:
+                    # Jittered backoff so racing writers don't collide again in lockstep.
                     await asyncio.sleep(random.uniform(0, 0.005 * 2**conflicts))
                 continue
             if result.stored:
