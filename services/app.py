@@ -13,7 +13,7 @@ from services.codec import COMMANDS_BY_NAME, parse_command
 from services.commands import Command
 from services.errors import ErrorCode, RuleViolation
 from services.handler import CommandHandler
-from services.replies import Reply, rejected
+from services.replies import Rejected, Reply, rejected
 from services.store.event_store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ async def answer(
     try:
         command = parse_command(name, Subjects.tenant_of_command(subject), body, clock())
     except RuleViolation as violation:
-        return rejected(violation.code, violation.message, violation.violations)
+        return refused(violation)
     return await run_command(handler, command, subject)
 
 
@@ -41,15 +41,9 @@ async def run_command(handler: CommandHandler, command: Command, received_on: st
     try:
         return await handler.execute(command)
     except RuleViolation as violation:
-        return rejected(
-            violation.code,
-            violation.message,
-            violation.violations,
-            retryable=violation.code is ErrorCode.CONCURRENCY_CONFLICT,
-        )
+        return refused(violation)
     except (StoreUnavailable, TimeoutError) as exc:
-        log.warning("store unavailable for %s: %s", received_on, exc)
-        return rejected(ErrorCode.UNAVAILABLE, f"event store unavailable: {exc}", retryable=True)
+        return _unavailable(received_on, exc)
     except Exception:
         # A bug must not leave the caller waiting for a reply that never comes.
         log.exception("command on %s failed", received_on)
@@ -67,24 +61,28 @@ async def run_in_order(
     try:
         outcomes = await handler.execute_in_order(commands)
     except (StoreUnavailable, TimeoutError) as exc:
-        log.warning("store unavailable for %s: %s", received_on, exc)
-        down = rejected(ErrorCode.UNAVAILABLE, f"event store unavailable: {exc}", retryable=True)
+        down = _unavailable(received_on, exc)
         return [down for _ in commands]
     except Exception:
         log.exception("commands on %s failed", received_on)
         failed = rejected(ErrorCode.INTERNAL_ERROR, "the service failed on these reports; resend")
         return [failed for _ in commands]
-    return [
-        rejected(
-            o.code,
-            o.message,
-            o.violations,
-            retryable=o.code is ErrorCode.CONCURRENCY_CONFLICT,
-        )
-        if isinstance(o, RuleViolation)
-        else o
-        for o in outcomes
-    ]
+    return [refused(o) if isinstance(o, RuleViolation) else o for o in outcomes]
+
+
+def refused(violation: RuleViolation) -> Rejected:
+    """The reply to a refused command (a lost race is worth retrying, a broken rule not)."""
+    return rejected(
+        violation.code,
+        violation.message,
+        violation.violations,
+        retryable=violation.code is ErrorCode.CONCURRENCY_CONFLICT,
+    )
+
+
+def _unavailable(received_on: str, exc: Exception) -> Rejected:
+    log.warning("store unavailable for %s: %s", received_on, exc)
+    return rejected(ErrorCode.UNAVAILABLE, f"event store unavailable: {exc}", retryable=True)
 
 
 def _endpoint(

@@ -20,7 +20,7 @@ from events.subjects import TOKEN_PATTERN
 from events.values import AggregateType, FiniteFloat, Frozen, Token
 from services.codec import violations_of
 from services.commands import CommandMeta, ReportProgress
-from services.errors import ErrorCode, RuleViolation
+from services.errors import ErrorCode
 from services.replies import ErrorBody
 
 MAX_INGEST_BYTES = 512 * 1024
@@ -210,14 +210,4 @@ def report_command(
         idempotency_key=report.idempotency_key,
         value=report.value,
         observed_at=report.observed_at,
-    )
-
-
-def error_of(violation: RuleViolation, retryable: bool) -> ErrorBody:
-    """The error body of a report the service refused."""
-    return ErrorBody(
-        code=violation.code,
-        message=violation.message,
-        violations=violation.violations,
-        retryable=retryable,
     )
