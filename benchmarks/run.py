@@ -234,8 +234,8 @@ async def measure(sizes: Sizes, nats_url: str, database_url: str) -> Results:
             raw = await raw_publish(nc, sizes.ingest, sizes.in_flight, size)
             r.raw_ingest.append({"rate": raw})
             r.ingest_batched.append(
-                await service_rows.ingest_batched(
-                    nc, nats_url, sizes.ingest, INGEST_BATCH, INGEST_BATCHES_IN_FLIGHT, 256
+                await service_rows.ingest(
+                    nc, nats_url, sizes.ingest, INGEST_BATCHES_IN_FLIGHT, 256, INGEST_BATCH
                 )
             )
             reports_in_flight = INGEST_BATCH * INGEST_BATCHES_IN_FLIGHT

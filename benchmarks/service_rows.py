@@ -117,21 +117,31 @@ def _report(goal: int, kr: str, n: int, value: float) -> dict[str, Any]:
     }
 
 
-async def ingest(nc: Client, nats_url: str, reports: int, in_flight: int, goals: int) -> Row:
-    """Integration reports sent one per request, ``in_flight`` at a time, spread over
-    ``goals`` goals; counts only reports the service accepted (and so stored)."""
+async def ingest(
+    nc: Client, nats_url: str, reports: int, in_flight: int, goals: int, batch: int = 1
+) -> Row:
+    """Integration reports, ``in_flight`` requests at a time, spread over ``goals`` goals as
+    a connector's sync would be: one bare report a request, or ``batch`` of them
+    (``{"reports": [...]}``); counts only reports the service accepted (and so stored)."""
     async with running(nc, nats_url, goals) as (service, _):
         subject = service.subjects.ingest(TENANT)
         accepted = 0
         next_report = 0
 
+        def body(first: int, last: int) -> Any:
+            items = [
+                _report(n % goals, KEY_RESULTS[n // goals % 3], n, float(n % 100))
+                for n in range(first, last)
+            ]
+            return items[0] if batch == 1 else {"reports": items}
+
         async def sender() -> None:
             nonlocal accepted, next_report
             while next_report < reports:
-                n = next_report
-                next_report += 1
-                body = _report(n % goals, KEY_RESULTS[n // goals % 3], n, float(n % 100))
-                reply = await nc.request(subject, json.dumps(body).encode(), timeout=30)
+                first = next_report
+                next_report = min(first + batch, reports)
+                data = json.dumps(body(first, next_report)).encode()
+                reply = await nc.request(subject, data, timeout=30 if batch == 1 else 60)
                 accepted += int(json.loads(reply.data).get("accepted", 0))
 
         started = time.perf_counter()
@@ -140,41 +150,4 @@ async def ingest(nc: Client, nats_url: str, reports: int, in_flight: int, goals:
         size = await event_size(nc, service)
     if accepted != reports:
         raise RuntimeError(f"ingest accepted {accepted} of {reports} reports")
-    return {"rate": accepted / seconds, "event_bytes": size}
-
-
-async def ingest_batched(
-    nc: Client, nats_url: str, reports: int, batch: int, in_flight: int, goals: int
-) -> Row:
-    """Integration reports sent ``batch`` to a request (``{"reports": [...]}``), ``in_flight``
-    requests at a time, each batch spread over the goals as a connector's sync would be;
-    counts only reports the service accepted (and so stored)."""
-    async with running(nc, nats_url, goals) as (service, _):
-        subject = service.subjects.ingest(TENANT)
-        bodies = [
-            json.dumps(
-                {
-                    "reports": [
-                        _report(n % goals, KEY_RESULTS[n // goals % 3], n, float(n % 100))
-                        for n in range(start, min(start + batch, reports))
-                    ]
-                }
-            ).encode()
-            for start in range(0, reports, batch)
-        ]
-        accepted = 0
-        pending = iter(bodies)
-
-        async def sender() -> None:
-            nonlocal accepted
-            for body in pending:
-                reply = await nc.request(subject, body, timeout=60)
-                accepted += int(json.loads(reply.data).get("accepted", 0))
-
-        started = time.perf_counter()
-        await asyncio.gather(*(sender() for _ in range(in_flight)))
-        seconds = time.perf_counter() - started
-        size = await event_size(nc, service)
-    if accepted != reports:
-        raise RuntimeError(f"batched ingest accepted {accepted} of {reports} reports")
     return {"rate": accepted / seconds, "event_bytes": size}
