@@ -54,9 +54,14 @@ class InvalidSubjectToken(ValueError):
     """A tenant, aggregate type or id that cannot stand as one subject token."""
 
 
+def is_token(value: str) -> bool:
+    """Whether ``value`` can stand as one subject token (a tenant, a type, an id)."""
+    return _TOKEN.fullmatch(value) is not None
+
+
 def check_token(value: str, what: str) -> str:
     """Return ``value`` if it is a valid subject token, else raise InvalidSubjectToken."""
-    if not _TOKEN.fullmatch(value):
+    if not is_token(value):
         raise InvalidSubjectToken(f"{what} {value!r} must match {TOKEN_PATTERN}")
     return value
 

@@ -7,7 +7,6 @@ apart from PyJWT reading the clock for ``exp``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -15,7 +14,7 @@ from typing import Final
 
 import jwt
 
-from events.subjects import TOKEN_PATTERN
+from events.subjects import TOKEN_PATTERN, is_token
 
 ALGORITHM: Final = "HS256"
 ISSUER: Final = "okr-ledger"
@@ -84,7 +83,7 @@ class TokenAuthority:
         valid_for: timedelta | None = None,
     ) -> str:
         """A signed token for ``subject`` as ``role`` in ``tenant``."""
-        if not re.fullmatch(TOKEN_PATTERN, tenant):
+        if not is_token(tenant):
             raise ValueError(f"tenant {tenant!r} must match {TOKEN_PATTERN}")
         claims: dict[str, object] = {
             "iss": ISSUER,
@@ -110,7 +109,7 @@ class TokenAuthority:
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from None
         tenant, role = claims.get("tenant"), claims.get("role")
-        if not isinstance(tenant, str) or not re.fullmatch(TOKEN_PATTERN, tenant):
+        if not isinstance(tenant, str) or not is_token(tenant):
             raise InvalidToken("the token names no valid tenant")
         try:
             return Principal(tenant=tenant, role=Role(str(role)), subject=str(claims["sub"]))

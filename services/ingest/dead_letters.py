@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,8 +15,8 @@ from events.subjects import (
     HEADER_REASON_CODE,
     HEADER_RECEIVED_AT,
     HEADER_RECEIVED_ON,
-    TOKEN_PATTERN,
     Subjects,
+    is_token,
 )
 from services.replies import ErrorBody
 
@@ -74,7 +73,7 @@ class DeadLetters:
 
     def subject(self, tenant: str) -> str:
         """Where ``tenant``'s refused reports are kept."""
-        return self._subjects.dead_letter(tenant if _is_token(tenant) else UNKNOWN_TENANT)
+        return self._subjects.dead_letter(tenant if is_token(tenant) else UNKNOWN_TENANT)
 
     async def keep(
         self,
@@ -136,10 +135,6 @@ class DeadLetters:
         finally:
             await sub.unsubscribe()
         return found
-
-
-def _is_token(value: str) -> bool:
-    return re.fullmatch(TOKEN_PATTERN, value) is not None
 
 
 def _reason_header(reason: ErrorBody) -> str:

@@ -7,7 +7,6 @@ is judged on its own, so one bad report in a batch does not hold back the others
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import pydantic_core
 from pydantic import AwareDatetime, Field, ValidationError
 
-from events.subjects import TOKEN_PATTERN
+from events.subjects import TOKEN_PATTERN, is_token
 from events.values import AggregateType, FiniteFloat, Frozen, Token
 from services.codec import violations_of
 from services.commands import CommandMeta, ReportProgress
@@ -146,7 +145,7 @@ class ReadMessage:
 def read_message(tenant: str, body: bytes) -> ReadMessage:
     """Split a message into its reports, each read or refused; raise MessageRefused if none
     can be read (or the tenant is not a valid token)."""
-    if not re.fullmatch(TOKEN_PATTERN, tenant):
+    if not is_token(tenant):
         raise MessageRefused(
             ErrorCode.MALFORMED_REQUEST, f"tenant {tenant!r} must match {TOKEN_PATTERN}"
         )
