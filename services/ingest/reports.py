@@ -12,15 +12,15 @@ from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-import pydantic_core
 from pydantic import AwareDatetime, Field, ValidationError
 
 from events.subjects import TOKEN_PATTERN, is_token
 from events.values import AggregateType, FiniteFloat, Frozen, Token
 from services.codec import violations_of
 from services.commands import CommandMeta, ReportProgress
-from services.errors import ErrorCode
+from services.errors import ErrorCode, Violation
 from services.replies import ErrorBody
+from services.untrusted_json import UnreadableJson, read_json, unstorable_text
 
 MAX_INGEST_BYTES = 512 * 1024
 MAX_BATCH_REPORTS = 1000
@@ -122,16 +122,22 @@ class BadReport:
 
 
 def _read_item(index: int, item: Any, raw: bytes) -> ReadReport | BadReport:
+    unstorable = unstorable_text(item)
+    if unstorable:
+        return BadReport(
+            index, _invalid("the report holds text that cannot be stored", unstorable), raw
+        )
     try:
         return ReadReport(index, ProgressReport.model_validate(item), raw)
     except ValidationError as exc:
-        error = ErrorBody(
-            code=ErrorCode.INVALID_REPORT,
-            message=f"the report does not fit the contract ({exc.error_count()} problems)",
-            violations=violations_of(exc, whole="report"),
-            retryable=False,
-        )
-        return BadReport(index, error, raw)
+        message = f"the report does not fit the contract ({exc.error_count()} problems)"
+        return BadReport(index, _invalid(message, violations_of(exc, whole="report")), raw)
+
+
+def _invalid(message: str, violations: tuple[Violation, ...]) -> ErrorBody:
+    return ErrorBody(
+        code=ErrorCode.INVALID_REPORT, message=message, violations=violations, retryable=False
+    )
 
 
 @dataclass(frozen=True)
@@ -155,11 +161,12 @@ def read_message(tenant: str, body: bytes) -> ReadMessage:
             f"the message is {len(body)} bytes; the limit is {MAX_INGEST_BYTES}",
         )
     try:
-        # NaN/Infinity are read here so that the report's own check names the problem
-        # (value must be finite) and the rest of a batch still counts.
-        data = pydantic_core.from_json(body, allow_inf_nan=True)
-    except ValueError as exc:
-        raise MessageRefused(ErrorCode.MALFORMED_REQUEST, f"not JSON: {exc}") from None
+        # NaN/Infinity and lone surrogates are read here so that the report's own checks
+        # name the problem (value must be finite, text storable) and the rest of a batch
+        # still counts.
+        data = read_json(body)
+    except UnreadableJson as exc:
+        raise MessageRefused(ErrorCode.MALFORMED_REQUEST, str(exc)) from None
     if not isinstance(data, dict):
         raise MessageRefused(
             ErrorCode.MALFORMED_REQUEST, 'expected one report or {"reports": [...]} (an object)'
