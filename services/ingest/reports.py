@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from pydantic import AwareDatetime, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from events.subjects import TOKEN_PATTERN, is_token
-from events.values import AggregateType, FiniteFloat, Frozen, Token
+from events.values import AggregateType, Frozen, Token
+from services.bounds import Magnitude, WindowInstant
 from services.codec import violations_of
 from services.commands import CommandMeta, ReportProgress
 from services.errors import ErrorCode, Violation
@@ -35,14 +36,14 @@ class ProgressReport(Frozen):
     key_result_id: Token | None = Field(
         default=None, description="the KR of an objective; omitted for a SMART goal"
     )
-    value: FiniteFloat = Field(description="in the metric's unit; NaN and infinity are refused")
+    value: Magnitude = Field(description="in the metric's unit; NaN and infinity are refused")
     source: Token = Field(description="the integration, e.g. 'jira'")
     idempotency_key: str = Field(
         min_length=1,
         max_length=200,
         description="the integration's own key: the same (source, key) on a goal counts once",
     )
-    observed_at: AwareDatetime = Field(description="when the integration saw the value")
+    observed_at: WindowInstant = Field(description="when the integration saw the value")
     correlation_id: UUID | None = None
 
 

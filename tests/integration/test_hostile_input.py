@@ -179,3 +179,50 @@ async def test_a_report_with_unstorable_text_is_refused_by_field_and_kept(
     assert [v.criterion for v in result.error.violations] == ["idempotency_key"]
     [kept] = await service.dead_letters.read(tenant)
     assert kept.body == body
+
+
+@pytest.mark.parametrize(
+    ("name", "fields", "criterion"),
+    [
+        pytest.param(
+            "create_objective",
+            objective(cycle={**Q4, "ends_on": "9999-12-31"}),
+            "cycle",
+            id="quarter-id-reused-far-future",
+        ),
+        pytest.param(
+            "create_objective",
+            objective(cycle={"id": "forever", "starts_on": "2026-10-01", "ends_on": "9999-12-31"}),
+            "cycle",
+            id="far-future-cycle",
+        ),
+        pytest.param("create_objective", objective(team="t" * 200_000), "team", id="long-team"),
+        pytest.param(
+            "create_smart_goal",
+            {
+                "goal_id": "s1",
+                "owner": "ana",
+                "statement": "Publish three onboarding guides for trial users",
+                "cycle": Q4,
+                "metric": {"kind": "numeric", "baseline": 0, "target": 3},
+                "deadline": "9999-12-31",
+                "personal": True,
+                "meta": {**IN_Q4, "actor": "ana"},
+            },
+            "deadline",
+            id="far-future-deadline",
+        ),
+    ],
+)
+async def test_input_the_read_side_cannot_serve_is_refused_by_field(
+    nats_client: Client,
+    service: CommandService,
+    tenant: str,
+    name: str,
+    fields: dict[str, Any],
+    criterion: str,
+) -> None:
+    reply = await command(nats_client, service, tenant, name, json.dumps(fields).encode())
+
+    assert refusal(reply) == (ErrorCode.INVALID_COMMAND, {criterion})
+    assert await stored(service, tenant) == []
