@@ -84,6 +84,4 @@ WindowInstant = Annotated[AwareDatetime, AfterValidator(instant_in_window)]
 BoundedCycle = Annotated[Cycle, AfterValidator(cycle_fits)]
 BoundedMetric = Annotated[Metric, AfterValidator(metric_fits)]
 BoundedTerms = Annotated[KeyResultTerms, AfterValidator(_terms_fit)]
-Magnitude = Annotated[
-    float, Field(allow_inf_nan=False, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)
-]
+Magnitude = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]

@@ -70,6 +70,13 @@ def _depth(data: Any) -> int:
     return deepest
 
 
+def storable(text: str) -> str:
+    """``text`` if the store can hold it (no NUL, no lone surrogate), else ValueError."""
+    if _UNSTORABLE.search(text) is not None:
+        raise ValueError("text must not contain NUL or a lone surrogate; it cannot be stored")
+    return text
+
+
 def printable(text: str) -> str:
     """``text`` with NUL and lone surrogates escaped, safe to echo back in a reply."""
     return _UNSTORABLE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
