@@ -103,10 +103,19 @@ class Subjects:
         """Subscription subject of one command across tenants."""
         return f"{COMMAND_PREFIX}.{self.root}.*.{command_name}"
 
+    def any_command(self) -> str:
+        """Subscription subject of every command, known or not, across tenants."""
+        return f"{COMMAND_PREFIX}.{self.root}.*.*"
+
     @staticmethod
     def tenant_of_command(subject: str) -> str:
         """Tenant token of a command subject (``cmd.<root>.<tenant>.<command>``)."""
         return subject.split(".")[2]
+
+    @staticmethod
+    def name_of_command(subject: str) -> str:
+        """Command name token of a command subject (``cmd.<root>.<tenant>.<command>``)."""
+        return subject.split(".")[3]
 
     def ingest(self, tenant: str) -> str:
         """Subject an integration sends one tenant's progress reports to."""

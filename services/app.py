@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
+from faststream.message import StreamMessage
 from faststream.nats import NatsBroker, NatsMessage
 
 from events.subjects import COMMAND_QUEUE_GROUP, Subjects
-from services.codec import COMMANDS_BY_NAME, parse_command
+from services.codec import parse_command
 from services.commands import Command
 from services.errors import ErrorCode, RuleViolation
 from services.handler import CommandHandler
@@ -33,6 +35,10 @@ async def answer(
         command = parse_command(name, Subjects.tenant_of_command(subject), body, clock())
     except RuleViolation as violation:
         return refused(violation)
+    except Exception:
+        # A bug in parsing must not leave the caller waiting for a reply either.
+        log.exception("parsing a command on %s failed", subject)
+        return rejected(ErrorCode.INTERNAL_ERROR, "the service failed to read this command")
     return await run_command(handler, command, subject)
 
 
@@ -85,15 +91,13 @@ def _unavailable(received_on: str, exc: Exception) -> Rejected:
     return rejected(ErrorCode.UNAVAILABLE, f"event store unavailable: {exc}", retryable=True)
 
 
-def _endpoint(
-    handler: CommandHandler, name: str, clock: Callable[[], datetime]
-) -> Callable[[NatsMessage], Awaitable[bytes]]:
-    async def endpoint(msg: NatsMessage) -> bytes:
-        reply = await answer(handler, name, msg.raw_message.subject, msg.body, clock)
-        return reply.model_dump_json().encode()
+def raw_body(msg: StreamMessage[Any]) -> bytes:
+    """A faststream decoder that hands the handler the bytes as sent.
 
-    endpoint.__name__ = name
-    return endpoint
+    faststream's own decoder parses JSON before the handler runs and, when that fails,
+    never calls it: a malformed body would get no reply at all.
+    """
+    return bytes(msg.body)
 
 
 def register_commands(
@@ -102,12 +106,20 @@ def register_commands(
     subjects: Subjects,
     clock: Callable[[], datetime] = now_utc,
 ) -> None:
-    """Subscribe one request/reply endpoint per command, load-balanced in a queue group."""
-    for name, command_type in COMMANDS_BY_NAME.items():
-        broker.subscriber(
-            subjects.command_wildcard(name),
-            queue=COMMAND_QUEUE_GROUP,
-            max_workers=HANDLER_CONCURRENCY,
-            title=name,
-            description=command_type.__doc__,
-        )(_endpoint(handler, name, clock))
+    """Subscribe one request/reply endpoint for every command subject, load-balanced in a
+    queue group; it dispatches by the subject's last token, so an unknown name is answered."""
+
+    async def command(msg: NatsMessage) -> bytes:
+        subject = msg.raw_message.subject
+        name = Subjects.name_of_command(subject)
+        reply = await answer(handler, name, subject, msg.body, clock)
+        return reply.model_dump_json().encode()
+
+    broker.subscriber(
+        subjects.any_command(),
+        queue=COMMAND_QUEUE_GROUP,
+        max_workers=HANDLER_CONCURRENCY,
+        decoder=raw_body,
+        title="commands",
+        description="Every command, by the last token of its subject.",
+    )(command)

@@ -9,9 +9,11 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from events.subjects import TOKEN_PATTERN
+from projections.audit.build import UnknownCycle
 from projections.audit.render import to_html, to_markdown
 from projections.audit.verify import Verification
 from services.auditor import Auditor
+from services.query_params import check_as_of
 
 TenantId = Annotated[str, Path(pattern=TOKEN_PATTERN, description="tenant token")]
 
@@ -34,9 +36,11 @@ def audit_router(auditor: Auditor) -> APIRouter:
         format: Literal["json", "markdown", "html"] = "json",
     ) -> Response:
         """The cycle as the event log says it stood at ``as_of``."""
-        if as_of is not None and as_of.tzinfo is None:
-            raise HTTPException(422, "as_of needs a time zone, e.g. 2026-11-02T09:00:00Z")
-        built = await auditor.report(tenant, cycle_id, as_of or datetime.now(UTC), basis)
+        check_as_of(as_of)
+        try:
+            built = await auditor.report(tenant, cycle_id, as_of or datetime.now(UTC), basis)
+        except UnknownCycle as unknown:
+            raise HTTPException(404, str(unknown)) from None
         if not built.goals:
             raise HTTPException(404, f"no goals of tenant {tenant} in cycle {cycle_id}")
         if format == "markdown":

@@ -10,6 +10,7 @@ from pathlib import Path
 import nats
 
 from events.subjects import Subjects
+from projections.audit.build import UnknownCycle
 from projections.audit.render import to_html, to_markdown
 from services.auditor import Auditor
 from services.embedded import resolve_servers
@@ -74,7 +75,11 @@ async def run_audit(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"{len(differences)} differences between the live models and a replay")
                 return 0 if not differences else 1
             as_of = args.as_of or datetime.now(UTC)
-            report = await auditor.report(args.tenant, args.cycle, as_of, args.basis, _progress)
+            try:
+                report = await auditor.report(args.tenant, args.cycle, as_of, args.basis, _progress)
+            except UnknownCycle as unknown:
+                print(f"okr audit report: {unknown}", file=sys.stderr)
+                return 1
             print(file=sys.stderr)
             text = {
                 "json": lambda: report.model_dump_json(indent=2),

@@ -15,10 +15,12 @@ from typing import Final
 import jwt
 
 from events.subjects import TOKEN_PATTERN, is_token
+from services.untrusted_json import storable
 
 ALGORITHM: Final = "HS256"
 ISSUER: Final = "okr-ledger"
 MIN_SECRET_BYTES: Final = 32
+MAX_SUBJECT_CHARS: Final = 200  # the subject is recorded as the actor, which holds this many
 
 
 class Role(StrEnum):
@@ -66,6 +68,17 @@ class Principal:
         return permission in ROLE_PERMISSIONS[self.role]
 
 
+def subject_problem(subject: str) -> str | None:
+    """Why ``subject`` cannot stand as an actor (empty, too long, unstorable), or None."""
+    if not 0 < len(subject) <= MAX_SUBJECT_CHARS:
+        return f"the token's subject has 1 to {MAX_SUBJECT_CHARS} characters"
+    try:
+        storable(subject)
+    except ValueError as exc:
+        return f"the token's subject: {exc}"
+    return None
+
+
 class TokenAuthority:
     """Issues and verifies the deployment's tokens."""
 
@@ -85,6 +98,9 @@ class TokenAuthority:
         """A signed token for ``subject`` as ``role`` in ``tenant``."""
         if not is_token(tenant):
             raise ValueError(f"tenant {tenant!r} must match {TOKEN_PATTERN}")
+        problem = subject_problem(subject)
+        if problem is not None:
+            raise ValueError(problem)
         claims: dict[str, object] = {
             "iss": ISSUER,
             "sub": subject,
@@ -111,6 +127,9 @@ class TokenAuthority:
         tenant, role = claims.get("tenant"), claims.get("role")
         if not isinstance(tenant, str) or not is_token(tenant):
             raise InvalidToken("the token names no valid tenant")
+        problem = subject_problem(str(claims["sub"]))
+        if problem is not None:
+            raise InvalidToken(problem)
         try:
             return Principal(tenant=tenant, role=Role(str(role)), subject=str(claims["sub"]))
         except ValueError:

@@ -6,9 +6,14 @@ import os
 import secrets
 from pathlib import Path
 
+from services.auth import MIN_SECRET_BYTES
 from services.settings import Settings
 
 SECRET_FILE = "auth-secret"
+
+
+class UnusableSecret(Exception):
+    """The token secret is missing or too short to sign with."""
 
 
 def token_secret(settings: Settings) -> str:
@@ -17,7 +22,7 @@ def token_secret(settings: Settings) -> str:
     The file lets `okr token` mint tokens that the locally running service accepts.
     """
     if settings.auth_secret:
-        return settings.auth_secret
+        return _usable(settings.auth_secret, "OKR_AUTH_SECRET")
     path = Path(settings.data_dir) / SECRET_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -29,4 +34,14 @@ def token_secret(settings: Settings) -> str:
         else:
             with os.fdopen(fd, "w") as out:
                 out.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    return _usable(path.read_text().strip(), str(path))
+
+
+def _usable(secret: str, where: str) -> str:
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise UnusableSecret(
+            f"the token secret in {where} has {len(secret.encode())} bytes, at least "
+            f"{MIN_SECRET_BYTES} are needed (delete an unusable secret file to have a new one "
+            "made; tokens signed with the old one stop working)"
+        )
+    return secret

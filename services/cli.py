@@ -19,7 +19,7 @@ from projections.runner import rebuild
 from services.app import now_utc
 from services.audit_cli import add_audit_commands, run_audit
 from services.auth import Role, TokenAuthority
-from services.auth_secret import token_secret
+from services.auth_secret import UnusableSecret, token_secret
 from services.demo import TENANT, run_demo, show_read_models
 from services.embedded import resolve_servers
 from services.read_side import read_side
@@ -27,6 +27,7 @@ from services.runtime import command_service
 from services.settings import Settings
 
 log = logging.getLogger("okr")
+MAX_TOKEN_DAYS = 3660  # ten years; more would only overflow the expiry's date arithmetic
 
 
 async def _wait_for_stop() -> None:
@@ -97,6 +98,16 @@ def issue_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+    if not 0 <= days <= MAX_TOKEN_DAYS:
+        raise argparse.ArgumentTypeError(f"days lie between 0 and {MAX_TOKEN_DAYS} (got {text})")
+    return days
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``okr`` command."""
     parser = argparse.ArgumentParser(prog="okr", description=__doc__)
@@ -116,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     token_cmd.add_argument("--tenant", required=True)
     token_cmd.add_argument("--role", required=True, choices=[r.value for r in Role])
     token_cmd.add_argument("--subject", default="okr-cli", help="who holds it (the actor)")
-    token_cmd.add_argument("--days", type=float, default=90.0, help="validity; 0 = no expiry")
+    token_cmd.add_argument("--days", type=_days, default=90.0, help="validity; 0 = no expiry")
     add_audit_commands(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -129,6 +140,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     # pgserver (through platformdirs) warns that root has no XDG_RUNTIME_DIR; it copes.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     settings = Settings.from_env()
+    try:
+        return _run(args, settings)
+    except UnusableSecret as exc:
+        parser.exit(2, f"okr: error: {exc}\n")
+    except ValueError as exc:  # a token the authority refuses to sign (tenant, subject)
+        if args.command != "token":
+            raise
+        parser.exit(2, f"okr token: error: {exc}\n")
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         return asyncio.run(serve(settings, demo=args.demo, keep_running=True))
     if args.command == "token":

@@ -64,7 +64,7 @@ class OkrClient:
     async def send_raw(self, command_name: str, body: bytes) -> Accepted | Rejected:
         """Send a raw body and return the parsed reply (for tests of bad input)."""
         if command_name not in COMMANDS_BY_NAME:
-            # No endpoint listens there: refused here, as the service would, not retried.
+            # Answered here as the service would answer it, without the round trip.
             return rejected(ErrorCode.UNKNOWN_COMMAND, f"no command named {command_name!r}")
         subject = self._subjects.command(self._tenant, command_name)
         for attempt in range(NO_RESPONDER_RETRIES + 1):

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import pydantic_core
 from pydantic import ValidationError
 
 from services.commands import COMMAND_TYPES, Command
 from services.errors import ErrorCode, RuleViolation, Violation
+from services.untrusted_json import UnreadableJson, printable, read_json, unstorable_text
 
 COMMANDS_BY_NAME: Mapping[str, type[Command]] = {cls.name: cls for cls in COMMAND_TYPES}
 MAX_REQUEST_BYTES = 256 * 1024
@@ -20,9 +20,9 @@ def violations_of(error: ValidationError, whole: str = "body") -> tuple[Violatio
     """One Violation per failed field (``whole`` names a failure of the entire value)."""
     return tuple(
         Violation(
-            criterion=".".join(str(part) for part in item["loc"]) or whole,
+            criterion=printable(".".join(str(part) for part in item["loc"])) or whole,
             code=item["type"],
-            message=item["msg"],
+            message=printable(item["msg"]),
         )
         for item in error.errors(include_url=False)
     )
@@ -31,19 +31,18 @@ def violations_of(error: ValidationError, whole: str = "body") -> tuple[Violatio
 def parse_command(name: str, tenant: str, body: bytes, now: datetime) -> Command:
     """Parse ``body`` as command ``name`` for ``tenant``; ``now`` stamps a missing meta.now.
 
-    Raises RuleViolation with MALFORMED_REQUEST, UNKNOWN_COMMAND or INVALID_COMMAND.
+    Raises RuleViolation with MALFORMED_REQUEST, TOO_LARGE, UNKNOWN_COMMAND or
+    INVALID_COMMAND (text the store cannot hold included, by field).
     """
     command_type = COMMANDS_BY_NAME.get(name)
     if command_type is None:
         raise RuleViolation(ErrorCode.UNKNOWN_COMMAND, f"no command named {name!r}")
     if len(body) > MAX_REQUEST_BYTES:
-        raise RuleViolation(
-            ErrorCode.MALFORMED_REQUEST, f"request is over {MAX_REQUEST_BYTES} bytes"
-        )
+        raise RuleViolation(ErrorCode.TOO_LARGE, f"the request is over {MAX_REQUEST_BYTES} bytes")
     try:
-        data = pydantic_core.from_json(body)
-    except ValueError as exc:
-        raise RuleViolation(ErrorCode.MALFORMED_REQUEST, f"body is not JSON: {exc}") from None
+        data = read_json(body)
+    except UnreadableJson as exc:
+        raise RuleViolation(ErrorCode.MALFORMED_REQUEST, f"body is unreadable: {exc}") from None
     if not isinstance(data, dict):
         raise RuleViolation(ErrorCode.MALFORMED_REQUEST, "body must be a JSON object")
     meta: Any = data.get("meta", {})
@@ -52,6 +51,11 @@ def parse_command(name: str, tenant: str, body: bytes, now: datetime) -> Command
     if meta.get("tenant_id", tenant) != tenant:
         raise RuleViolation(
             ErrorCode.INVALID_COMMAND, "meta.tenant_id differs from the tenant in the subject"
+        )
+    unstorable = unstorable_text(data)
+    if unstorable:
+        raise RuleViolation(
+            ErrorCode.INVALID_COMMAND, f"{name} holds text that cannot be stored", unstorable
         )
     data["meta"] = {**meta, "tenant_id": tenant, "now": meta.get("now") or now}
     try:

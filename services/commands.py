@@ -6,25 +6,33 @@ decider uses instead of a clock), and ids that make retries idempotent.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import ClassVar
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from events.objectives import KeyResultTerms
 from events.values import (
     AggregateType,
     Commitment,
     Confidence,
-    Cycle,
-    FiniteFloat,
     Frozen,
     Level,
-    Metric,
     ParentRef,
     Token,
 )
+from services.bounds import (
+    BoundedCycle,
+    BoundedMetric,
+    BoundedTerms,
+    Magnitude,
+    WindowDate,
+    WindowInstant,
+)
+
+# Every text field is bounded as its event field is (the event model refuses more),
+# and every number as a PostgreSQL column and the scoring hold it.
+MAX_VERSION = 2**31 - 1  # read models keep versions in an integer column
+MAX_SERVES = 20
 
 
 class CommandMeta(Frozen):
@@ -32,12 +40,13 @@ class CommandMeta(Frozen):
 
     tenant_id: Token
     actor: str = Field(min_length=1, max_length=200)
-    now: AwareDatetime = Field(description="business time of the request; stamped if omitted")
+    now: WindowInstant = Field(description="business time of the request; stamped if omitted")
     command_id: UUID = Field(default_factory=uuid4, description="idempotency key of the request")
     correlation_id: UUID | None = None
     expected_version: int | None = Field(
         default=None,
         ge=0,
+        le=MAX_VERSION,
         description="fail with a conflict unless the goal is at this version (no auto-retry)",
     )
 
@@ -93,8 +102,8 @@ class CreateObjective(ObjectiveCommand):
     description: str = Field(default="", max_length=5000)
     level: Level
     owner: str = Field(min_length=1, max_length=200)
-    team: str | None = None
-    cycle: Cycle
+    team: str | None = Field(default=None, max_length=200)
+    cycle: BoundedCycle
     commitment: Commitment = Commitment.COMMITTED
 
 
@@ -103,8 +112,8 @@ class AddKeyResult(ObjectiveCommand):
 
     name = "add_key_result"
     key_result_id: Token
-    terms: KeyResultTerms
-    owner: str | None = None
+    terms: BoundedTerms
+    owner: str | None = Field(default=None, max_length=200)
 
 
 class ActivateObjective(ObjectiveCommand):
@@ -119,7 +128,7 @@ class AdjustKeyResult(ObjectiveCommand):
     name = "adjust_key_result"
     key_result_id: Token
     title: str | None = Field(default=None, min_length=1, max_length=300)
-    metric: Metric | None = None
+    metric: BoundedMetric | None = None
     weight: float | None = Field(default=None, gt=0.0, le=100.0)
     reason: str | None = Field(default=None, max_length=2000)
 
@@ -131,12 +140,12 @@ class CreateSmartGoal(SmartGoalCommand):
     statement: str = Field(default="", max_length=1000)
     owner: str = Field(min_length=1, max_length=200)
     level: Level = Level.INDIVIDUAL
-    cycle: Cycle
-    metric: Metric | None = None
-    deadline: date | None = None
+    cycle: BoundedCycle
+    metric: BoundedMetric | None = None
+    deadline: WindowDate | None = None
     achievability: str = Field(default="", max_length=2000)
     initial_confidence: Confidence | None = None
-    serves: tuple[ParentRef, ...] = ()
+    serves: tuple[ParentRef, ...] = Field(default=(), max_length=MAX_SERVES)
     personal: bool = False
 
 
@@ -169,7 +178,7 @@ class UnalignGoal(GoalCommand):
 
     name = "unalign_goal"
     parent: ParentRef
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=2000)
 
 
 class RecordCheckIn(GoalCommand):
@@ -177,10 +186,10 @@ class RecordCheckIn(GoalCommand):
 
     name = "record_check_in"
     key_result_id: Token | None = None
-    value: FiniteFloat
+    value: Magnitude
     confidence: Confidence
     note: str = Field(default="", max_length=5000)
-    applies_at: AwareDatetime | None = Field(default=None, description="defaults to meta.now")
+    applies_at: WindowInstant | None = Field(default=None, description="defaults to meta.now")
 
 
 class ReportProgress(GoalCommand):
@@ -190,8 +199,8 @@ class ReportProgress(GoalCommand):
     key_result_id: Token | None = None
     source: Token
     idempotency_key: str = Field(min_length=1, max_length=200)
-    value: FiniteFloat
-    observed_at: AwareDatetime
+    value: Magnitude
+    observed_at: WindowInstant
 
 
 class CloseGoal(GoalCommand):
@@ -206,15 +215,15 @@ class CarryOverGoal(GoalCommand):
     """Continue an unfinished goal in a later cycle."""
 
     name = "carry_over_goal"
-    to_cycle: Cycle
-    reason: str | None = None
+    to_cycle: BoundedCycle
+    reason: str | None = Field(default=None, max_length=2000)
 
 
 class ArchiveGoal(GoalCommand):
     """Archive a goal."""
 
     name = "archive_goal"
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=2000)
 
 
 COMMAND_TYPES: tuple[type[Command], ...] = (

@@ -22,6 +22,7 @@ from services.audit_api import audit_router
 from services.auditor import Auditor
 from services.auth import Permission
 from services.http_auth import Gate
+from services.query_params import ActorQuery, check_as_of
 from services.write_api import WriteGateway, write_router
 
 TenantId = Annotated[str, Path(pattern=TOKEN_PATTERN, description="tenant token")]
@@ -36,11 +37,8 @@ LagSource = Callable[[], Awaitable[ProjectionLag]]
 
 
 def _instant(as_of: datetime | None) -> datetime:
-    if as_of is None:
-        return datetime.now(UTC)
-    if as_of.tzinfo is None:
-        raise HTTPException(422, "as_of needs a time zone, e.g. 2026-11-02T09:00:00Z")
-    return as_of
+    check_as_of(as_of)
+    return as_of or datetime.now(UTC)
 
 
 def _found(value: T | None, what: str) -> T:
@@ -135,7 +133,7 @@ def create_query_app(
         tenant: TenantId,
         cycle_id: Annotated[str | None, Query(pattern=TOKEN_PATTERN)] = None,
         objective_id: Annotated[str | None, Query(pattern=TOKEN_PATTERN)] = None,
-        actor: str | None = None,
+        actor: ActorQuery = None,
     ) -> list[AdjustmentView]:
         """Every KR adjustment with who, when, why, old/new and both scores."""
         return await models.adjustments(tenant, cycle_id, objective_id, actor)

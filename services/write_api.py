@@ -17,17 +17,19 @@ import pydantic
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from nats.aio.client import Client
-from nats.errors import NoRespondersError
+from nats.errors import MaxPayloadError, NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 
 from events.subjects import TOKEN_PATTERN, Subjects
 from services.auth import Permission, Principal
-from services.codec import COMMANDS_BY_NAME
+from services.codec import COMMANDS_BY_NAME, MAX_REQUEST_BYTES
 from services.errors import ErrorCode
 from services.http_auth import Gate
 from services.ingest import HEADER_ACTOR, DeadLetters, IngestReply, ProgressBatch, ProgressReport
 from services.ingest.reports import MAX_INGEST_BYTES, MessageRefused
+from services.query_params import AfterSequence
 from services.replies import Accepted, ErrorBody, Rejected, rejected
+from services.untrusted_json import UnreadableJson, read_json
 
 TenantId = Annotated[str, Path(pattern=TOKEN_PATTERN, description="tenant token")]
 _REPLY: pydantic.TypeAdapter[Accepted | Rejected] = pydantic.TypeAdapter(Accepted | Rejected)
@@ -77,6 +79,10 @@ class WriteGateway:
         """The service's reply, or why none came (retryable)."""
         try:
             msg = await self.nc.request(subject, body, timeout=self.timeout_s, headers=headers)
+        except MaxPayloadError:
+            return ErrorBody(
+                code=ErrorCode.TOO_LARGE, message="the body is over the NATS limit", retryable=False
+            )
         except NoRespondersError:
             return _unavailable("no command service is listening; retry shortly")
         except NatsTimeoutError:
@@ -96,13 +102,18 @@ def _with_actor(body: bytes, actor: str) -> bytes:
     # Only a well-formed command is rewritten; anything else goes as sent, so that the
     # service gives the same typed answer an NATS caller would get.
     try:
-        data = json.loads(body)
-    except ValueError:
+        data = read_json(body)
+    except UnreadableJson:
         return body
     if not isinstance(data, dict) or not isinstance(data.get("meta", {}), dict):
         return body
     data["meta"] = {**data.get("meta", {}), "actor": actor}
-    return json.dumps(data).encode()
+    try:
+        # Compact and unescaped: the rewritten body is no larger than the sent one (but for
+        # the actor), so what fits the service's limit on the way in still fits it.
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:  # a lone surrogate: escaped, the service names its field
+        return json.dumps(data, separators=(",", ":")).encode()
 
 
 async def _read_limited(request: Request, limit: int) -> tuple[bytes, int]:
@@ -146,14 +157,14 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
         subject is recorded as the actor."""
         if command not in COMMANDS_BY_NAME:
             return _json(rejected(ErrorCode.UNKNOWN_COMMAND, f"no command named {command!r}"), 404)
-        body, size = await _read_limited(request, MAX_INGEST_BYTES)
-        if size > MAX_INGEST_BYTES:
+        body, size = await _read_limited(request, MAX_REQUEST_BYTES)
+        if size <= MAX_REQUEST_BYTES:
+            body = _with_actor(body, principal.subject)
+        if max(size, len(body)) > MAX_REQUEST_BYTES:
             return _json(
-                rejected(ErrorCode.TOO_LARGE, f"the body is over {MAX_INGEST_BYTES} bytes"), 413
+                rejected(ErrorCode.TOO_LARGE, f"the body is over {MAX_REQUEST_BYTES} bytes"), 413
             )
-        answer = await gateway.request(
-            gateway.subjects.command(tenant, command), _with_actor(body, principal.subject), {}
-        )
+        answer = await gateway.request(gateway.subjects.command(tenant, command), body, {})
         if isinstance(answer, ErrorBody):
             return _json(Rejected(error=answer), status_for(answer))
         reply = _REPLY.validate_json(answer)
@@ -194,7 +205,7 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
     @router.get("/progress/dead-letters", dependencies=[reporting])
     async def dead_letters(
         tenant: TenantId,
-        after: Annotated[int, Query(ge=0, description="stream sequence to read after")] = 0,
+        after: AfterSequence = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[DeadLetterView]:
         """The tenant's refused reports, oldest first, with why each was refused."""

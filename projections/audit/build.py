@@ -220,6 +220,10 @@ def build_report(
     return report_of(fold, tenant, cycle_id, as_of, basis, scores)
 
 
+class UnknownCycle(LookupError):
+    """No goal of the tenant is in the cycle, and its id names no calendar quarter."""
+
+
 def report_of(
     fold: ReportFold,
     tenant: str,
@@ -231,7 +235,12 @@ def report_of(
     """The report of ``cycle_id`` from a finished fold and the replay's scores."""
     policy = fold.policy
     in_cycle = {k: g for k, g in fold.goals.items() if g.cycle.id == cycle_id and k in scores}
-    cycle = next((g.cycle for g in in_cycle.values()), None) or Cycle.quarter(cycle_id)
+    cycle = next((g.cycle for g in in_cycle.values()), None)
+    if cycle is None:
+        try:
+            cycle = Cycle.quarter(cycle_id)
+        except ValueError:
+            raise UnknownCycle(f"no goals of tenant {tenant} in cycle {cycle_id}") from None
     goals = []
     for key in sorted(in_cycle):
         goal, score = in_cycle[key], scores[key]

@@ -12,15 +12,16 @@ from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-import pydantic_core
-from pydantic import AwareDatetime, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from events.subjects import TOKEN_PATTERN, is_token
-from events.values import AggregateType, FiniteFloat, Frozen, Token
+from events.values import AggregateType, Frozen, Token
+from services.bounds import Magnitude, WindowInstant
 from services.codec import violations_of
 from services.commands import CommandMeta, ReportProgress
-from services.errors import ErrorCode
+from services.errors import ErrorCode, Violation
 from services.replies import ErrorBody
+from services.untrusted_json import UnreadableJson, read_json, unstorable_text
 
 MAX_INGEST_BYTES = 512 * 1024
 MAX_BATCH_REPORTS = 1000
@@ -35,14 +36,14 @@ class ProgressReport(Frozen):
     key_result_id: Token | None = Field(
         default=None, description="the KR of an objective; omitted for a SMART goal"
     )
-    value: FiniteFloat = Field(description="in the metric's unit; NaN and infinity are refused")
+    value: Magnitude = Field(description="in the metric's unit; NaN and infinity are refused")
     source: Token = Field(description="the integration, e.g. 'jira'")
     idempotency_key: str = Field(
         min_length=1,
         max_length=200,
         description="the integration's own key: the same (source, key) on a goal counts once",
     )
-    observed_at: AwareDatetime = Field(description="when the integration saw the value")
+    observed_at: WindowInstant = Field(description="when the integration saw the value")
     correlation_id: UUID | None = None
 
 
@@ -122,16 +123,22 @@ class BadReport:
 
 
 def _read_item(index: int, item: Any, raw: bytes) -> ReadReport | BadReport:
+    unstorable = unstorable_text(item)
+    if unstorable:
+        return BadReport(
+            index, _invalid("the report holds text that cannot be stored", unstorable), raw
+        )
     try:
         return ReadReport(index, ProgressReport.model_validate(item), raw)
     except ValidationError as exc:
-        error = ErrorBody(
-            code=ErrorCode.INVALID_REPORT,
-            message=f"the report does not fit the contract ({exc.error_count()} problems)",
-            violations=violations_of(exc, whole="report"),
-            retryable=False,
-        )
-        return BadReport(index, error, raw)
+        message = f"the report does not fit the contract ({exc.error_count()} problems)"
+        return BadReport(index, _invalid(message, violations_of(exc, whole="report")), raw)
+
+
+def _invalid(message: str, violations: tuple[Violation, ...]) -> ErrorBody:
+    return ErrorBody(
+        code=ErrorCode.INVALID_REPORT, message=message, violations=violations, retryable=False
+    )
 
 
 @dataclass(frozen=True)
@@ -155,11 +162,12 @@ def read_message(tenant: str, body: bytes) -> ReadMessage:
             f"the message is {len(body)} bytes; the limit is {MAX_INGEST_BYTES}",
         )
     try:
-        # NaN/Infinity are read here so that the report's own check names the problem
-        # (value must be finite) and the rest of a batch still counts.
-        data = pydantic_core.from_json(body, allow_inf_nan=True)
-    except ValueError as exc:
-        raise MessageRefused(ErrorCode.MALFORMED_REQUEST, f"not JSON: {exc}") from None
+        # NaN/Infinity and lone surrogates are read here so that the report's own checks
+        # name the problem (value must be finite, text storable) and the rest of a batch
+        # still counts.
+        data = read_json(body)
+    except UnreadableJson as exc:
+        raise MessageRefused(ErrorCode.MALFORMED_REQUEST, str(exc)) from None
     if not isinstance(data, dict):
         raise MessageRefused(
             ErrorCode.MALFORMED_REQUEST, 'expected one report or {"reports": [...]} (an object)'

@@ -11,7 +11,7 @@ from itertools import groupby
 from faststream.nats import NatsBroker, NatsMessage
 
 from events.subjects import INGEST_QUEUE_GROUP, Subjects
-from services.app import run_command, run_in_order
+from services.app import raw_body, run_command, run_in_order
 from services.errors import ErrorCode
 from services.handler import CommandHandler
 from services.ingest.dead_letters import DeadLetters
@@ -162,6 +162,7 @@ def register_ingest(broker: NatsBroker, ingestor: Ingestor, subjects: Subjects) 
         subjects.ingest_wildcard(),
         queue=INGEST_QUEUE_GROUP,
         max_workers=INGEST_CONCURRENCY,
+        decoder=raw_body,
         title="report_progress (integrations)",
         description="One ProgressReport or a ProgressBatch; the reply is an IngestReply.",
     )(report_progress)

@@ -6,12 +6,14 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from nats.aio.client import Client
 
 from events.subjects import Subjects
 from services.auth import Role, TokenAuthority
 from services.http_auth import Gate
+from services.read_side import ReadSide, read_side
 from services.runtime import CommandService, command_service
 from services.settings import Settings
 from services.store.event_store import EventStore
@@ -70,3 +72,26 @@ def bearer(
     """An Authorization header for ``who`` as ``role`` in ``tenant``."""
     token = authority.issue(tenant, role, who, datetime.now(UTC))
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def reads(
+    service: CommandService, stream_settings: StreamSettings, database_url: str, pg_schema: str
+) -> AsyncIterator[ReadSide]:
+    """The read side and HTTP API over the test's service, its own schema, any free port."""
+    settings = Settings(
+        stream_name=stream_settings.name,
+        subject_root=stream_settings.subjects.root,
+        db_schema=pg_schema,
+        http_port=0,
+        auth_secret=TEST_SECRET,
+    )
+    async with read_side(settings, service.connection, database_url) as running:
+        yield running
+
+
+@pytest.fixture
+async def http(reads: ReadSide) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of ``reads``' API."""
+    async with httpx.AsyncClient(base_url=reads.http_url, timeout=20) as client:
+        yield client

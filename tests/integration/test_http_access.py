@@ -4,7 +4,6 @@ commands and integration progress over HTTP behave as over NATS."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,11 +11,8 @@ import httpx
 import pytest
 
 from services.auth import Role, TokenAuthority
-from services.read_side import ReadSide, read_side
 from services.runtime import CommandService
-from services.settings import Settings
-from services.store.stream import StreamSettings
-from tests.integration.conftest import TEST_SECRET, bearer
+from tests.integration.conftest import bearer
 
 pytestmark = pytest.mark.integration
 Q4 = {"id": "2026-q4", "starts_on": "2026-10-01", "ends_on": "2026-12-31"}
@@ -26,31 +22,6 @@ PATH_VALUES = {
     "cycle_id": "2026-q4",
     "command": "create_objective",
 }
-
-
-@pytest.fixture
-async def reads(
-    service: CommandService,
-    stream_settings: StreamSettings,
-    nats_client: Any,
-    database_url: str,
-    pg_schema: str,
-) -> AsyncIterator[ReadSide]:
-    settings = Settings(
-        stream_name=stream_settings.name,
-        subject_root=stream_settings.subjects.root,
-        db_schema=pg_schema,
-        http_port=0,
-        auth_secret=TEST_SECRET,
-    )
-    async with read_side(settings, service.connection, database_url) as running:
-        yield running
-
-
-@pytest.fixture
-async def http(reads: ReadSide) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=reads.http_url, timeout=20) as client:
-        yield client
 
 
 async def tenant_routes(http: httpx.AsyncClient, tenant: str) -> list[tuple[str, str]]:

@@ -26,6 +26,7 @@ from events.contract import (
 from events.registry import REGISTRY
 from events.subjects import DEFAULT_SUBJECTS
 from services.app import register_commands
+from services.codec import COMMANDS_BY_NAME
 from services.handler import CommandHandler
 from services.ingest import Ingestor, register_ingest
 from tests.unit.test_registry import EXAMPLES, wrap
@@ -109,13 +110,26 @@ def _subjects(broker: NatsBroker) -> set[str]:
     return {sub.specification.subject.broker_address for sub in broker.subscribers}
 
 
+def _covers(wildcard: str, subject: str) -> bool:
+    patterns, tokens = wildcard.split("."), subject.split(".")
+    return len(patterns) == len(tokens) and all(
+        p in ("*", t) for p, t in zip(patterns, tokens, strict=True)
+    )
+
+
 def test_the_docs_broker_has_the_subscribers_of_the_service() -> None:
     service = NatsBroker()
     # Registering touches neither handler nor ingestor; they only run on a request.
     register_commands(service, cast(CommandHandler, object()), DEFAULT_SUBJECTS)
     register_ingest(service, cast(Ingestor, object()), DEFAULT_SUBJECTS)
+    # The service listens on one subject for every command (so that an unknown name is
+    # answered too); the document names each command's own subject.
+    listened = _subjects(service)
+    documented = _subjects(docs_broker())
 
-    assert _subjects(docs_broker()) == _subjects(service)
+    assert listened == {DEFAULT_SUBJECTS.any_command(), DEFAULT_SUBJECTS.ingest_wildcard()}
+    assert all(any(_covers(w, s) for w in listened) for s in documented)
+    assert {s.split(".")[-1] for s in documented} >= set(COMMANDS_BY_NAME)
 
 
 def test_the_asyncapi_document_names_every_event_subject_and_reply() -> None:
