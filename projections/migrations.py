@@ -13,6 +13,7 @@ from projections.tables import (
     KEY_RESULTS,
     KR_ADJUSTMENTS,
     MIGRATIONS,
+    PARKED,
     PROGRESS,
 )
 
@@ -123,6 +124,23 @@ STEPS: Sequence[tuple[int, str, str]] = (
         CREATE INDEX adjustments_by_cycle ON {KR_ADJUSTMENTS} (tenant_id, cycle_id);
         CREATE INDEX adjustments_by_goal ON {KR_ADJUSTMENTS} (tenant_id, objective_id);
         CREATE INDEX adjustments_by_actor ON {KR_ADJUSTMENTS} (tenant_id, actor);
+        """,
+    ),
+    (
+        2,
+        "parked tenants: an event the projector cannot apply parks its tenant, not all",
+        f"""
+        CREATE TABLE {PARKED} (
+            tenant_id text PRIMARY KEY,
+            first_sequence bigint NOT NULL,
+            failed_sequence bigint NOT NULL,
+            subject text NOT NULL,
+            event_id text,
+            event_type text,
+            error text NOT NULL,
+            parked_at timestamptz NOT NULL DEFAULT now(),
+            resume_requested_at timestamptz
+        );
         """,
     ),
 )

@@ -11,12 +11,14 @@ import asyncpg
 
 from events.values import Commitment, Metric
 from projections import scoring
+from projections.parking import parked_summary
 from projections.tables import ALIGNMENTS, CHECKPOINTS, GOALS, KEY_RESULTS, KR_ADJUSTMENTS, PROGRESS
 from projections.views import (
     AdjustmentView,
     CascadeNode,
     GoalScore,
     KeyResultScore,
+    ParkedState,
     PathStep,
     ProgressView,
     ProjectionLag,
@@ -308,16 +310,20 @@ class ReadModels:
             for r in rows
         ]
 
-    async def lag(self, projection: str, stream_head: int) -> ProjectionLag:
-        """The projection's checkpoint against the stream head."""
+    async def lag(self, projection: str, stream_head: int, tenant: str) -> ProjectionLag:
+        """The projection's checkpoint against the stream head, and parked tenants: how
+        many, and the details of ``tenant``'s own (no other tenant's names)."""
         async with self._pool.acquire() as conn:
             checkpoint = await conn.fetchval(
                 f"SELECT last_sequence FROM {CHECKPOINTS} WHERE projection = $1", projection
             )
+        count, own = await parked_summary(self._pool, tenant)
         done = int(checkpoint or 0)
         return ProjectionLag(
             projection=projection,
             checkpoint=done,
             stream_head=stream_head,
             lag=max(0, stream_head - done),
+            parked=None if own is None else ParkedState.model_validate(own, from_attributes=True),
+            parked_tenants=count,
         )

@@ -13,21 +13,24 @@ from nats.aio.subscription import Subscription
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamInfo
 from nats.js.errors import NotFoundError
 
-from events.envelope import StoredEvent
-from events.registry import REGISTRY
-from events.subjects import HEADER_HASH
+from events.subjects import HEADER_HASH, Subjects
+from projections.parking import claim_projector_lock, resume_requests
+from projections.poison import Read, read_event
+from projections.resume import resume_tenant
 from projections.scoring import ScoringPolicy
 from projections.writer import CollectorPause, OutOfOrder, ProjectionWriter
-from services.store.event_store import delivery_position
+from services.store.event_store import EventStore, delivery_position
 
 log = logging.getLogger(__name__)
 PROJECTION_NAME = "read_models"
+# How often, between batches, the projector looks for tenants an operator asked to resume.
+RESUME_POLL_S = 1.0
 
 
-def to_stored(msg: Msg) -> StoredEvent:
-    """A JetStream message as a stored event."""
+def to_stored(msg: Msg) -> Read:
+    """A JetStream message as a stored event (or as Unreadable, saying why not)."""
     hash_ = (msg.headers or {}).get(HEADER_HASH)
-    return REGISTRY.decode_stored(delivery_position(msg)[0], msg.subject, msg.data, hash_)
+    return read_event(delivery_position(msg)[0], msg.subject, msg.data, hash_)
 
 
 class _Inbox:
@@ -79,6 +82,7 @@ class Projector:
         name: str = PROJECTION_NAME,
     ) -> None:
         self._nc = nc
+        self._conn = conn
         self._js = nc.jetstream()
         self._stream = stream
         self._batch_size = batch_size
@@ -95,6 +99,8 @@ class Projector:
         pushed (with flow control): per message it costs a fraction of a pull fetch.
         """
         checkpoint = await self.writer.open()
+        if not await claim_projector_lock(self._conn, self.writer.schema):
+            log.warning("another session holds the projector lock of %s", self.writer.schema)
         inbox.clear()
         deliver_to = self._nc.new_inbox()
         sub = await self._nc.subscribe(deliver_to, cb=inbox.receive)
@@ -120,6 +126,8 @@ class Projector:
         sub = await self._subscribe(inbox)
         writing: asyncio.Task[None] | None = None
         pause = CollectorPause()
+        loop = asyncio.get_running_loop()
+        polled = loop.time()
         try:
             while not stop.is_set():
                 msgs = await inbox.take(idle_wait_s)
@@ -141,6 +149,9 @@ class Projector:
                         await sub.unsubscribe()
                         sub = await self._subscribe(inbox)
                         continue  # this batch followed the gap: it comes again
+                if writing is None and loop.time() - polled > RESUME_POLL_S:
+                    await self.resume_requested()  # nothing is being written meanwhile
+                    polled = loop.time()
                 if msgs:
                     writing = asyncio.create_task(self._write(batch, msgs[-1]))
             if writing is not None:
@@ -154,7 +165,20 @@ class Projector:
                     await writing
             await sub.unsubscribe()
 
-    async def _write(self, batch: list[StoredEvent], last: Msg) -> None:
+    async def resume_requested(self) -> None:
+        """Resume the parked tenants an operator asked for (call between batches)."""
+        tenants = await resume_requests(self._conn)
+        if not tenants:
+            return
+        info = await self.stream_info()
+        root = info.config.subjects[0].split(".", 1)[0] if info.config.subjects else ""
+        store = EventStore(self._nc, self._stream, Subjects(root))
+        for tenant in tenants:
+            culprit = await resume_tenant(self.writer, store, tenant)
+            if culprit is not None:
+                log.warning("tenant %s is still parked: %s", tenant, culprit.error)
+
+    async def _write(self, batch: list[Read], last: Msg) -> None:
         """Write one batch, then acknowledge it."""
         self.applied += await self.writer.write(batch)
         # AckPolicy.ALL: acking the last message acks the batch, after the commit.

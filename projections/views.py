@@ -113,6 +113,21 @@ class AdjustmentView(View):
     score_under_revised: float | None
 
 
+class ParkedState(View):
+    """Why a tenant's read models stopped: the event they could not take, and since when."""
+
+    first_sequence: int = Field(description="the tenant's first event not applied yet")
+    failed_sequence: int = Field(description="the event that failed")
+    subject: str
+    event_id: str | None = Field(description="if the event could be read that far")
+    event_type: str | None
+    error: str
+    parked_at: datetime
+    resume_requested_at: datetime | None = Field(
+        description="set by `okr projections resume` until the projector has tried"
+    )
+
+
 class ProjectionLag(View):
     """How far the read models are behind the event log."""
 
@@ -120,3 +135,9 @@ class ProjectionLag(View):
     checkpoint: int
     stream_head: int
     lag: int
+    parked: ParkedState | None = Field(
+        default=None,
+        description="the caller's tenant, if an event it could not apply parked it: its "
+        "later events wait for `okr projections resume`, other tenants' go on",
+    )
+    parked_tenants: int = Field(default=0, description="how many tenants are parked in all")

@@ -12,7 +12,7 @@ import asyncpg
 from projections.audit.build import ReportFold, report_of
 from projections.audit.consistency import Difference, compare
 from projections.audit.replay import Basis, Consumer, Progress, Replayed, replay_tenant
-from projections.audit.report import AuditReport
+from projections.audit.report import AuditReport, SkippedEvent
 from projections.audit.verify import Verification, verify_log
 from projections.queries import ReadModels
 from projections.scoring import ScoringPolicy
@@ -83,7 +83,18 @@ class Auditor:
             finally:
                 await pool.close()
         by_goal: dict[tuple[str, str], GoalScore] = {(s.goal_type, s.goal_id): s for s in scores}
-        return report_of(fold, tenant, cycle_id, as_of, basis, by_goal)
+        report = report_of(fold, tenant, cycle_id, as_of, basis, by_goal)
+        skipped = tuple(
+            SkippedEvent(
+                stream_sequence=c.first_sequence,
+                subject=c.subject,
+                event_id=c.event_id,
+                event_type=c.event_type,
+                error=c.error,
+            )
+            for c in replayed.skipped
+        )
+        return report.model_copy(update={"skipped_events": skipped})
 
     async def verify(self, tenant: str | None = None) -> Verification:
         """Walk the hash chains of one tenant's events (or all)."""

@@ -22,6 +22,7 @@ from services.auth import Role, TokenAuthority
 from services.auth_secret import UnusableSecret, token_secret
 from services.demo import TENANT, run_demo, show_read_models
 from services.embedded import resolve_servers
+from services.projections_cli import add_projection_commands, run_projections
 from services.read_side import read_side
 from services.runtime import command_service
 from services.settings import Settings
@@ -129,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     token_cmd.add_argument("--subject", default="okr-cli", help="who holds it (the actor)")
     token_cmd.add_argument("--days", type=_days, default=90.0, help="validity; 0 = no expiry")
     add_audit_commands(sub)
+    add_projection_commands(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -159,6 +161,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(rebuild_read_models(settings))
     if args.command == "audit":
         return asyncio.run(run_audit(args, settings))
+    if args.command == "projections":
+        return asyncio.run(run_projections(args, settings))
     return asyncio.run(serve(settings, demo=True, keep_running=False))
 
 

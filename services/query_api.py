@@ -20,7 +20,7 @@ from projections.views import (
 )
 from services.audit_api import audit_router
 from services.auditor import Auditor
-from services.auth import Permission
+from services.auth import Permission, Principal
 from services.http_auth import Gate
 from services.query_params import ActorQuery, check_as_of
 from services.write_api import WriteGateway, write_router
@@ -33,7 +33,7 @@ AsOf = Annotated[
     Query(description="instant the pace is judged at (ISO 8601 with zone); default now"),
 ]
 T = TypeVar("T")
-LagSource = Callable[[], Awaitable[ProjectionLag]]
+LagSource = Callable[[str], Awaitable[ProjectionLag]]  # given the caller's tenant
 
 
 def _instant(as_of: datetime | None) -> datetime:
@@ -138,10 +138,13 @@ def create_query_app(
         """Every KR adjustment with who, when, why, old/new and both scores."""
         return await models.adjustments(tenant, cycle_id, objective_id, actor)
 
-    @app.get("/projections/lag", dependencies=[gate.any_role()], tags=["operations"])
-    async def projection_lag() -> ProjectionLag:
-        """Stream head minus the read models' checkpoint."""
-        return await lag()
+    admitted = gate.any_role()  # a default value: evaluated here, unlike an annotation
+
+    @app.get("/projections/lag", tags=["operations"])
+    async def projection_lag(principal: Principal = admitted) -> ProjectionLag:
+        """Stream head minus the read models' checkpoint; whether the caller's tenant is
+        parked (an event its read models could not take), and how many tenants are."""
+        return await lag(principal.tenant)
 
     app.include_router(reads)
     if auditor is not None:

@@ -47,10 +47,10 @@ class ReadSide:
         """The projector of the current life."""
         return self.supervisor.projector
 
-    async def lag(self) -> ProjectionLag:
-        """How far the read models are behind the stream."""
+    async def lag(self, tenant: str = "") -> ProjectionLag:
+        """How far the read models are behind the stream (and ``tenant``'s parking)."""
         info = await self.projector.stream_info()
-        return await self.models.lag(PROJECTION_NAME, info.state.last_seq)
+        return await self.models.lag(PROJECTION_NAME, info.state.last_seq, tenant)
 
     async def wait_until_current(self, timeout_s: float = 30.0) -> None:
         """Return once the read models have applied everything stored so far."""

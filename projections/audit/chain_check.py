@@ -49,7 +49,10 @@ class ChainCheck:
             key: AggregateKey = (raw["tenant_id"], raw["aggregate_type"], raw["aggregate_id"])
             version = int(raw["aggregate_version"])
             prev_hash = raw.get("prev_hash")
-        except (ValueError, KeyError, TypeError) as exc:
+            # Anything but text here would break the walk further on (hashing, joining).
+            if not all(isinstance(v, str) for v in key) or not isinstance(prev_hash, str | None):
+                raise TypeError("tenant, aggregate and prev_hash must be text")
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:
             self._find("unreadable", stream_sequence, subject, "?", None, str(exc))
             return
         where = (stream_sequence, subject, "/".join(key), version)

@@ -12,7 +12,8 @@ from typing import Literal
 import asyncpg
 
 from events.envelope import Envelope, StoredEvent
-from events.registry import REGISTRY
+from projections.parking import Culprit
+from projections.poison import read_event
 from projections.scoring import ScoringPolicy
 from projections.writer import CollectorPause, ProjectionWriter, check_schema
 from services.store.event_store import EventStore
@@ -43,6 +44,7 @@ class Replayed:
     schema: str
     events_selected: int
     events_read: int
+    skipped: tuple[Culprit, ...] = ()  # events that could not be decoded, applied or written
 
 
 async def replay_tenant(
@@ -65,7 +67,11 @@ async def replay_tenant(
     """
     check_schema(schema)
     await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    writer = ProjectionWriter(conn, schema, REPLAY_PROJECTION, policy or ScoringPolicy())
+    # A poison event is passed over (and named), not parked on: the replay goes on with
+    # the tenant's other events, as an auditor needs to see the rest.
+    writer = ProjectionWriter(
+        conn, schema, REPLAY_PROJECTION, policy or ScoringPolicy(), on_poison="skip"
+    )
     read = selected = 0
     writing: asyncio.Task[int] | None = None
     pause = CollectorPause()
@@ -75,18 +81,18 @@ async def replay_tenant(
             read += len(batch)
             pause.busy()
             # Decoding (and folding) this batch overlaps the previous batch's writes.
-            chosen = [
-                stored
-                for stored in (
-                    REGISTRY.decode_stored(m.sequence, m.subject, m.body, m.hash) for m in batch
-                )
-                if known_at(stored.envelope, as_of, basis)
+            # An unreadable event has no instant to judge: it is kept, to be named.
+            picked = [
+                r
+                for r in (read_event(m.sequence, m.subject, m.body, m.hash) for m in batch)
+                if not isinstance(r, StoredEvent) or known_at(r.envelope, as_of, basis)
             ]
+            chosen = [r for r in picked if isinstance(r, StoredEvent)]
             if consumer is not None:
                 consumer(chosen)
             if writing is not None:
                 await writing
-            writing = asyncio.create_task(writer.write(chosen, selection=True))
+            writing = asyncio.create_task(writer.write(picked, selection=True))
             selected += len(chosen)
             if progress is not None:
                 progress(read, selected)
@@ -101,4 +107,4 @@ async def replay_tenant(
         raise
     finally:
         pause.release()
-    return Replayed(schema, selected, read)
+    return Replayed(schema, selected, read, tuple(writer.skipped))

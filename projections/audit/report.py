@@ -82,6 +82,16 @@ class GoalAudit(Part):
     history: tuple[ScorePoint, ...] = Field(default=(), description="SMART goals' own history")
 
 
+class SkippedEvent(Part):
+    """An event of the tenant the replay could not decode, apply or write: passed over."""
+
+    stream_sequence: int
+    subject: str
+    event_id: str | None
+    event_type: str | None
+    error: str
+
+
 class AuditReport(Part):
     """What the event log says about one tenant's cycle, as of an instant."""
 
@@ -97,3 +107,7 @@ class AuditReport(Part):
     last_stream_sequence: int
     source_digest: str = Field(description="sha256 over the ids and hashes of those events")
     goals: tuple[GoalAudit, ...]
+    skipped_events: tuple[SkippedEvent, ...] = Field(
+        default=(),
+        description="events the replay passed over, each with why: the report rests on the others",
+    )

@@ -284,7 +284,7 @@ async def audit_api(
         yield client
 
 
-async def _no_lag() -> ProjectionLag:
+async def _no_lag(tenant: str) -> ProjectionLag:
     return ProjectionLag(projection="none", checkpoint=0, stream_head=0, lag=0)
 
 

@@ -42,8 +42,9 @@ async def api(
     )
     models = ReadModels(pool)
 
-    async def lag() -> ProjectionLag:
-        return await models.lag(PROJECTION_NAME, (await projector.stream_info()).state.last_seq)
+    async def lag(tenant: str) -> ProjectionLag:
+        head = (await projector.stream_info()).state.last_seq
+        return await models.lag(PROJECTION_NAME, head, tenant)
 
     app = create_query_app(models, lag, Gate(authority))
     async with httpx.AsyncClient(

@@ -1,0 +1,113 @@
+"""Tells a poison event (its own fault: it can never be read, applied or written) from an
+infrastructure failure, and reads stored messages without letting one of them raise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import asyncpg
+import pydantic_core
+
+from events.envelope import StoredEvent
+from events.registry import REGISTRY, EventRegistry
+from events.subjects import is_token
+
+# Stands for the tenant of a message whose subject names none that can exist: it can
+# never be a tenant token (those start with a letter or a digit).
+NO_TENANT: Final = "_no_tenant"
+
+# Raised by an event's own content: decoding and validation (ValueError, LookupError),
+# apply and scoring (arithmetic on extreme values, a key result never added), asyncpg
+# encoding a value client-side, and PostgreSQL refusing a value (class 22 data
+# exceptions: NUL in text, a date or number out of range; class 23: a constraint).
+# Connection loss, timeouts and a restarting server are none of these: they propagate,
+# and the projector's supervisor retries them.
+POISON: Final = (
+    ValueError,
+    LookupError,
+    ArithmeticError,
+    TypeError,
+    asyncpg.DataError,
+    asyncpg.IntegrityConstraintViolationError,
+)
+
+
+def is_poison(exc: BaseException) -> bool:
+    """Whether ``exc`` says the event itself cannot be projected (retrying cannot help)."""
+    return isinstance(exc, POISON)
+
+
+def describe(exc: BaseException) -> str:
+    """The error as an operator reads it: its type and message, bounded in length."""
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def tenant_of_subject(subject: str) -> str:
+    """The tenant token of an event subject (its 2nd token), or NO_TENANT."""
+    tokens = subject.split(".", 2)
+    return tokens[1] if len(tokens) > 1 and is_token(tokens[1]) else NO_TENANT
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A stored message that does not decode to an event this code can apply."""
+
+    stream_sequence: int
+    subject: str
+    error: str
+    event_id: str | None
+    event_type: str | None
+
+    @property
+    def tenant(self) -> str:
+        """The tenant the message is filed under."""
+        return tenant_of_subject(self.subject)
+
+
+Read = StoredEvent | Unreadable
+
+
+def _header_hint(body: bytes, key: str) -> str | None:
+    """A header field of a body that failed to decode, if it is readable at all."""
+    try:
+        raw = pydantic_core.from_json(body)
+    except ValueError:
+        return None
+    value = raw.get(key) if isinstance(raw, dict) else None
+    return value[:200] if isinstance(value, str) else None
+
+
+def read_event(
+    sequence: int,
+    subject: str,
+    body: bytes,
+    hash_: str | None,
+    registry: EventRegistry = REGISTRY,
+) -> Read:
+    """The stored message as an event, or as Unreadable saying why not (never raises for
+    the message's content)."""
+    try:
+        stored = registry.decode_stored(sequence, subject, body, hash_)
+    except Exception as exc:  # decoding is pure: whatever it raises is the body's fault
+        return Unreadable(
+            sequence,
+            subject,
+            describe(exc),
+            _header_hint(body, "event_id"),
+            _header_hint(body, "event_type"),
+        )
+    e = stored.envelope
+    # The subject is what subscribers filter (and tenants are isolated) by: an envelope
+    # that claims another place than its subject is not applied anywhere.
+    place = subject.split(".", 4)[1:4]
+    if place != [e.tenant_id, e.aggregate_type.value, e.aggregate_id]:
+        return Unreadable(
+            sequence,
+            subject,
+            f"the envelope names {e.tenant_id}.{e.aggregate_type.value}.{e.aggregate_id}, "
+            f"the subject {'.'.join(place)}",
+            str(e.event_id),
+            e.event_type,
+        )
+    return stored
