@@ -11,11 +11,11 @@ import warnings
 from collections.abc import Sequence
 from datetime import timedelta
 
-import asyncpg
 import nats
 from nats.js.errors import NotFoundError
 
 from projections.runner import rebuild
+from services import database
 from services.app import now_utc
 from services.audit_cli import add_audit_commands, run_audit
 from services.auth import Role, TokenAuthority
@@ -65,7 +65,7 @@ async def rebuild_read_models(settings: Settings) -> int:
     """Rebuild the read models from sequence 1 and swap them in (service stopped)."""
     async with resolve_servers(settings) as (nats_url, database_url):
         nc = await nats.connect(nats_url)
-        conn = await asyncpg.connect(database_url)
+        conn = await database.connect(database_url, settings.db_timeouts)
         try:
             try:
                 await nc.jetstream().stream_info(settings.stream_name)
