@@ -12,7 +12,7 @@ import nats
 from events.subjects import Subjects
 from projections.audit.render import to_html, to_markdown
 from services.auditor import Auditor
-from services.embedded import resolve_servers
+from services.servers import resolve_servers
 from services.settings import Settings
 from services.store.event_store import EventStore
 

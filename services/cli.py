@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import sys
 import time
 import warnings
 from collections.abc import Sequence
@@ -20,10 +21,12 @@ from services.app import now_utc
 from services.audit_cli import add_audit_commands, run_audit
 from services.auth import Role, TokenAuthority
 from services.auth_secret import token_secret
+from services.data_dir import RUNTIME_FILE, DataDirInUse
 from services.demo import TENANT, run_demo, show_read_models
-from services.embedded import resolve_servers
+from services.nats_auth import redact
 from services.read_side import read_side
 from services.runtime import command_service
+from services.servers import announce_http, resolve_servers
 from services.settings import Settings
 
 log = logging.getLogger("okr")
@@ -40,11 +43,13 @@ async def _wait_for_stop() -> None:
 async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
     """Start servers and the command service; optionally run the demo; serve until stopped."""
     async with (
-        resolve_servers(settings) as (nats_url, database_url),
+        # A second service on the same embedded servers would answer the same commands.
+        resolve_servers(settings, attach=False) as (nats_url, database_url),
         command_service(settings, nats_url) as service,
         read_side(settings, service.connection, database_url) as reads,
     ):
-        log.info("NATS %s  PostgreSQL %s", nats_url, database_url)
+        announce_http(settings, reads.http_url)
+        log.info("NATS %s  PostgreSQL %s", redact(nats_url), database_url)
         if demo:
             await run_demo(service.connection, service.store, now_utc())
             await reads.wait_until_current()
@@ -55,7 +60,8 @@ async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
             print(
                 f"\nHTTP API {reads.http_url}/docs (token: okr token --tenant {TENANT} "
                 f"--role admin); commands on {service.subjects.command_wildcard('<command>')}, "
-                f"progress on {service.subjects.ingest('<tenant>')} at {nats_url}. Ctrl-C stops."
+                f"progress on {service.subjects.ingest('<tenant>')} at {redact(nats_url)} "
+                f"(URLs and credentials: {RUNTIME_FILE} in the data dir). Ctrl-C stops."
             )
             await _wait_for_stop()
     return 0
@@ -129,6 +135,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # pgserver (through platformdirs) warns that root has no XDG_RUNTIME_DIR; it copes.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     settings = Settings.from_env()
+    try:
+        return _run(args, settings)
+    except DataDirInUse as exc:
+        print(f"okr {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         return asyncio.run(serve(settings, demo=args.demo, keep_running=True))
     if args.command == "token":
