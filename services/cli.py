@@ -76,7 +76,8 @@ async def rebuild_read_models(settings: Settings) -> int:
             try:
                 await nc.jetstream().stream_info(settings.stream_name)
             except NotFoundError:
-                print(f"no stream {settings.stream_name!r} at {nats_url}: nothing to rebuild")
+                where = redact(nats_url)
+                print(f"no stream {settings.stream_name!r} at {where}: nothing to rebuild")
                 return 1
             started = time.perf_counter()
             checkpoint = await rebuild(nc, conn, settings.stream_name, settings.db_schema)
