@@ -30,7 +30,7 @@ from benchmarks.workload import quarter
 from events.subjects import Subjects
 from projections.audit.replay import replay_tenant
 from services.auditor import END_OF_TIME
-from services.embedded import resolve_servers
+from services.servers import resolve_servers
 from services.settings import Settings
 from services.store.event_store import EventStore
 

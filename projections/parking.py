@@ -6,12 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from projections.tables import PARKED
 
 # Another session holding this lock (with the schema's hash) is a live projector: a
 # resume is then left to it, the single writer of the read models.
 PROJECTOR_LOCK = 0x6F6B70  # "okp"
+
+# A connection, a pool's, or the pool itself: whatever runs one query.
+Queryable = asyncpg.Connection | asyncpg.Pool | PoolConnectionProxy
+
 
 
 @dataclass(frozen=True)
@@ -84,14 +89,14 @@ async def unpark(conn: asyncpg.Connection, tenant: str) -> None:
     await conn.execute(f"DELETE FROM {PARKED} WHERE tenant_id = $1", tenant)
 
 
-async def parked_tenants(conn: asyncpg.Connection | asyncpg.Pool) -> list[ParkedTenant]:
+async def parked_tenants(conn: Queryable) -> list[ParkedTenant]:
     """Every parked tenant, in the order they were parked."""
     rows = await conn.fetch(f"SELECT * FROM {PARKED} ORDER BY failed_sequence")
     return [ParkedTenant(**dict(r)) for r in rows]
 
 
 async def parked_summary(
-    conn: asyncpg.Connection | asyncpg.Pool, tenant: str
+    conn: Queryable, tenant: str
 ) -> tuple[int, ParkedTenant | None]:
     """How many tenants are parked, and ``tenant``'s parking if it is parked."""
     count = await conn.fetchval(f"SELECT count(*) FROM {PARKED}")

@@ -93,9 +93,15 @@ def _goal_score(
 class ReadModels:
     """Answers questions from the read models in one schema."""
 
-    def __init__(self, pool: asyncpg.Pool, policy: scoring.ScoringPolicy | None = None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        policy: scoring.ScoringPolicy | None = None,
+        acquire_timeout_s: float | None = None,
+    ) -> None:
         self._pool = pool
         self._policy = policy or scoring.ScoringPolicy()
+        self._acquire_s = acquire_timeout_s
 
     async def goal_scores(
         self, tenant: str, refs: Sequence[GoalRef], as_of: datetime
@@ -104,7 +110,7 @@ class ReadModels:
         if not refs:
             return {}
         types, ids = [r[0] for r in refs], [r[1] for r in refs]
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire(timeout=self._acquire_s) as conn:
             goals = await conn.fetch(
                 f"SELECT g.* FROM {GOALS} g JOIN unnest($2::text[], $3::text[]) AS k(y, i)"
                 " ON g.goal_type = k.y AND g.goal_id = k.i WHERE g.tenant_id = $1",
@@ -135,7 +141,7 @@ class ReadModels:
         self, tenant: str, as_of: datetime, condition: str, *args: Any
     ) -> list[GoalScore]:
         """Scores of the tenant's goals matching ``condition`` (SQL on ``g``; $1 is tenant)."""
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire(timeout=self._acquire_s) as conn:
             rows = await conn.fetch(
                 f"SELECT goal_type, goal_id FROM {GOALS} g WHERE tenant_id = $1 AND {condition}",
                 tenant,
@@ -162,7 +168,7 @@ class ReadModels:
         self, tenant: str, goal_type: str, goal_id: str, as_of: datetime
     ) -> CascadeNode | None:
         """The goal and everything aligned under it, with rolled-up scores."""
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire(timeout=self._acquire_s) as conn:
             edges = await conn.fetch(
                 f"""WITH RECURSIVE tree(child_type, child_id, parent_id, kr) AS (
                         SELECT child_type, child_id, parent_objective_id, parent_key_result_id
@@ -220,7 +226,7 @@ class ReadModels:
         current: GoalRef | None = (goal_type, goal_id)
         via: str | None = None
         seen: set[GoalRef] = set()
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire(timeout=self._acquire_s) as conn:
             while current is not None and current not in seen:
                 seen.add(current)
                 goal = await conn.fetchrow(
@@ -267,7 +273,7 @@ class ReadModels:
         self, tenant: str, goal_type: str, goal_id: str
     ) -> list[ProgressView]:
         """Every check-in and report of a goal, in the order they apply."""
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire(timeout=self._acquire_s) as conn:
             rows = await conn.fetch(
                 f"SELECT * FROM {PROGRESS} WHERE tenant_id = $1 AND goal_type = $2 AND"
                 " goal_id = $3 ORDER BY applies_at, stream_sequence",
@@ -287,7 +293,7 @@ class ReadModels:
         actor: str | None = None,
     ) -> list[AdjustmentView]:
         """KR adjustments, filtered by cycle, goal and/or person."""
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire(timeout=self._acquire_s) as conn:
             rows = await conn.fetch(
                 f"SELECT * FROM {KR_ADJUSTMENTS} WHERE tenant_id = $1"
                 " AND ($2::text IS NULL OR cycle_id = $2)"
@@ -313,11 +319,11 @@ class ReadModels:
     async def lag(self, projection: str, stream_head: int, tenant: str) -> ProjectionLag:
         """The projection's checkpoint against the stream head, and parked tenants: how
         many, and the details of ``tenant``'s own (no other tenant's names)."""
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire(timeout=self._acquire_s) as conn:
             checkpoint = await conn.fetchval(
                 f"SELECT last_sequence FROM {CHECKPOINTS} WHERE projection = $1", projection
             )
-        count, own = await parked_summary(self._pool, tenant)
+            count, own = await parked_summary(conn, tenant)
         done = int(checkpoint or 0)
         return ProjectionLag(
             projection=projection,

@@ -13,7 +13,7 @@ from events.subjects import Subjects
 from projections.audit.build import UnknownCycle
 from projections.audit.render import to_html, to_markdown
 from services.auditor import Auditor
-from services.embedded import resolve_servers
+from services.servers import resolve_servers
 from services.settings import Settings
 from services.store.event_store import EventStore
 

@@ -17,6 +17,8 @@ from projections.audit.verify import Verification, verify_log
 from projections.queries import ReadModels
 from projections.scoring import ScoringPolicy
 from projections.views import GoalScore
+from services import database
+from services.settings import DatabaseTimeouts
 from services.store.event_store import EventStore
 
 # Far enough ahead that a replay "as of the end of time" includes everything stored.
@@ -33,7 +35,9 @@ class Auditor:
         live_schema: str,
         policy: ScoringPolicy | None = None,
         replay_prefix: str = "replay_",
+        timeouts: DatabaseTimeouts | None = None,
     ) -> None:
+        self._timeouts = timeouts or DatabaseTimeouts()
         self._replay_prefix = replay_prefix
         self._store = store
         self._database_url = database_url
@@ -50,7 +54,7 @@ class Auditor:
         consumer: Consumer | None = None,
     ) -> AsyncIterator[tuple[Replayed, asyncpg.Connection]]:
         schema = f"{self._replay_prefix}{uuid.uuid4().hex[:16]}"
-        conn = await asyncpg.connect(self._database_url)
+        conn = await database.connect(self._database_url, self._timeouts)
         try:
             replayed = await replay_tenant(
                 self._store, conn, tenant, as_of, basis, schema, self._policy, progress, consumer
@@ -72,14 +76,12 @@ class Auditor:
         fold = ReportFold(self._policy)  # the histories, folded as the replay streams by
         async with self._replayed(tenant, as_of, basis, progress, fold.feed) as (replayed, _):
             # The replay's scores come from the same queries (and scoring) as the live ones.
-            pool = await asyncpg.create_pool(
-                self._database_url,
-                min_size=1,
-                max_size=2,
-                server_settings={"search_path": replayed.schema},
+            pool = await database.read_pool(
+                self._database_url, self._timeouts, replayed.schema, max_size=2
             )
             try:
-                scores = await ReadModels(pool, self._policy).cycle_scores(tenant, cycle_id, as_of)
+                models = ReadModels(pool, self._policy, self._timeouts.acquire_s)
+                scores = await models.cycle_scores(tenant, cycle_id, as_of)
             finally:
                 await pool.close()
         by_goal: dict[tuple[str, str], GoalScore] = {(s.goal_type, s.goal_id): s for s in scores}

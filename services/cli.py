@@ -6,25 +6,28 @@ import argparse
 import asyncio
 import logging
 import signal
+import sys
 import time
 import warnings
 from collections.abc import Sequence
 from datetime import timedelta
 
-import asyncpg
 import nats
 from nats.js.errors import NotFoundError
 
 from projections.runner import rebuild
+from services import database
 from services.app import now_utc
 from services.audit_cli import add_audit_commands, run_audit
 from services.auth import Role, TokenAuthority
 from services.auth_secret import UnusableSecret, token_secret
+from services.data_dir import RUNTIME_FILE, DataDirInUse
 from services.demo import TENANT, run_demo, show_read_models
-from services.embedded import resolve_servers
+from services.nats_auth import redact
 from services.projections_cli import add_projection_commands, run_projections
 from services.read_side import read_side
 from services.runtime import command_service
+from services.servers import announce_http, resolve_servers
 from services.settings import Settings
 
 log = logging.getLogger("okr")
@@ -42,11 +45,13 @@ async def _wait_for_stop() -> None:
 async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
     """Start servers and the command service; optionally run the demo; serve until stopped."""
     async with (
-        resolve_servers(settings) as (nats_url, database_url),
+        # A second service on the same embedded servers would answer the same commands.
+        resolve_servers(settings, attach=False) as (nats_url, database_url),
         command_service(settings, nats_url) as service,
         read_side(settings, service.connection, database_url) as reads,
     ):
-        log.info("NATS %s  PostgreSQL %s", nats_url, database_url)
+        announce_http(settings, reads.http_url)
+        log.info("NATS %s  PostgreSQL %s", redact(nats_url), database_url)
         if demo:
             await run_demo(service.connection, service.store, now_utc())
             await reads.wait_until_current()
@@ -57,7 +62,8 @@ async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
             print(
                 f"\nHTTP API {reads.http_url}/docs (token: okr token --tenant {TENANT} "
                 f"--role admin); commands on {service.subjects.command_wildcard('<command>')}, "
-                f"progress on {service.subjects.ingest('<tenant>')} at {nats_url}. Ctrl-C stops."
+                f"progress on {service.subjects.ingest('<tenant>')} at {redact(nats_url)} "
+                f"(URLs and credentials: {RUNTIME_FILE} in the data dir). Ctrl-C stops."
             )
             await _wait_for_stop()
     return 0
@@ -67,12 +73,13 @@ async def rebuild_read_models(settings: Settings) -> int:
     """Rebuild the read models from sequence 1 and swap them in (service stopped)."""
     async with resolve_servers(settings) as (nats_url, database_url):
         nc = await nats.connect(nats_url)
-        conn = await asyncpg.connect(database_url)
+        conn = await database.connect(database_url, settings.db_timeouts)
         try:
             try:
                 await nc.jetstream().stream_info(settings.stream_name)
             except NotFoundError:
-                print(f"no stream {settings.stream_name!r} at {nats_url}: nothing to rebuild")
+                where = redact(nats_url)
+                print(f"no stream {settings.stream_name!r} at {where}: nothing to rebuild")
                 return 1
             started = time.perf_counter()
             checkpoint = await rebuild(nc, conn, settings.stream_name, settings.db_schema)
@@ -150,6 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command != "token":
             raise
         parser.exit(2, f"okr token: error: {exc}\n")
+    except DataDirInUse as exc:
+        print(f"okr {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:

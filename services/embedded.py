@@ -11,13 +11,11 @@ import sys
 import sysconfig
 import time
 import warnings
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
 
-from services.settings import Settings
+from services.nats_auth import NatsCredentials, write_private
 
 START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 10.0
@@ -111,20 +109,38 @@ class _Server:
 class EmbeddedNats(_Server):
     """The bundled nats-server with JetStream, on a free loopback port."""
 
-    def __init__(self, data_dir: Path, host: str = "127.0.0.1") -> None:
-        self.data_dir = data_dir
+    def __init__(
+        self, data_dir: Path, host: str = "127.0.0.1", credentials: NatsCredentials | None = None
+    ) -> None:
+        # Absolute: the store path in its command line is how a leftover is recognised.
+        self.data_dir = data_dir.absolute()
         self.host = host
         self.port = 0
-        self.log_file = data_dir / "nats-server.log"
+        self.log_file = self.data_dir / "nats-server.log"
+        self.credentials = credentials
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
     @property
-    def url(self) -> str:
-        """The client URL."""
+    def public_url(self) -> str:
+        """The client URL without credentials."""
         if self._process is None:
             raise EmbeddedServerError("nats-server is not started")
         return f"nats://{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The client URL, with the credentials in it when the server asks for them."""
+        if self.credentials is None:
+            return self.public_url
+        return self.credentials.url(self.public_url)
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        if self._process is None:
+            raise EmbeddedServerError("nats-server is not started")
+        return self._process.pid
 
     def start(self) -> Self:
         """Start the server and wait until it accepts connections."""
@@ -147,9 +163,16 @@ class EmbeddedNats(_Server):
         # The log file outlives runs (the data dir is kept), so only this run's part is read.
         offset = self.log_file.stat().st_size if self.log_file.exists() else 0
         self._log = self.log_file.open("ab")
+        args = [str(binary), "-js", "-sd", str(self.data_dir), "-a", self.host]
+        args += ["-p", str(self.port)]
+        if self.credentials is not None:
+            # A file, not --user/--pass: a command line is readable by every local user.
+            config = self.data_dir / "auth.conf"
+            write_private(config, self.credentials.server_config())
+            args += ["-c", str(config)]
         # nats-server logs to stderr; sending both streams to the file also keeps flag errors.
         self._process = subprocess.Popen(
-            [str(binary), "-js", "-sd", str(self.data_dir), "-a", self.host, "-p", str(self.port)],
+            args,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -222,6 +245,13 @@ class EmbeddedPostgres(_Server):
         return self
 
     @property
+    def pid(self) -> int:
+        """The postmaster's process id."""
+        if self._server is None:
+            raise EmbeddedServerError("PostgreSQL is not started")
+        return int(self._server.get_pid())
+
+    @property
     def dsn(self) -> str:
         """An asyncpg DSN for the ``postgres`` database over the unix socket."""
         if self._server is None:
@@ -234,20 +264,3 @@ class EmbeddedPostgres(_Server):
         server, self._server = self._server, None
         if server is not None:
             server.cleanup()
-
-
-@asynccontextmanager
-async def resolve_servers(settings: Settings) -> AsyncIterator[tuple[str, str]]:
-    """(nats_url, database_url): the configured ones, else embedded servers started here."""
-    if settings.nats_url is None:
-        nats_server_binary()  # a missing binary is reported before PostgreSQL starts in vain
-    async with AsyncExitStack() as servers:
-        nats_url = settings.nats_url
-        if nats_url is None:
-            nats = await servers.enter_async_context(EmbeddedNats(settings.data_dir / "nats"))
-            nats_url = nats.url
-        database_url = settings.database_url
-        if database_url is None:
-            pg = await servers.enter_async_context(EmbeddedPostgres(settings.data_dir / "postgres"))
-            database_url = pg.dsn
-        yield nats_url, database_url

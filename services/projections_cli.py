@@ -20,7 +20,7 @@ from projections.runner import PROJECTION_NAME
 from projections.scoring import ScoringPolicy
 from projections.tables import PARKED
 from projections.writer import ProjectionWriter, check_schema
-from services.embedded import resolve_servers
+from services.servers import resolve_servers
 from services.settings import Settings
 from services.store.event_store import EventStore
 

@@ -11,6 +11,7 @@ import asyncpg
 from nats.aio.client import Client
 
 from projections.runner import Projector
+from services import database
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class ProjectorSupervisor:
                 await asyncio.wait_for(stop.wait(), self._backoff_s)
             self._backoff_s = min(self._backoff_s * 2, RESTART_BACKOFF_S[1])
             try:
-                conn = await asyncpg.connect(self.database_url)
+                conn = await database.connect(self.database_url, self.settings.db_timeouts)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("PostgreSQL not reachable yet: %s", exc)
                 continue

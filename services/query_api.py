@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal, TypeVar
 
-from fastapi import APIRouter, FastAPI, HTTPException, Path, Query
+from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse
 
 from events.subjects import TOKEN_PATTERN
 from projections.queries import ReadModels
@@ -21,8 +23,11 @@ from projections.views import (
 from services.audit_api import audit_router
 from services.auditor import Auditor
 from services.auth import Permission, Principal
+from services.database import UNAVAILABLE_ERRORS
+from services.errors import ErrorCode
 from services.http_auth import Gate
 from services.query_params import ActorQuery, check_as_of
+from services.replies import rejected
 from services.write_api import WriteGateway, write_router
 
 TenantId = Annotated[str, Path(pattern=TOKEN_PATTERN, description="tenant token")]
@@ -34,6 +39,23 @@ AsOf = Annotated[
 ]
 T = TypeVar("T")
 LagSource = Callable[[str], Awaitable[ProjectionLag]]  # given the caller's tenant
+RETRY_AFTER_S = 1
+log = logging.getLogger(__name__)
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A database (or NATS) that does not answer in time: 503, retryable, never a hang."""
+    log.warning("%s %s: read side unavailable: %r", request.method, request.url.path, exc)
+    reply = rejected(
+        ErrorCode.UNAVAILABLE,
+        f"the read models did not answer in time ({type(exc).__name__}); retry shortly",
+        retryable=True,
+    )
+    return JSONResponse(
+        reply.model_dump(mode="json"),
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
 
 
 def _instant(as_of: datetime | None) -> datetime:
@@ -62,6 +84,8 @@ def create_query_app(
         description="Scores, the cascade, check-in history and the KR-adjustment audit, "
         "projected from the goal event log.",
     )
+    for error in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error, _unavailable)
 
     reads = APIRouter(dependencies=[gate.permit(Permission.READ)], tags=["read models"])
 

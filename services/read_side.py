@@ -18,6 +18,7 @@ from events.subjects import Subjects
 from projections.queries import ReadModels
 from projections.runner import PROJECTION_NAME, Projector
 from projections.views import ProjectionLag
+from services import database
 from services.app import now_utc
 from services.auditor import Auditor
 from services.auth import TokenAuthority
@@ -75,11 +76,10 @@ def _http_port(host: str, wanted: int) -> int:
 @asynccontextmanager
 async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncIterator[ReadSide]:
     """Migrate, start the projector and the query API; stop both on exit."""
-    projector_conn = await asyncpg.connect(database_url)
-    pool = await asyncpg.create_pool(
-        database_url, min_size=1, max_size=8, server_settings={"search_path": settings.db_schema}
-    )
-    models = ReadModels(pool)
+    waits = settings.db_timeouts
+    projector_conn = await database.connect(database_url, waits)
+    pool = await database.read_pool(database_url, waits, settings.db_schema)
+    models = ReadModels(pool, acquire_timeout_s=waits.acquire_s)
     projector = Projector(nc, projector_conn, settings.stream_name, settings.db_schema)
     supervisor = ProjectorSupervisor(nc, database_url, settings, projector_conn, projector)
     port = _http_port(settings.http_host, settings.http_port)
@@ -91,7 +91,7 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
         models,
         side.lag,
         Gate(TokenAuthority(token_secret(settings))),
-        Auditor(store, database_url, settings.db_schema),
+        Auditor(store, database_url, settings.db_schema, timeouts=waits),
         writes,
     )
     server = uvicorn.Server(

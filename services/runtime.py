@@ -71,7 +71,7 @@ async def command_service(
             store, repository, DECIDERS, FactsLoader(repository), clock, settings.command_retries
         )
         dead_letters = DeadLetters(nc, settings.dead_letters, subjects)
-        await dead_letters.ensure_stream()
+        await dead_letters.ensure_stream(settings.stream_replicas)
         register_commands(broker, handler, subjects, clock)
         register_ingest(broker, Ingestor(handler, dead_letters, clock), subjects)
         await broker.start()

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from events.subjects import DEAD_LETTER_STREAM_NAME, EVENT_ROOT, STREAM_NAME
+
+
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """How long the service waits on PostgreSQL before it answers ``unavailable``."""
+
+    connect_s: float = 5.0
+    acquire_s: float = 2.0
+    # A read of the query API: a frozen database is reported within seconds.
+    query_s: float = 5.0
+    # A statement of the projector, a rebuild or an audit replay (batches, migrations).
+    write_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,7 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     auth_secret: str | None = None
+    db_timeouts: DatabaseTimeouts = field(default_factory=DatabaseTimeouts)
 
     @property
     def dead_letters(self) -> str:
@@ -41,6 +54,7 @@ class Settings:
         """Read ``OKR_*`` variables (see README, Configuration)."""
         e = dict(os.environ if env is None else env)
         defaults = cls()
+        waits = defaults.db_timeouts
         return cls(
             nats_url=e.get("OKR_NATS_URL") or None,
             database_url=e.get("OKR_DATABASE_URL") or None,
@@ -55,4 +69,18 @@ class Settings:
             http_host=e.get("OKR_HTTP_HOST", defaults.http_host),
             http_port=int(e.get("OKR_HTTP_PORT", defaults.http_port)),
             auth_secret=e.get("OKR_AUTH_SECRET") or None,
+            db_timeouts=DatabaseTimeouts(
+                connect_s=_seconds(e, "OKR_DB_CONNECT_TIMEOUT_S", waits.connect_s),
+                acquire_s=_seconds(e, "OKR_DB_ACQUIRE_TIMEOUT_S", waits.acquire_s),
+                query_s=_seconds(e, "OKR_DB_QUERY_TIMEOUT_S", waits.query_s),
+                write_s=_seconds(e, "OKR_DB_WRITE_TIMEOUT_S", waits.write_s),
+            ),
         )
+
+
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    value = float(env.get(name, default))
+    # A zero, negative or NaN wait would turn every query into a timeout (or none at all).
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{name} must be a positive number of seconds, not {env[name]!r}")
+    return value

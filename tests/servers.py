@@ -10,9 +10,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from services.embedded import EmbeddedNats, EmbeddedPostgres
+from services.nats_auth import redact
 
 NATS_URL_ENV = "OKR_TEST_NATS_URL"
 DATABASE_URL_ENV = "OKR_TEST_DATABASE_URL"
@@ -71,15 +72,6 @@ def docker_answers(timeout_s: float = DOCKER_PING_TIMEOUT_S) -> bool:
             return reply.startswith(b"HTTP/") and b" 200 " in reply.split(b"\r\n", 1)[0]
     except OSError:
         return False
-
-
-def redact(url: str) -> str:
-    """The URL without its password, fit for a log."""
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def planned_sources() -> dict[str, str]:

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from nats.aio.client import Client
-from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from events.subjects import (
     HEADER_BATCH_INDEX,
@@ -19,6 +18,7 @@ from events.subjects import (
     is_token,
 )
 from services.replies import ErrorBody
+from services.store.stream import StreamSettings, ensure_stream
 
 # A tenant token that cannot be a real tenant (tokens start with [a-z0-9]), for messages
 # that arrived on a subject whose tenant is not a valid token.
@@ -45,31 +45,18 @@ class DeadLetters:
     """Keeps refused reports on their own stream, so nothing sent is silently dropped."""
 
     def __init__(self, nc: Client, stream: str, subjects: Subjects) -> None:
+        self._nc = nc
         self._js = nc.jetstream()
         self._stream = stream
         self._subjects = subjects
 
-    async def ensure_stream(self) -> None:
-        """Create the dead-letter stream unless it exists (file storage, nothing expires)."""
-        try:
-            info = await self._js.stream_info(self._stream)
-        except NotFoundError:
-            await self._js.add_stream(
-                StreamConfig(
-                    name=self._stream,
-                    description="Progress reports the service refused, with the reason",
-                    subjects=self._subjects.dead_letter_subjects(),
-                    storage=StorageType.FILE,
-                    allow_direct=True,
-                )
-            )
-            return
-        missing = set(self._subjects.dead_letter_subjects()) - set(info.config.subjects or ())
-        if missing:
-            raise RuntimeError(
-                f"stream {self._stream} exists but does not capture {sorted(missing)}; "
-                "set OKR_DEAD_LETTER_STREAM to another name"
-            )
+    async def ensure_stream(self, replicas: int = 1) -> None:
+        """Create the dead-letter stream unless it exists, else check it as the event stream
+        is checked: file storage, nothing expires, no message can be deleted or purged."""
+        wanted = StreamSettings(
+            name=self._stream, subjects=self._subjects, replicas=replicas, dead_letters=True
+        )
+        await ensure_stream(self._nc, wanted)
 
     def subject(self, tenant: str) -> str:
         """Where ``tenant``'s refused reports are kept."""

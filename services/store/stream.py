@@ -1,4 +1,5 @@
-"""Creates the event stream idempotently and refuses a server or stream that doesn't fit."""
+"""Creates the event and dead-letter streams idempotently; refuses a server or stream that
+doesn't fit."""
 
 from __future__ import annotations
 
@@ -22,26 +23,46 @@ class IncompatibleServer(RuntimeError):
 
 @dataclass(frozen=True)
 class StreamSettings:
-    """What the event stream must look like."""
+    """What one of the service's immutable streams must look like: the event log, or with
+    ``dead_letters`` the stream that keeps refused progress reports."""
 
     name: str
     subjects: Subjects = DEFAULT_SUBJECTS
     duplicate_window_s: float = 120.0
     replicas: int = 1
+    dead_letters: bool = False
+
+    @property
+    def captures(self) -> list[str]:
+        """The subjects the stream holds."""
+        if self.dead_letters:
+            return self.subjects.dead_letter_subjects()
+        return self.subjects.stream_subjects()
+
+    @property
+    def purpose(self) -> str:
+        """What the stream is for, as an operator reads it in a refusal."""
+        return "the dead letters" if self.dead_letters else "the event log"
 
     def config(self) -> StreamConfig:
         """The JetStream configuration for a new stream."""
+        description = (
+            "Progress reports the service refused, with the reason"
+            if self.dead_letters
+            else "Immutable OKR and SMART-goal events (see README: event contract)"
+        )
         return StreamConfig(
             name=self.name,
-            description="Immutable OKR and SMART-goal events (see README: event contract)",
-            subjects=self.subjects.stream_subjects(),
+            description=description,
+            subjects=self.captures,
             storage=StorageType.FILE,
             num_replicas=self.replicas,
             duplicate_window=self.duplicate_window_s,
             deny_delete=True,
             deny_purge=True,
             allow_direct=True,
-            allow_atomic=True,
+            # Only commands append several events at once.
+            allow_atomic=not self.dead_letters,
         )
 
 
@@ -69,7 +90,7 @@ def check_server(nc: Client) -> None:
 
 
 def check_stream(info: StreamInfo, wanted: StreamSettings) -> None:
-    """Refuse an existing stream whose settings break the event-log guarantees."""
+    """Refuse an existing stream whose settings break the guarantees it is there for."""
     cfg = info.config
     problems = []
     if not cfg.deny_delete:
@@ -78,19 +99,21 @@ def check_stream(info: StreamInfo, wanted: StreamSettings) -> None:
         problems.append("deny_purge is off (it can only be set when the stream is created)")
     if cfg.storage != StorageType.FILE:
         problems.append(f"storage is {cfg.storage}, not file")
-    if not cfg.allow_atomic:
+    if not cfg.allow_atomic and not wanted.dead_letters:
         problems.append("allow_atomic is off")
     if not cfg.allow_direct:
         problems.append("allow_direct is off")
-    if set(cfg.subjects or ()) != set(wanted.subjects.stream_subjects()):
-        problems.append(
-            f"subjects are {cfg.subjects}, expected {wanted.subjects.stream_subjects()}"
-        )
+    if set(cfg.subjects or ()) != set(wanted.captures):
+        problems.append(f"subjects are {cfg.subjects}, expected {wanted.captures}")
     if cfg.max_age or (cfg.max_msgs or -1) > 0 or (cfg.max_bytes or -1) > 0:
-        problems.append("limits (max_age/max_msgs/max_bytes) would discard events")
+        problems.append("limits (max_age/max_msgs/max_bytes) would discard messages")
     if problems:
+        # These settings cannot be changed on a stream that exists: the way out is another.
+        variable = "OKR_DEAD_LETTER_STREAM" if wanted.dead_letters else "OKR_STREAM"
         raise IncompatibleServer(
-            f"stream {wanted.name!r} does not fit the event log: " + "; ".join(problems)
+            f"stream {wanted.name!r} does not fit {wanted.purpose}: "
+            + "; ".join(problems)
+            + f". Set {variable} to a new stream name (the existing one is kept as it is)."
         )
 
 

@@ -181,6 +181,27 @@ class OwnPostgres:
         user = "pgserver" if os.geteuid() == 0 else None
         pg_ctl(list(args), pgdata=self.data_dir, user=user, timeout=30)
 
+    def processes(self) -> list[int]:
+        """The postmaster's pid and those of all its children (backends, workers)."""
+        import psutil  # pgserver's dependency; only the freeze needs it
+
+        postmaster = int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        children = psutil.Process(postmaster).children(recursive=True)
+        return [postmaster, *(child.pid for child in children)]
+
+    def freeze(self) -> list[int]:
+        """SIGSTOP the whole server: connections stay open, nothing answers; returns the pids."""
+        pids = self.processes()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        return pids
+
+    def thaw(self, pids: list[int]) -> None:
+        """SIGCONT what ``freeze`` stopped."""
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
     def stop(self, mode: str = "immediate") -> None:
         """Stop the server; ``immediate`` is a crash (no checkpoint, clients cut off)."""
         self._pg_ctl("-w", "-m", mode, "stop")

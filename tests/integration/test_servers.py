@@ -19,8 +19,8 @@ from services.embedded import (
     EmbeddedPostgres,
     EmbeddedServerError,
     nats_server_binary,
-    resolve_servers,
 )
+from services.servers import resolve_servers
 from services.settings import Settings
 from tests.servers import redact, scratch_dir
 

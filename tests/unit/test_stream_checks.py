@@ -71,3 +71,21 @@ def test_an_unsafe_stream_is_refused(change: dict[str, Any], complaint: str) -> 
         setattr(config, name, value)
     with pytest.raises(IncompatibleServer, match=complaint):
         check_stream(info_of(config), WANTED)
+
+
+DEAD_LETTERS = StreamSettings(name="OKR_DEAD_LETTERS", subjects=Subjects(), dead_letters=True)
+
+
+def test_the_dead_letter_stream_is_immutable_and_passes_the_same_check() -> None:
+    config = DEAD_LETTERS.config()
+    assert (config.deny_delete, config.deny_purge) == (True, True)
+    assert config.subjects == Subjects().dead_letter_subjects()
+    check_stream(info_of(config), DEAD_LETTERS)  # no atomic batches needed there
+
+
+@pytest.mark.parametrize("flag", ["deny_delete", "deny_purge"])
+def test_a_dead_letter_stream_that_can_lose_letters_is_refused(flag: str) -> None:
+    config = DEAD_LETTERS.config()
+    setattr(config, flag, False)
+    with pytest.raises(IncompatibleServer, match=f"dead letters: {flag}.*OKR_DEAD_LETTER_STREAM"):
+        check_stream(info_of(config), DEAD_LETTERS)
