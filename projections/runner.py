@@ -15,7 +15,7 @@ from nats.js.errors import NotFoundError
 
 from events.envelope import StoredEvent
 from events.registry import REGISTRY
-from events.subjects import HEADER_HASH
+from events.subjects import HEADER_HASH, Subjects
 from projections.scoring import ScoringPolicy
 from projections.writer import CollectorPause, OutOfOrder, ProjectionWriter
 from services.store.event_store import delivery_position
@@ -127,7 +127,8 @@ class Projector:
                     pause.busy()
                     # Decoding this batch overlaps the previous batch's round trips to
                     # PostgreSQL; batches are still written one after the other, in order.
-                    batch = [to_stored(m) for m in msgs]
+                    delivered = [delivery_position(m)[0] for m in msgs]
+                    batch = [to_stored(m) for m in msgs if not Subjects.is_guard(m.subject)]
                 else:
                     pause.release()
                 # The previous write is awaited before the next one starts, and also when
@@ -142,7 +143,7 @@ class Projector:
                         sub = await self._subscribe(inbox)
                         continue  # this batch followed the gap: it comes again
                 if msgs:
-                    writing = asyncio.create_task(self._write(batch, msgs[-1]))
+                    writing = asyncio.create_task(self._write(batch, delivered, msgs[-1]))
             if writing is not None:
                 with contextlib.suppress(OutOfOrder):  # redelivered on the next start
                     await writing
@@ -154,9 +155,9 @@ class Projector:
                     await writing
             await sub.unsubscribe()
 
-    async def _write(self, batch: list[StoredEvent], last: Msg) -> None:
-        """Write one batch, then acknowledge it."""
-        self.applied += await self.writer.write(batch)
+    async def _write(self, batch: list[StoredEvent], delivered: list[int], last: Msg) -> None:
+        """Write one batch (the events among the ``delivered`` sequences), then ack it."""
+        self.applied += await self.writer.write(batch, delivered=delivered)
         # AckPolicy.ALL: acking the last message acks the batch, after the commit.
         await last.ack()
 

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-from events.subjects import DEAD_LETTER_STREAM_NAME, EVENT_ROOT, STREAM_NAME
+from events.subjects import (
+    COMMAND_ID_BUCKET_NAME,
+    DEAD_LETTER_STREAM_NAME,
+    EVENT_ROOT,
+    STREAM_NAME,
+)
+from services.clock_skew import DEFAULT_AHEAD, DEFAULT_BEHIND, ClockSkew
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,9 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     auth_secret: str | None = None
+    command_id_days: float = 30.0
+    max_clock_ahead_s: float = DEFAULT_AHEAD.total_seconds()
+    max_clock_behind_days: float = DEFAULT_BEHIND.days
 
     @property
     def dead_letters(self) -> str:
@@ -35,6 +45,20 @@ class Settings:
         if self.stream_name == STREAM_NAME:
             return DEAD_LETTER_STREAM_NAME
         return f"{self.stream_name}_DLQ"
+
+    @property
+    def clock_skew(self) -> ClockSkew:
+        """How far meta.now may lie from the service clock."""
+        return ClockSkew(
+            timedelta(seconds=self.max_clock_ahead_s), timedelta(days=self.max_clock_behind_days)
+        )
+
+    @property
+    def command_ids(self) -> str:
+        """The key-value bucket binding command ids to requests, named like the stream's."""
+        if self.stream_name == STREAM_NAME:
+            return COMMAND_ID_BUCKET_NAME
+        return f"{self.stream_name}_COMMAND_IDS"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -55,4 +79,9 @@ class Settings:
             http_host=e.get("OKR_HTTP_HOST", defaults.http_host),
             http_port=int(e.get("OKR_HTTP_PORT", defaults.http_port)),
             auth_secret=e.get("OKR_AUTH_SECRET") or None,
+            command_id_days=float(e.get("OKR_COMMAND_ID_DAYS", defaults.command_id_days)),
+            max_clock_ahead_s=float(e.get("OKR_MAX_CLOCK_AHEAD_S", defaults.max_clock_ahead_s)),
+            max_clock_behind_days=float(
+                e.get("OKR_MAX_CLOCK_BEHIND_DAYS", defaults.max_clock_behind_days)
+            ),
         )

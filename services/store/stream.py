@@ -68,7 +68,7 @@ def check_server(nc: Client) -> None:
         raise IncompatibleServer(f"NATS server at {nc.connected_url} has JetStream disabled (-js)")
 
 
-def check_stream(info: StreamInfo, wanted: StreamSettings) -> None:
+def check_stream(info: StreamInfo, wanted: StreamSettings, require_subjects: bool = True) -> None:
     """Refuse an existing stream whose settings break the event-log guarantees."""
     cfg = info.config
     problems = []
@@ -82,7 +82,7 @@ def check_stream(info: StreamInfo, wanted: StreamSettings) -> None:
         problems.append("allow_atomic is off")
     if not cfg.allow_direct:
         problems.append("allow_direct is off")
-    if set(cfg.subjects or ()) != set(wanted.subjects.stream_subjects()):
+    if require_subjects and set(cfg.subjects or ()) != set(wanted.subjects.stream_subjects()):
         problems.append(
             f"subjects are {cfg.subjects}, expected {wanted.subjects.stream_subjects()}"
         )
@@ -103,13 +103,19 @@ async def ensure_stream(nc: Client, wanted: StreamSettings) -> StreamInfo:
     except NotFoundError:
         info = await js.add_stream(wanted.config())
     else:
-        # Only the tunable settings are updated; the guarantees are checked, never loosened.
-        tunable = (info.config.duplicate_window, info.config.num_replicas)
-        if tunable != (wanted.duplicate_window_s, wanted.replicas):
-            check_stream(info, wanted)
-            cfg = info.config
+        # Only the tunable settings are updated, and subjects only added (a stream made
+        # before the alignment guard lacks its subject); the guarantees are checked, never
+        # loosened.
+        cfg = info.config
+        have, need = set(cfg.subjects or ()), set(wanted.subjects.stream_subjects())
+        tunable = (cfg.duplicate_window, cfg.num_replicas)
+        if tunable != (wanted.duplicate_window_s, wanted.replicas) or (
+            have < need and wanted.subjects.all_events() in have
+        ):
+            check_stream(info, wanted, require_subjects=False)
             cfg.duplicate_window = wanted.duplicate_window_s
             cfg.num_replicas = wanted.replicas
+            cfg.subjects = sorted(have | need)
             info = await js.update_stream(cfg)
     check_stream(info, wanted)
     return info
