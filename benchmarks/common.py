@@ -107,7 +107,7 @@ async def raw_ordered_replay(nc: Client, subjects: Subjects, stored: int) -> flo
         # stream the server may run far ahead of the callback; the raw replay must not
         # drop what it is timing.
         sub = await js.subscribe(
-            subjects.stream_subjects()[0],
+            subjects.all_events(),
             ordered_consumer=True,
             cb=count,
             pending_msgs_limit=0,

@@ -5,6 +5,7 @@ Event subjects:   <root>.<tenant>.<aggregate_type>.<aggregate_id>.<event_type>
 Command subjects: cmd.<root>.<tenant>.<command_name>   (NATS request/reply)
 Ingest subject:   ingest.<root>.<tenant>.progress         (integrations; request/reply)
 Dead letters:     dlq.<root>.<tenant>.progress            (stream OKR_DEAD_LETTERS)
+Alignment guard:  guard.<root>.<tenant>.alignment         (stream OKR_EVENTS; not an event)
 
 ``root`` is ``okr`` in every deployment; tests give each stream its own root, since
 JetStream refuses two streams whose subjects overlap.
@@ -21,10 +22,13 @@ from typing import Final
 
 STREAM_NAME: Final = "OKR_EVENTS"
 DEAD_LETTER_STREAM_NAME: Final = "OKR_DEAD_LETTERS"
+COMMAND_ID_BUCKET_NAME: Final = "OKR_COMMAND_IDS"  # a key-value bucket: command id -> request
 EVENT_ROOT: Final = "okr"
 COMMAND_PREFIX: Final = "cmd"
 INGEST_PREFIX: Final = "ingest"
 DEAD_LETTER_PREFIX: Final = "dlq"
+GUARD_PREFIX: Final = "guard"
+ALIGNMENT_GUARD: Final = "alignment"
 PROGRESS_KIND: Final = "progress"
 COMMAND_QUEUE_GROUP: Final = "okr-command-service"
 INGEST_QUEUE_GROUP: Final = "okr-ingest"
@@ -76,8 +80,26 @@ class Subjects:
         check_token(self.root, "subject root")
 
     def stream_subjects(self) -> list[str]:
-        """The subjects the event stream captures."""
-        return [f"{self.root}.*.*.*.>"]
+        """The subjects the event stream captures: its events first, then the guards."""
+        return [self.all_events(), f"{GUARD_PREFIX}.{self.root}.*.{ALIGNMENT_GUARD}"]
+
+    def all_events(self) -> str:
+        """Wildcard matching every event of every tenant (and nothing else)."""
+        return f"{self.root}.*.*.*.>"
+
+    def alignment_guard(self, tenant: str) -> str:
+        """The subject whose last sequence guards ``tenant``'s alignment graph.
+
+        Every align_goal appends one message here in the same atomic batch as its event,
+        expecting the subject's last sequence it read before deciding: two alignments that
+        together would close a loop cannot both be stored.
+        """
+        return f"{GUARD_PREFIX}.{self.root}.{tenant}.{ALIGNMENT_GUARD}"
+
+    @staticmethod
+    def is_guard(subject: str) -> bool:
+        """Whether a message of the event stream is a guard (which holds no event)."""
+        return subject.startswith(f"{GUARD_PREFIX}.")
 
     def event(self, tenant: str, aggregate_type: str, aggregate_id: str, event_type: str) -> str:
         """Subject of one stored event; the dotted event type forms the last tokens."""

@@ -135,7 +135,8 @@ class Projector:
                     pause.busy()
                     # Decoding this batch overlaps the previous batch's round trips to
                     # PostgreSQL; batches are still written one after the other, in order.
-                    batch = [to_stored(m) for m in msgs]
+                    delivered = [delivery_position(m)[0] for m in msgs]
+                    batch = [to_stored(m) for m in msgs if not Subjects.is_guard(m.subject)]
                 else:
                     pause.release()
                 # The previous write is awaited before the next one starts, and also when
@@ -153,7 +154,7 @@ class Projector:
                     await self.resume_requested()  # nothing is being written meanwhile
                     polled = loop.time()
                 if msgs:
-                    writing = asyncio.create_task(self._write(batch, msgs[-1]))
+                    writing = asyncio.create_task(self._write(batch, delivered, msgs[-1]))
             if writing is not None:
                 with contextlib.suppress(OutOfOrder):  # redelivered on the next start
                     await writing
@@ -171,16 +172,17 @@ class Projector:
         if not tenants:
             return
         info = await self.stream_info()
-        root = info.config.subjects[0].split(".", 1)[0] if info.config.subjects else ""
+        events = [s for s in info.config.subjects or () if not Subjects.is_guard(s)]
+        root = events[0].split(".", 1)[0] if events else ""
         store = EventStore(self._nc, self._stream, Subjects(root))
         for tenant in tenants:
             culprit = await resume_tenant(self.writer, store, tenant)
             if culprit is not None:
                 log.warning("tenant %s is still parked: %s", tenant, culprit.error)
 
-    async def _write(self, batch: list[Read], last: Msg) -> None:
-        """Write one batch, then acknowledge it."""
-        self.applied += await self.writer.write(batch)
+    async def _write(self, batch: list[Read], delivered: list[int], last: Msg) -> None:
+        """Write one batch (the events among the ``delivered`` sequences), then ack it."""
+        self.applied += await self.writer.write(batch, delivered=delivered)
         # AckPolicy.ALL: acking the last message acks the batch, after the commit.
         await last.ack()
 

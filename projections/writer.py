@@ -112,24 +112,33 @@ class ProjectionWriter:
         self.parked = await load_parked(self._conn)
         return self.checkpoint
 
-    async def write(self, batch: Sequence[Read], selection: bool = False) -> int:
+    async def write(
+        self,
+        batch: Sequence[Read],
+        selection: bool = False,
+        delivered: Sequence[int] | None = None,
+    ) -> int:
         """Apply the events past the checkpoint, in one transaction; returns how many.
 
         ``selection``: the batch is a chosen subset of the stream (a replay as of an
-        instant, one tenant), so gaps between sequences are expected.
+        instant, one tenant), so gaps between sequences are expected. ``delivered``: the
+        sequences of every message delivered with ``batch``, guards (which hold no event)
+        included; the checkpoint moves past all of them.
         """
         fresh = [e for e in batch if e.stream_sequence > self.checkpoint]
-        if not fresh:
+        sequences = [e.stream_sequence for e in fresh]
+        if delivered is not None:
+            sequences = [s for s in delivered if s > self.checkpoint]
+        if not sequences:
             return 0
         # The stream has no gaps (deny_delete, no limits) and the projection reads all of
         # it, so anything but checkpoint + 1, + 2, ... is a redelivery out of order.
-        expected = range(self.checkpoint + 1, self.checkpoint + 1 + len(fresh))
-        if not selection and [e.stream_sequence for e in fresh] != list(expected):
+        expected = range(self.checkpoint + 1, self.checkpoint + 1 + len(sequences))
+        if not selection and sequences != list(expected):
             raise OutOfOrder(
-                f"got sequences {fresh[0].stream_sequence}..{fresh[-1].stream_sequence} "
-                f"after checkpoint {self.checkpoint}"
+                f"got sequences {sequences[0]}..{sequences[-1]} after checkpoint {self.checkpoint}"
             )
-        last = fresh[-1].stream_sequence
+        last = sequences[-1]
         if self.parked:
             fresh = [e for e in fresh if not self._held_back(e)]
         if len(self._view.goals) > MAX_CACHED_GOALS:

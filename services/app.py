@@ -39,13 +39,18 @@ async def answer(
         # A bug in parsing must not leave the caller waiting for a reply either.
         log.exception("parsing a command on %s failed", subject)
         return rejected(ErrorCode.INTERNAL_ERROR, "the service failed to read this command")
-    return await run_command(handler, command, subject)
+    return await run_command(handler, command, subject, claim_id=True)
 
 
-async def run_command(handler: CommandHandler, command: Command, received_on: str) -> Reply:
-    """Execute a parsed command; every outcome becomes a typed reply (never raises)."""
+async def run_command(
+    handler: CommandHandler, command: Command, received_on: str, claim_id: bool = False
+) -> Reply:
+    """Execute a parsed command; every outcome becomes a typed reply (never raises).
+
+    ``claim_id``: the caller chose the command id (ingest derives its own from the report).
+    """
     try:
-        return await handler.execute(command)
+        return await handler.execute(command, claim_id)
     except RuleViolation as violation:
         return refused(violation)
     except (StoreUnavailable, TimeoutError) as exc:

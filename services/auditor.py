@@ -101,7 +101,7 @@ class Auditor:
     async def verify(self, tenant: str | None = None) -> Verification:
         """Walk the hash chains of one tenant's events (or all)."""
         subjects = self._store.subjects
-        subject_filter = subjects.tenant(tenant) if tenant else subjects.stream_subjects()[0]
+        subject_filter = subjects.tenant(tenant) if tenant else subjects.all_events()
         return await verify_log(self._store, subject_filter)
 
     async def check_consistency(self, tenant: str) -> list[Difference]:

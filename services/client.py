@@ -61,6 +61,11 @@ class OkrClient:
         self._actor = actor
         self._timeout = timeout_s
 
+    @property
+    def tenant(self) -> str:
+        """The tenant this client sends commands for."""
+        return self._tenant
+
     async def send_raw(self, command_name: str, body: bytes) -> Accepted | Rejected:
         """Send a raw body and return the parsed reply (for tests of bad input)."""
         if command_name not in COMMANDS_BY_NAME:

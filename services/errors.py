@@ -40,6 +40,7 @@ class ErrorCode(StrEnum):
     GOAL_ARCHIVED = "goal_archived"
     CYCLE_NOT_LATER = "cycle_not_later"
     CONCURRENCY_CONFLICT = "concurrency_conflict"
+    COMMAND_ID_REUSED = "command_id_reused"
     UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
 

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import weakref
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from events.envelope import Envelope, EventPayload
 from events.goals import ProgressReported
-from services.commands import Command
+from services.clock_skew import DEFAULT_SKEW, ClockSkew
+from services.command_ids import CommandIdClaims
+from services.commands import AlignGoal, Command
 from services.domain import Decide
 from services.errors import ErrorCode, RuleViolation
 from services.facts_loader import FactsLoader
 from services.replies import Accepted
 from services.repository import LoadedAggregate, Repository
-from services.store.event_store import ConcurrencyConflict, EventStore
+from services.store.event_store import ConcurrencyConflict, EventStore, Guard
 
 Clock = Callable[[], datetime]
 _PROGRESS_NAMESPACE = uuid5(NAMESPACE_URL, "urn:okr-ledger:progress")
@@ -26,14 +30,25 @@ _PROGRESS_NAMESPACE = uuid5(NAMESPACE_URL, "urn:okr-ledger:progress")
 def event_id_for(command: Command, payload: EventPayload, index: int) -> UUID:
     """Deterministic event id: the same request always yields the same ids.
 
-    An integration's report is keyed by its own idempotency key (within its goal, as the
-    decider's check is), so a resend with a new command id carries the same Nats-Msg-Id
-    and is deduplicated by JetStream; a key reused on another goal is not mistaken for it.
+    The id is also the Nats-Msg-Id, and JetStream's duplicate window spans the whole
+    stream: so it names the tenant and the aggregate besides the command id, and a
+    command id reused on another goal or in another tenant can never be taken for a
+    resend. An integration's report is keyed by its own idempotency key (within its
+    goal, as the decider's check is), so a resend with a new command id carries the same
+    Nats-Msg-Id and is deduplicated by JetStream.
     """
+    meta, kind, goal_id = command.meta, command.target_type.value, command.aggregate_id
     if isinstance(payload, ProgressReported):
-        goal = f"{command.meta.tenant_id}/{command.target_type.value}/{command.aggregate_id}"
+        goal = f"{meta.tenant_id}/{kind}/{goal_id}"
         return uuid5(_PROGRESS_NAMESPACE, f"{goal}/{payload.source}/{payload.idempotency_key}")
-    return uuid5(command.meta.command_id, str(index))
+    return command_event_id(meta.tenant_id, kind, goal_id, meta.command_id, index)
+
+
+def command_event_id(
+    tenant: str, aggregate_type: str, aggregate_id: str, command_id: UUID, index: int
+) -> UUID:
+    """The id of the ``index``-th event a command stores on one aggregate."""
+    return uuid5(command_id, f"{tenant}/{aggregate_type}/{aggregate_id}/{index}")
 
 
 def wrap(
@@ -64,6 +79,23 @@ def wrap(
     ]
 
 
+def alignment_guard(store: EventStore, envelopes: Sequence[Envelope], expected: int) -> Guard:
+    """The guard message stored with a goal's alignment: which goal, by which command.
+
+    The cycle check reads the parents' ancestors; this guard makes that read and the write
+    one atomic step across the tenant (and across service instances).
+    """
+    first = envelopes[0]
+    body = {
+        "tenant_id": first.tenant_id,
+        "aggregate_type": first.aggregate_type.value,
+        "aggregate_id": first.aggregate_id,
+        "event_ids": [str(e.event_id) for e in envelopes],
+    }
+    subject = store.subjects.alignment_guard(first.tenant_id)
+    return Guard(subject, expected, json.dumps(body).encode())
+
+
 class CommandHandler:
     """The write path for every command; holds no business rules itself."""
 
@@ -75,8 +107,12 @@ class CommandHandler:
         facts: FactsLoader,
         clock: Clock,
         retries: int = 5,
+        claims: CommandIdClaims | None = None,
+        skew: ClockSkew = DEFAULT_SKEW,
     ) -> None:
         self._store = store
+        self._claims = claims
+        self._skew = skew
         self._repository = repository
         self._deciders = deciders
         self._facts = facts
@@ -94,8 +130,12 @@ class CommandHandler:
             lock = self._turns[key] = asyncio.Lock()
         return lock
 
-    async def execute(self, command: Command) -> Accepted:
-        """Apply ``command``; raises RuleViolation when refused."""
+    async def execute(self, command: Command, claim_id: bool = False) -> Accepted:
+        """Apply ``command``; raises RuleViolation when refused. With ``claim_id`` (a
+        caller's request, whose id the caller chose) it is also refused when its command
+        id already names another request."""
+        if claim_id and self._claims is not None:
+            await self._claims.claim(command)
         [outcome] = await self.execute_in_order([command])
         if isinstance(outcome, RuleViolation):
             raise outcome
@@ -124,13 +164,18 @@ class CommandHandler:
         while True:
             loaded = await self._repository.load(*key, trust_cache=trust_cache)
             trust_cache = False
+            # Read before the facts: a guard moved after this read refuses the append.
+            guard_at = await self._guard_sequence(commands)
             outcomes, envelopes = await self._decide_in_order(commands, loaded)
             if loaded.from_cache and any(isinstance(o, RuleViolation) for o in outcomes):
                 continue  # refused on cached state: decide again on the stream's
             if not envelopes:
                 return outcomes
+            guard = None if guard_at is None else alignment_guard(self._store, envelopes, guard_at)
             try:
-                result = await self._store.append(envelopes, loaded.last_sequence, loaded.last_hash)
+                result = await self._store.append(
+                    envelopes, loaded.last_sequence, loaded.last_hash, guard
+                )
             except ConcurrencyConflict:
                 conflicts += 1
                 pinned = any(c.meta.expected_version is not None for c in commands)
@@ -153,6 +198,13 @@ class CommandHandler:
                 ]
             return outcomes
 
+    async def _guard_sequence(self, commands: Sequence[Command]) -> int | None:
+        """Where the tenant's alignment guard stands, when a command aligns a goal."""
+        if not any(isinstance(c, AlignGoal) for c in commands):
+            return None
+        subject = self._store.subjects.alignment_guard(commands[0].meta.tenant_id)
+        return await self._store.last_sequence_of(subject)
+
     async def _decide_in_order(
         self, commands: Sequence[Command], loaded: LoadedAggregate
     ) -> tuple[list[Accepted | RuleViolation], list[Envelope]]:
@@ -174,7 +226,8 @@ class CommandHandler:
                         ErrorCode.CONCURRENCY_CONFLICT,
                         f"expected version {meta.expected_version}, the goal is at {version}",
                     )
-                facts = await self._facts.load(command)
+                self._skew.check(meta.now, recorded_at)
+                facts = replace(await self._facts.load(command), received_at=recorded_at)
                 payloads = self._deciders[command.target_type.value](state, command, facts)
             except RuleViolation as violation:
                 outcomes.append(violation)

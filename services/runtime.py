@@ -13,6 +13,7 @@ from nats.errors import Error as NatsError
 
 from events.subjects import Subjects
 from services.app import now_utc, register_commands
+from services.command_ids import CommandIdClaims
 from services.domain import DECIDERS, EVOLVERS
 from services.facts_loader import FactsLoader
 from services.handler import Clock, CommandHandler
@@ -67,8 +68,18 @@ async def command_service(
         )
         store = EventStore(nc, settings.stream_name, subjects)
         repository = Repository(store, EVOLVERS)
+        claims = await CommandIdClaims.open(
+            nc, settings.command_ids, settings.command_id_days, settings.stream_replicas
+        )
         handler = CommandHandler(
-            store, repository, DECIDERS, FactsLoader(repository), clock, settings.command_retries
+            store,
+            repository,
+            DECIDERS,
+            FactsLoader(repository),
+            clock,
+            settings.command_retries,
+            claims,
+            settings.clock_skew,
         )
         dead_letters = DeadLetters(nc, settings.dead_letters, subjects)
         await dead_letters.ensure_stream(settings.stream_replicas)

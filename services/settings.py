@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
-from events.subjects import DEAD_LETTER_STREAM_NAME, EVENT_ROOT, STREAM_NAME
+from events.subjects import (
+    COMMAND_ID_BUCKET_NAME,
+    DEAD_LETTER_STREAM_NAME,
+    EVENT_ROOT,
+    STREAM_NAME,
+)
+from services.clock_skew import DEFAULT_AHEAD, DEFAULT_BEHIND, ClockSkew
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,9 @@ class Settings:
     http_port: int = 8080
     auth_secret: str | None = None
     db_timeouts: DatabaseTimeouts = field(default_factory=DatabaseTimeouts)
+    command_id_days: float = 30.0
+    max_clock_ahead_s: float = DEFAULT_AHEAD.total_seconds()
+    max_clock_behind_days: float = DEFAULT_BEHIND.days
 
     @property
     def dead_letters(self) -> str:
@@ -48,6 +58,20 @@ class Settings:
         if self.stream_name == STREAM_NAME:
             return DEAD_LETTER_STREAM_NAME
         return f"{self.stream_name}_DLQ"
+
+    @property
+    def clock_skew(self) -> ClockSkew:
+        """How far meta.now may lie from the service clock."""
+        return ClockSkew(
+            timedelta(seconds=self.max_clock_ahead_s), timedelta(days=self.max_clock_behind_days)
+        )
+
+    @property
+    def command_ids(self) -> str:
+        """The key-value bucket binding command ids to requests, named like the stream's."""
+        if self.stream_name == STREAM_NAME:
+            return COMMAND_ID_BUCKET_NAME
+        return f"{self.stream_name}_COMMAND_IDS"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -74,6 +98,11 @@ class Settings:
                 acquire_s=_seconds(e, "OKR_DB_ACQUIRE_TIMEOUT_S", waits.acquire_s),
                 query_s=_seconds(e, "OKR_DB_QUERY_TIMEOUT_S", waits.query_s),
                 write_s=_seconds(e, "OKR_DB_WRITE_TIMEOUT_S", waits.write_s),
+            ),
+            command_id_days=float(e.get("OKR_COMMAND_ID_DAYS", defaults.command_id_days)),
+            max_clock_ahead_s=float(e.get("OKR_MAX_CLOCK_AHEAD_S", defaults.max_clock_ahead_s)),
+            max_clock_behind_days=float(
+                e.get("OKR_MAX_CLOCK_BEHIND_DAYS", defaults.max_clock_behind_days)
             ),
         )
 

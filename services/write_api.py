@@ -2,7 +2,9 @@
 
 The HTTP side only authenticates and relays: the command service answers both (one
 place for validation, idempotency and dead letters), so NATS and HTTP callers are
-treated alike. The token's subject is recorded as the actor.
+treated alike. A command records the token's subject as its actor (the body's
+``meta.actor`` is replaced); a progress report records its integration,
+``integration:<source>``, as it does over NATS.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from services.auth import Permission, Principal
 from services.codec import COMMANDS_BY_NAME, MAX_REQUEST_BYTES
 from services.errors import ErrorCode
 from services.http_auth import Gate
-from services.ingest import HEADER_ACTOR, DeadLetters, IngestReply, ProgressBatch, ProgressReport
+from services.ingest import DeadLetters, IngestReply, ProgressBatch, ProgressReport
 from services.ingest.reports import MAX_INGEST_BYTES, MessageRefused
 from services.query_params import AfterSequence
 from services.replies import Accepted, ErrorBody, Rejected, rejected
@@ -192,7 +194,7 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
             )
             return _json(IngestReply.refused(refusal.error), 413)
         answer = await gateway.request(
-            gateway.subjects.ingest(tenant), body, {HEADER_ACTOR: principal.subject}
+            gateway.subjects.ingest(tenant), body, {}
         )
         if isinstance(answer, ErrorBody):
             return _json(IngestReply.refused(answer), status_for(answer))

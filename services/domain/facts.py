@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from events.values import Level, ParentRef
 from services.domain.state import GoalStatus
@@ -23,9 +24,11 @@ class ParentFacts:
 
 @dataclass(frozen=True)
 class DecisionFacts:
-    """Parents keyed by ``ParentRef.key``; a missing key means the parent doesn't exist."""
+    """Parents keyed by ``ParentRef.key`` (a missing key: no such parent), and when the
+    service received the command (its clock, read at the edge; None in pure specs)."""
 
     parents: Mapping[str, ParentFacts] = field(default_factory=dict)
+    received_at: datetime | None = None
 
 
 NO_FACTS = DecisionFacts()

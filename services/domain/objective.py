@@ -43,7 +43,9 @@ def _changed_fields(before: KeyResultTerms, after: KeyResultTerms) -> tuple[str,
     return tuple(changed)
 
 
-def _adjust(state: ObjectiveState, command: AdjustKeyResult) -> KeyResultAdjusted:
+def _adjust(
+    state: ObjectiveState, command: AdjustKeyResult, facts: DecisionFacts
+) -> KeyResultAdjusted:
     kr = state.key_result(command.key_result_id)
     if kr is None:
         raise RuleViolation(
@@ -58,7 +60,11 @@ def _adjust(state: ObjectiveState, command: AdjustKeyResult) -> KeyResultAdjuste
     changed = _changed_fields(before, after)
     if not changed:
         raise RuleViolation(ErrorCode.NOTHING_CHANGED, "the new terms equal the current ones")
-    mid_cycle = state.cycle.has_started(command.meta.now)
+    # The recorded time counts as well as the business time: a caller cannot skip the
+    # reason by back-dating meta.now.
+    mid_cycle = state.cycle.has_started(command.meta.now) or (
+        facts.received_at is not None and state.cycle.has_started(facts.received_at)
+    )
     reason = (command.reason or "").strip() or None
     if mid_cycle and reason is None:
         raise RuleViolation(
@@ -126,7 +132,7 @@ def decide_objective(
             rules.require_open(state.status)
             if command.metric is not None:
                 rules.require_reachable(command.metric)
-            return [_adjust(state, command)]
+            return [_adjust(state, command, facts)]
         case GoalCommand():
             return decide_goal_command(state, command, facts, _metric_of(state))
     raise RuleViolation(ErrorCode.UNKNOWN_COMMAND, f"{command.name} is not for objectives")

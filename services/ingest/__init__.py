@@ -7,10 +7,9 @@ from services.ingest.reports import (
     ProgressReport,
     ReportOutcome,
 )
-from services.ingest.service import HEADER_ACTOR, Ingestor, register_ingest
+from services.ingest.service import Ingestor, register_ingest
 
 __all__ = [
-    "HEADER_ACTOR",
     "DeadLetter",
     "DeadLetters",
     "IngestReply",

@@ -193,11 +193,15 @@ def read_message(tenant: str, body: bytes) -> ReadMessage:
     )
 
 
-def report_command(
-    report: ProgressReport, tenant: str, actor: str, now: datetime
-) -> ReportProgress:
+def report_actor(source: str) -> str:
+    """Who a report is recorded as caused by, whichever transport brought it."""
+    return f"integration:{source}"
+
+
+def report_command(report: ProgressReport, tenant: str, now: datetime) -> ReportProgress:
     """The command a report becomes; its id derives from the report's identity, so a resend
-    (even long after the dedupe window, even with other values) is recognised."""
+    (even long after the dedupe window, even with other values) is recognised. The actor
+    is the integration named by ``source``: no header or field lets a sender choose it."""
     identity = (
         f"{tenant}/{report.goal_type.value}/{report.goal_id}/{report.source}/"
         f"{report.idempotency_key}"
@@ -205,7 +209,7 @@ def report_command(
     return ReportProgress(
         meta=CommandMeta(
             tenant_id=tenant,
-            actor=actor,
+            actor=report_actor(report.source),
             now=now,
             command_id=uuid5(_REPORT_NAMESPACE, identity),
             correlation_id=report.correlation_id,

@@ -27,7 +27,6 @@ from services.ingest.reports import (
 from services.replies import Accepted, ErrorBody, Reply
 
 log = logging.getLogger(__name__)
-HEADER_ACTOR = "Okr-Actor"  # set by the HTTP gateway: who the token named
 GOALS_IN_PARALLEL = 32
 # Reports on one goal are stored as one atomic batch of at most this many events...
 REPORTS_PER_APPEND = 100
@@ -54,7 +53,7 @@ class Ingestor:
         self._parallel = asyncio.Semaphore(goals_in_parallel)
 
     async def ingest(
-        self, tenant: str, body: bytes, received_on: str, actor: str | None = None
+        self, tenant: str, body: bytes, received_on: str
     ) -> IngestReply:
         """Apply the reports in ``body``; refused ones go to the dead-letter stream."""
         received_at = self._clock()
@@ -69,7 +68,7 @@ class Ingestor:
         by_goal = sorted(good, key=_goal_of)
         groups = [list(group) for _, group in groupby(by_goal, key=_goal_of)]
         for group_outcomes in await asyncio.gather(
-            *(self._apply_in_order(tenant, group, received_on, actor) for group in groups)
+            *(self._apply_in_order(tenant, group, received_on) for group in groups)
         ):
             outcomes.extend(group_outcomes)
         errors = {o.index: o.error for o in outcomes if o.error is not None}
@@ -82,19 +81,14 @@ class Ingestor:
         return IngestReply.of(outcomes, message.batch)
 
     async def _apply_in_order(
-        self, tenant: str, group: list[ReadReport], received_on: str, actor: str | None
+        self, tenant: str, group: list[ReadReport], received_on: str
     ) -> list[ReportOutcome]:
         outcomes: list[ReportOutcome] = []
         async with self._parallel:
             for start in range(0, len(group), REPORTS_PER_APPEND):
                 chunk = group[start : start + REPORTS_PER_APPEND]
                 now = self._clock()
-                commands = [
-                    report_command(
-                        item.report, tenant, actor or f"integration:{item.report.source}", now
-                    )
-                    for item in chunk
-                ]
+                commands = [report_command(item.report, tenant, now) for item in chunk]
                 if len(commands) >= MIN_REPORTS_PER_BATCH:
                     replies = await run_in_order(self._handler, commands, received_on)
                 else:
@@ -140,11 +134,8 @@ def register_ingest(broker: NatsBroker, ingestor: Ingestor, subjects: Subjects) 
 
     async def report_progress(msg: NatsMessage) -> bytes:
         subject = msg.raw_message.subject
-        headers = msg.raw_message.headers or {}
         try:
-            reply = await ingestor.ingest(
-                Subjects.tenant_of_ingest(subject), msg.body, subject, headers.get(HEADER_ACTOR)
-            )
+            reply = await ingestor.ingest(Subjects.tenant_of_ingest(subject), msg.body, subject)
         except Exception:
             # A bug must not leave the integration waiting for a reply that never comes.
             log.exception("ingest on %s failed", subject)

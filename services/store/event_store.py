@@ -64,6 +64,16 @@ class RawEvent:
 
 
 @dataclass(frozen=True)
+class Guard:
+    """A message appended in the same atomic batch as some events, expecting its subject's
+    last sequence to be unchanged: the batch is refused if anyone else moved it."""
+
+    subject: str
+    expected_last_sequence: int
+    body: bytes
+
+
+@dataclass(frozen=True)
 class AppendResult:
     """Where the appended events landed, as stored (chained, with their sequences)."""
 
@@ -169,9 +179,11 @@ class EventStore:
         events: Sequence[Envelope],
         expected_last_sequence: int,
         prev_hash: str = GENESIS,
+        guard: Guard | None = None,
     ) -> AppendResult:
         """Append one aggregate's events atomically, if its last stored event is still
-        at ``expected_last_sequence`` (0: the aggregate has no events yet).
+        at ``expected_last_sequence`` (0: the aggregate has no events yet), and, with a
+        ``guard``, if the guard's subject is still at its expected sequence too.
 
         Each event is chained: its ``prev_hash`` is the previous event's Okr-Hash
         (``prev_hash`` for the first), and its own Okr-Hash covers its exact body.
@@ -182,7 +194,7 @@ class EventStore:
         key = (first.tenant_id, first.aggregate_type.value, first.aggregate_id)
         if any((e.tenant_id, e.aggregate_type.value, e.aggregate_id) != key for e in events):
             raise ValueError("one append holds the events of one aggregate")
-        guard = {
+        expected = {
             HEADER_EXPECTED_SUBJECT_SEQ: str(expected_last_sequence),
             HEADER_EXPECTED_SUBJECT_SEQ_SUBJECT: self.subjects.aggregate(*key),
         }
@@ -195,7 +207,18 @@ class EventStore:
             chained.append((event, prev_hash))
             subject = self.subjects.event(*key, event.event_type)
             messages.append((subject, body, {**_headers(event), HEADER_HASH: prev_hash}))
-        messages[0][2].update(guard)
+        messages[0][2].update(expected)
+        if guard is not None:
+            messages.append(
+                (
+                    guard.subject,
+                    guard.body,
+                    {
+                        HEADER_EXPECTED_SUBJECT_SEQ: str(guard.expected_last_sequence),
+                        HEADER_EXPECTED_SUBJECT_SEQ_SUBJECT: guard.subject,
+                    },
+                )
+            )
         if len(messages) == 1:
             subject, data, headers = messages[0]
             ack = self._parse_ack(await self._request(subject, data, headers))
@@ -203,8 +226,9 @@ class EventStore:
             ack = await self._append_batch(messages)
         if ack.duplicate:
             return ack
-        # An atomic batch is stored contiguously, ending at the acknowledged sequence.
-        first_sequence = ack.last_sequence - len(chained) + 1
+        # An atomic batch is stored contiguously, ending at the acknowledged sequence
+        # (the guard's, when there is one: it comes last).
+        first_sequence = ack.last_sequence - len(messages) + 1
         stored = tuple(
             StoredEvent.model_construct(
                 stream_sequence=first_sequence + i, subject=messages[i][0], envelope=e, hash=h
@@ -251,6 +275,11 @@ class EventStore:
         if "seq" not in ack:
             raise AppendFailed(f"unexpected acknowledgement: {msg.data!r} {msg.headers}")
         return AppendResult(last_sequence=int(ack["seq"]), duplicate=bool(ack.get("duplicate")))
+
+    async def last_sequence_of(self, subject: str) -> int:
+        """The stream sequence of the last message on ``subject`` (0 when there is none)."""
+        batch, _ = await self._direct_get_batch(subject, 1, last=True)
+        return batch[-1].sequence if batch else 0
 
     async def load(
         self, tenant: str, aggregate_type: str, aggregate_id: str, after_sequence: int = 0
@@ -338,7 +367,7 @@ class EventStore:
                     await js.delete_consumer(self._stream, consumer)
 
     async def _direct_get_batch(
-        self, subject_filter: str, start: int
+        self, subject_filter: str, start: int, last: bool = False
     ) -> tuple[list[RawEvent], bool]:
         # One request, many replies: the server streams up to DIRECT_GET_BATCH messages
         # and ends with a 204 EOB status carrying how many are still pending.
@@ -353,7 +382,11 @@ class EventStore:
         except NatsError as exc:  # the connection is closed or its buffer full
             raise StoreUnavailable(f"direct get of {subject_filter}: {exc!r}") from exc
         try:
-            request = {"seq": start, "next_by_subj": subject_filter, "batch": DIRECT_GET_BATCH}
+            request: dict[str, object] = (
+                {"last_by_subj": subject_filter}
+                if last
+                else {"seq": start, "next_by_subj": subject_filter, "batch": DIRECT_GET_BATCH}
+            )
             try:
                 await self._nc.publish(
                     f"$JS.API.DIRECT.GET.{self._stream}", json.dumps(request).encode(), reply=inbox
@@ -382,5 +415,7 @@ class EventStore:
                         headers.get(HEADER_HASH),
                     )
                 )
+                if last:
+                    return events, False  # a single message answers, with no end-of-batch
         finally:
             await sub.unsubscribe()

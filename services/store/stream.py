@@ -89,7 +89,7 @@ def check_server(nc: Client) -> None:
         raise IncompatibleServer(f"NATS server at {nc.connected_url} has JetStream disabled (-js)")
 
 
-def check_stream(info: StreamInfo, wanted: StreamSettings) -> None:
+def check_stream(info: StreamInfo, wanted: StreamSettings, require_subjects: bool = True) -> None:
     """Refuse an existing stream whose settings break the guarantees it is there for."""
     cfg = info.config
     problems = []
@@ -103,7 +103,7 @@ def check_stream(info: StreamInfo, wanted: StreamSettings) -> None:
         problems.append("allow_atomic is off")
     if not cfg.allow_direct:
         problems.append("allow_direct is off")
-    if set(cfg.subjects or ()) != set(wanted.captures):
+    if require_subjects and set(cfg.subjects or ()) != set(wanted.captures):
         problems.append(f"subjects are {cfg.subjects}, expected {wanted.captures}")
     if cfg.max_age or (cfg.max_msgs or -1) > 0 or (cfg.max_bytes or -1) > 0:
         problems.append("limits (max_age/max_msgs/max_bytes) would discard messages")
@@ -126,13 +126,20 @@ async def ensure_stream(nc: Client, wanted: StreamSettings) -> StreamInfo:
     except NotFoundError:
         info = await js.add_stream(wanted.config())
     else:
-        # Only the tunable settings are updated; the guarantees are checked, never loosened.
-        tunable = (info.config.duplicate_window, info.config.num_replicas)
-        if tunable != (wanted.duplicate_window_s, wanted.replicas):
-            check_stream(info, wanted)
-            cfg = info.config
+        # Only the tunable settings are updated, and subjects only added (a stream made
+        # before the alignment guard lacks its subject); the guarantees are checked, never
+        # loosened.
+        cfg = info.config
+        have = list(cfg.subjects or ())
+        missing = [s for s in wanted.captures if s not in have]
+        tunable = (cfg.duplicate_window, cfg.num_replicas)
+        if tunable != (wanted.duplicate_window_s, wanted.replicas) or (
+            missing and wanted.captures[0] in have
+        ):
+            check_stream(info, wanted, require_subjects=False)
             cfg.duplicate_window = wanted.duplicate_window_s
             cfg.num_replicas = wanted.replicas
+            cfg.subjects = have + missing
             info = await js.update_stream(cfg)
     check_stream(info, wanted)
     return info

@@ -33,6 +33,7 @@ class Outcome:
 
     command_id: UUID
     name: str
+    tenant: str
     aggregate: tuple[str, str]  # (type, id)
     attempts: int = 0
     accepted: bool = False
@@ -84,7 +85,7 @@ async def send_until_settled(
     give_up_after_s: float = 60.0,
 ) -> Outcome:
     """Send one command (one command id) until it is accepted or refused for good."""
-    outcome = Outcome(uuid4(), name, aggregate)
+    outcome = Outcome(uuid4(), name, client.tenant, aggregate)
     ledger.outcomes[outcome.command_id] = outcome
     pause = RETRY_PAUSE_S[0]
     deadline = time.monotonic() + give_up_after_s

@@ -28,10 +28,14 @@ async def run(nats_url: str, database_url: str, stream: str, schema: str, batch:
     projector = Projector(nc, conn, stream, schema, batch_size=batch)
     write = projector.writer.write
 
-    async def announced(events: Sequence[StoredEvent], selection: bool = False) -> int:
+    async def announced(
+        events: Sequence[StoredEvent],
+        selection: bool = False,
+        delivered: Sequence[int] | None = None,
+    ) -> int:
         if events:
             print(f"writing {events[0].stream_sequence} {events[-1].stream_sequence}", flush=True)
-        applied = await write(events, selection)
+        applied = await write(events, selection, delivered)
         print(f"committed {projector.writer.checkpoint}", flush=True)
         return applied
 

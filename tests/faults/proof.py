@@ -9,7 +9,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 import asyncpg
 from nats.aio.client import Client
@@ -19,6 +19,7 @@ from events.subjects import Subjects
 from projections.audit.consistency import Difference, compare
 from projections.runner import PROJECTION_NAME, Projector
 from projections.tables import CHECKPOINTS, PROGRESS
+from services.handler import command_event_id
 from services.store.event_store import EventStore
 from tests.faults.load import Ledger
 
@@ -55,7 +56,7 @@ class Figures:
 async def stored_events(nc: Client, stream: str, subjects: Subjects) -> list[StoredEvent]:
     """Every event of the stream, read back from JetStream and decoded."""
     store = EventStore(nc, stream, subjects, timeout_s=30.0)
-    events = await store.load_matching(subjects.stream_subjects()[0])
+    events = await store.load_matching(subjects.all_events())
     info = await nc.jetstream().stream_info(stream)
     # The read-back must be the whole stream, or the counts below prove nothing.
     assert len(events) == info.state.messages == info.state.last_seq, (
@@ -70,11 +71,12 @@ def expected_event_ids(ledger: Ledger) -> set[UUID]:
 
     An accepting reply lists them; a reply that says ``duplicate`` (an earlier attempt
     of the same command id was stored, its reply lost) lists none, but the command's
-    first event id is derived from its command id (services/handler.py: event_id_for).
+    first event id is derived from its command id and its target.
     """
     ids: set[UUID] = set()
-    for outcome in ledger.accepted():
-        ids.update(outcome.event_ids or (uuid5(outcome.command_id, "0"),))
+    for o in ledger.accepted():
+        first = command_event_id(o.tenant, *o.aggregate, o.command_id, 0)
+        ids.update(o.event_ids or (first,))
     return ids
 
 

@@ -79,7 +79,7 @@ class Fuzzed:
 
     async def new_event_ids(self, after: int) -> list[UUID]:
         """Ids of the events stored after sequence ``after``."""
-        subject = self.service.subjects.stream_subjects()[0]
+        subject = self.service.subjects.all_events()
         return [e.envelope.event_id for e in await self.store.load_matching(subject, after)]
 
 
@@ -187,7 +187,7 @@ async def check_command(fz: Fuzzed, name: str, body: bytes, command_id: str) -> 
     if expected:
         causes = {
             e.envelope.causation_id
-            for e in await fz.store.load_matching(fz.service.subjects.stream_subjects()[0], before)
+            for e in await fz.store.load_matching(fz.service.subjects.all_events(), before)
         }
         assert causes == {UUID(command_id)}
 

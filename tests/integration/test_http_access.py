@@ -203,9 +203,10 @@ async def test_progress_over_http_counts_once_and_dead_letters_bad_reports(
         for e in await service.store.load_tenant(tenant)
         if e.envelope.event_type == "progress.reported"
     ]
+    # The integration is the actor, as over NATS; the token only authorises.
     assert [(e.payload.idempotency_key, e.actor) for e in progress] == [
-        ("JIRA-1", "jira-connector"),
-        ("JIRA-3", "jira-connector"),
+        ("JIRA-1", "integration:jira"),
+        ("JIRA-3", "integration:jira"),
     ]
     kept = (await http.get(f"{url}/dead-letters", headers=jira)).json()
     assert [(k["code"], k["batch_index"]) for k in kept] == [

@@ -256,7 +256,7 @@ async def test_same_events_twice_change_nothing(
     before = await snapshot(pg, pg_schema)
 
     # Deliver the whole stream again: everything is at or below the checkpoint.
-    events = await service.store.load_matching(service.subjects.stream_subjects()[0])
+    events = await service.store.load_matching(service.subjects.all_events())
     assert await live.writer.write(events) == 0
     # And again through a fresh writer that has no in-memory state.
     again = projector(nats_client, pg, service, pg_schema)
@@ -275,14 +275,16 @@ async def test_projector_stopped_mid_way_ends_like_one_that_never_stopped(
     pg_schema: str,
 ) -> None:
     await scripted_quarter(client)
-    events = await service.store.load_matching(service.subjects.stream_subjects()[0])
+    events = await service.store.load_matching(service.subjects.all_events())
     reference_schema = f"{pg_schema}_ref"
 
     # First life: commits two small batches, then dies before acknowledging anything.
     first = projector(nats_client, pg, service, pg_schema)
     await first.writer.open()
-    await first.writer.write(events[:3])
-    await first.writer.write(events[3:7])
+    # The projector is delivered every message, the alignments' guards among the events.
+    ends = [events[2].stream_sequence, events[6].stream_sequence]
+    await first.writer.write(events[:3], delivered=range(1, ends[0] + 1))
+    await first.writer.write(events[3:7], delivered=range(ends[0] + 1, ends[1] + 1))
     # Second life: a new process, same durable consumer name and schema, catches up;
     # the consumer redelivers from the start and the checkpoint skips what was applied.
     async with connection(database_url) as conn:
@@ -367,7 +369,7 @@ async def test_a_gap_after_the_checkpoint_is_refused_not_skipped(
     pg_schema: str,
 ) -> None:
     await scripted_quarter(client)
-    events = await service.store.load_matching(service.subjects.stream_subjects()[0])
+    events = await service.store.load_matching(service.subjects.all_events())
     writer = projector(nats_client, pg, service, pg_schema).writer
     await writer.open()
     await writer.write(events[:2])

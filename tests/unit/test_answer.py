@@ -21,7 +21,7 @@ class Failing:
     def __init__(self, error: Exception) -> None:
         self.error = error
 
-    async def execute(self, command: Any) -> Any:
+    async def execute(self, command: Any, claim_id: bool = False) -> Any:
         raise self.error
 
 

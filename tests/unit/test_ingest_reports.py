@@ -94,16 +94,13 @@ def test_an_unreadable_message_is_refused_whole(tenant: str, body: bytes, code: 
 
 
 def test_the_command_id_is_the_reports_identity_not_its_value() -> None:
-    first = report_command(ProgressReport.model_validate(report()), "acme", "integration:crm", NOW)
-    resent = report_command(
-        ProgressReport.model_validate(report(value=170)), "acme", "integration:crm", NOW
-    )
-    other_goal = report_command(
-        ProgressReport.model_validate(report(goal_id="o2")), "acme", "integration:crm", NOW
-    )
+    first = report_command(ProgressReport.model_validate(report()), "acme", NOW)
+    resent = report_command(ProgressReport.model_validate(report(value=170)), "acme", NOW)
+    other_goal = report_command(ProgressReport.model_validate(report(goal_id="o2")), "acme", NOW)
 
     assert first.meta.command_id == resent.meta.command_id
     assert first.meta.command_id != other_goal.meta.command_id
+    assert first.meta.actor == "integration:crm"  # the integration, never a sender's claim
     assert (first.source, first.idempotency_key, first.observed_at) == (
         "crm",
         "deal-1",

@@ -10,10 +10,12 @@ from events.objectives import KeyResultAdded, KeyResultAdjusted, ObjectiveActiva
 from events.values import AggregateType, Direction, Metric, MetricKind
 from services import commands as c
 from services.domain import decide_objective, evolve_all, evolve_objective, objective_from
+from services.domain.facts import DecisionFacts
 from services.domain.state import GoalStatus, KeyResultState, ObjectiveState
 from services.errors import ErrorCode, RuleViolation
 from tests.unit.factories import (
     BEFORE_Q4,
+    MID_Q4,
     NUMERIC,
     PERCENT,
     Q1,
@@ -216,6 +218,31 @@ def test_an_adjustment_before_the_cycle_keeps_a_given_reason_trimmed() -> None:
             reason="rebalanced",
         )
     )
+
+
+def test_a_back_dated_adjustment_received_after_the_cycle_started_needs_a_reason() -> None:
+    received = DecisionFacts(received_at=MID_Q4)
+    back_dated = adjust(weight=2.0, meta=meta(BEFORE_Q4))
+    given(objective_created(), kr_added()).when(back_dated, received).then_rejects(
+        ErrorCode.REASON_REQUIRED
+    )
+    [event] = (
+        given(objective_created(), kr_added())
+        .when(adjust(weight=2.0, reason="re-planned", meta=meta(BEFORE_Q4)), received)
+        .then_types("key_result.adjusted")
+    )
+    assert isinstance(event, KeyResultAdjusted)
+    assert event.mid_cycle
+
+
+def test_an_adjustment_received_before_the_cycle_needs_no_reason() -> None:
+    [event] = (
+        given(objective_created(), kr_added())
+        .when(adjust(weight=2.0, meta=meta(BEFORE_Q4)), DecisionFacts(received_at=BEFORE_Q4))
+        .then_types("key_result.adjusted")
+    )
+    assert isinstance(event, KeyResultAdjusted)
+    assert not event.mid_cycle
 
 
 def test_an_adjustment_at_the_first_instant_of_the_cycle_is_mid_cycle() -> None:
