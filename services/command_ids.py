@@ -4,7 +4,7 @@ Event ids already name the tenant and aggregate, so a reused command id can no l
 drop a command; this tells the caller, instead of storing a second, unrelated request
 under an id the caller believes names the first. A claim is one key of a JetStream
 key-value bucket, created only if absent: the first request to use an id wins, and a
-true resend (same target, same body but for the stamped ``meta.now``) finds its own claim.
+true resend (same target, same request: ``Command.request``) finds its own claim.
 """
 
 from __future__ import annotations
@@ -46,13 +46,9 @@ class Claim:
 
 
 def claim_of(command: Command) -> Claim:
-    """The claim ``command`` makes on its id: its name, its target and a digest of its body.
-
-    ``meta.now`` is left out: the service stamps it when a caller omits it, so a resend
-    carries another one and is still the same request.
-    """
-    body = command.model_dump(mode="json", exclude={"meta": {"now"}})
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    """The claim ``command`` makes on its id: its name, its target and a digest of what
+    makes it the request it is (``Command.request``)."""
+    canonical = json.dumps(command.request(), sort_keys=True, separators=(",", ":"))
     return Claim(
         command=command.name,
         target=f"{command.target_type.value}/{command.aggregate_id}",

@@ -6,7 +6,7 @@ decider uses instead of a clock), and ids that make retries idempotent.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from pydantic import Field
@@ -68,6 +68,11 @@ class Command(Frozen):
     def target_type(self) -> AggregateType:
         """Type of the aggregate this command addresses."""
         return self.aggregate_type
+
+    def request(self) -> dict[str, Any]:
+        """What makes two sends the same request: everything but the business time,
+        which the service stamps when a caller omits it."""
+        return self.model_dump(mode="json", exclude={"meta": {"now"}})
 
 
 class ObjectiveCommand(Command):
@@ -201,6 +206,12 @@ class ReportProgress(GoalCommand):
     idempotency_key: str = Field(min_length=1, max_length=200)
     value: Magnitude
     observed_at: WindowInstant
+
+    def request(self) -> dict[str, Any]:
+        """A report is named by its goal, source and idempotency key: sent again with
+        another value it is still the same report (and counts once)."""
+        keyed = {"goal_type", "goal_id", "key_result_id", "source", "idempotency_key"}
+        return self.model_dump(mode="json", include=keyed)
 
 
 class CloseGoal(GoalCommand):

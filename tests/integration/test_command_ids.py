@@ -134,3 +134,31 @@ async def test_a_resend_without_meta_now_is_the_same_request(
 
     assert [isinstance(r, Accepted) and r.duplicate for r in replies] == [False, True]
 
+
+
+async def test_a_report_command_resent_with_another_value_is_the_same_report(
+    client: OkrClient, service: CommandService, tenant: str
+) -> None:
+    await create_objective(client, "o1")
+    command_id = str(uuid.uuid4())
+    report = {
+        "goal_type": "objective",
+        "goal_id": "o1",
+        "key_result_id": "arr",
+        "source": "crm",
+        "idempotency_key": "deal-1",
+        "observed_at": "2026-11-01T08:00:00Z",
+        "meta": {**IN_Q4, "command_id": command_id},
+    }
+
+    first = await client.send("report_progress", **report, value=130)
+    again = await client.send("report_progress", **report, value=170)
+    other_key = await client.send(
+        "report_progress", **{**report, "idempotency_key": "deal-2"}, value=170
+    )
+
+    assert isinstance(first, Accepted)
+    assert isinstance(again, Accepted)
+    assert again.duplicate  # a report is named by its key, as over the ingest subject
+    assert isinstance(other_key, Rejected)
+    assert other_key.error.code is ErrorCode.COMMAND_ID_REUSED
