@@ -96,7 +96,7 @@ def _unavailable(received_on: str, exc: Exception) -> Rejected:
     return rejected(ErrorCode.UNAVAILABLE, f"event store unavailable: {exc}", retryable=True)
 
 
-def raw_body(msg: StreamMessage[Any]) -> bytes:
+async def raw_body(msg: StreamMessage[Any]) -> bytes:
     """A faststream decoder that hands the handler the bytes as sent.
 
     faststream's own decoder parses JSON before the handler runs and, when that fails,
