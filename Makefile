@@ -30,9 +30,11 @@ test: lint
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
+# ruff, mypy --strict, and the import contracts of pyproject.toml (imports only downwards).
 lint: $(STAMP)
 	$(BIN)/ruff check
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Regenerates docs/contract/ (event JSON Schemas, AsyncAPI) from the code; a unit test
 # fails until the checked-in files match.

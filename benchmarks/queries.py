@@ -15,8 +15,8 @@ from nats.aio.client import Client
 
 from benchmarks.common import Row, fill, new_stream, percentile
 from benchmarks.workload import COMPANY_OBJECTIVE, CYCLE, Organisation
-from services.auth import Role, TokenAuthority
-from services.read_side import read_side
+from services.application.auth import Role, TokenAuthority
+from services.bootstrap import read_side
 from services.settings import Settings
 
 TENANT = "bench"

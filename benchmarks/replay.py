@@ -29,10 +29,10 @@ from benchmarks.common import Row, fill, new_stream, raw_ordered_replay
 from benchmarks.workload import quarter
 from events.subjects import Subjects
 from projections.audit.replay import replay_tenant
-from services.auditor import END_OF_TIME
-from services.servers import resolve_servers
+from services.adapters.event_store import EventStore
+from services.adapters.servers import resolve_servers
+from services.application.auditor import END_OF_TIME
 from services.settings import Settings
-from services.store.event_store import EventStore
 
 TENANT = "bench"
 

@@ -35,10 +35,10 @@ from events.subjects import (
     Subjects,
 )
 from events.values import Confidence, FiniteFloat, Frozen, Token
-from services.codec import COMMANDS_BY_NAME
-from services.commands import Command, CommandMeta
-from services.ingest import IngestReply, ProgressBatch, ProgressReport
-from services.replies import Accepted, Rejected
+from services.application.codec import COMMANDS_BY_NAME
+from services.application.ingest.reports import IngestReply, ProgressBatch, ProgressReport
+from services.domain.commands import Command, CommandMeta
+from services.domain.replies import Accepted, Rejected
 
 JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 # The contract's own version, shown in the AsyncAPI info: bump it on a breaking change.

@@ -7,7 +7,7 @@ import logging
 from projections.parking import Culprit
 from projections.poison import NO_TENANT, read_event
 from projections.writer import ProjectionWriter
-from services.store.event_store import EventStore
+from services.adapters.event_store import EventStore
 
 log = logging.getLogger(__name__)
 

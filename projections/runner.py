@@ -19,7 +19,7 @@ from projections.poison import Read, read_event
 from projections.resume import resume_tenant
 from projections.scoring import ScoringPolicy
 from projections.writer import CollectorPause, OutOfOrder, ProjectionWriter
-from services.store.event_store import EventStore, delivery_position
+from services.adapters.event_store import EventStore, delivery_position
 
 log = logging.getLogger(__name__)
 PROJECTION_NAME = "read_models"

@@ -11,9 +11,9 @@ from nats.errors import Error as NatsError
 from nats.errors import NoRespondersError
 
 from events.subjects import DEFAULT_SUBJECTS, Subjects
-from services.codec import COMMANDS_BY_NAME
-from services.errors import ErrorCode
-from services.replies import Accepted, Rejected, rejected
+from services.application.codec import COMMANDS_BY_NAME
+from services.domain.errors import ErrorCode
+from services.domain.replies import Accepted, Rejected, rejected
 
 _REPLY: pydantic.TypeAdapter[Accepted | Rejected] = pydantic.TypeAdapter(Accepted | Rejected)
 _BODY: pydantic.TypeAdapter[dict[str, Any]] = pydantic.TypeAdapter(dict[str, Any])

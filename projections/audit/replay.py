@@ -16,7 +16,7 @@ from projections.parking import Culprit
 from projections.poison import read_event
 from projections.scoring import ScoringPolicy
 from projections.writer import CollectorPause, ProjectionWriter, check_schema
-from services.store.event_store import EventStore
+from services.adapters.event_store import EventStore
 
 Basis = Literal["occurred", "recorded"]
 Progress = Callable[[int, int], None]  # events read, events selected

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict
 
 from projections.audit.chain_check import ChainCheck, Finding
-from services.store.event_store import EventStore
+from services.adapters.event_store import EventStore
 
 Progress = Callable[[int], None]
 

@@ -9,7 +9,7 @@ from events.envelope import EventPayload
 from events.objectives import ObjectiveCreated
 from events.smart_goals import SmartGoalCreated
 from events.values import AggregateType
-from services.commands import Command
+from services.domain.commands import Command
 from services.domain.facts import NO_FACTS, DecisionFacts, ParentFacts
 from services.domain.objective import decide_objective, evolve_objective
 from services.domain.smart_goal import decide_smart_goal, evolve_smart_goal

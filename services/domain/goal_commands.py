@@ -17,7 +17,8 @@ from events.goals import (
     ProgressReported,
 )
 from events.values import Metric
-from services.commands import (
+from services.domain import rules
+from services.domain.commands import (
     AlignGoal,
     ArchiveGoal,
     CarryOverGoal,
@@ -27,10 +28,9 @@ from services.commands import (
     ReportProgress,
     UnalignGoal,
 )
-from services.domain import rules
+from services.domain.errors import ErrorCode, RuleViolation
 from services.domain.facts import DecisionFacts
 from services.domain.state import GoalState, GoalStatus, ObjectiveState, SmartGoalState
-from services.errors import ErrorCode, RuleViolation
 
 S = TypeVar("S", ObjectiveState, SmartGoalState)
 MetricOf = Callable[[str | None], Metric]  # key result id (None for SMART goals) -> its metric

@@ -11,13 +11,12 @@ import pytest
 from nats.aio.client import Client
 
 from events.subjects import Subjects
-from services.auth import Role, TokenAuthority
-from services.http_auth import Gate
-from services.read_side import ReadSide, read_side
-from services.runtime import CommandService, command_service
+from services.adapters.event_store import EventStore
+from services.adapters.stream import StreamSettings, ensure_stream
+from services.application.auth import Role, TokenAuthority
+from services.bootstrap import CommandService, ReadSide, command_service, read_side
+from services.entrypoints.http.auth import Gate
 from services.settings import Settings
-from services.store.event_store import EventStore
-from services.store.stream import StreamSettings, ensure_stream
 
 
 @pytest.fixture

@@ -17,14 +17,14 @@ from projections.audit.report import AuditReport
 from projections.queries import ReadModels
 from projections.runner import Projector
 from projections.views import ProjectionLag
-from services.auditor import Auditor
-from services.auth import Role, TokenAuthority
+from services.adapters.stream import StreamSettings
+from services.application.auditor import Auditor
+from services.application.auth import Role, TokenAuthority
+from services.bootstrap import CommandService, command_service
 from services.client import OkrClient
-from services.http_auth import Gate
-from services.query_api import create_query_app
-from services.runtime import CommandService, command_service
+from services.entrypoints.http.app import create_query_app
+from services.entrypoints.http.auth import Gate
 from services.settings import Settings
-from services.store.stream import StreamSettings
 from tests.integration.conftest import bearer
 
 pytestmark = pytest.mark.integration

@@ -16,12 +16,11 @@ from nats.aio.client import Client
 from events.values import Cycle
 from projections.queries import ReadModels
 from projections.runner import Projector
+from services.adapters.stream import StreamSettings
+from services.application.ingest.reports import MAX_BATCH_REPORTS, MAX_INGEST_BYTES, IngestReply
+from services.bootstrap import CommandService, command_service
 from services.client import OkrClient
-from services.ingest import IngestReply
-from services.ingest.reports import MAX_BATCH_REPORTS, MAX_INGEST_BYTES
-from services.runtime import CommandService, command_service
 from services.settings import Settings
-from services.store.stream import StreamSettings
 
 pytestmark = pytest.mark.integration
 Q4 = Cycle.quarter("2026-q4").model_dump(mode="json")

@@ -17,13 +17,13 @@ from projections.parking import parked_tenants
 from projections.queries import ReadModels
 from projections.runner import PROJECTION_NAME, Projector
 from projections.tables import GOALS
-from services.auth import Role, TokenAuthority
+from services.adapters.event_store import EventStore
+from services.application.auth import Role, TokenAuthority
+from services.bootstrap import CommandService
 from services.client import OkrClient
-from services.http_auth import Gate
-from services.projections_cli import resume_parked
-from services.query_api import create_query_app
-from services.runtime import CommandService
-from services.store.event_store import EventStore
+from services.entrypoints.cli.projections import resume_parked
+from services.entrypoints.http.app import create_query_app
+from services.entrypoints.http.auth import Gate
 from tests.integration.conftest import bearer
 from tests.integration.poison import AT, Q4, publish_poison
 

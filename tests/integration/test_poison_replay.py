@@ -13,10 +13,10 @@ from projections.audit.verify import verify_log
 from projections.parking import parked_tenants
 from projections.runner import rebuild
 from projections.tables import GOALS
-from services.auditor import Auditor
+from services.adapters.event_store import EventStore
+from services.application.auditor import Auditor
+from services.bootstrap import CommandService
 from services.client import OkrClient
-from services.runtime import CommandService
-from services.store.event_store import EventStore
 from tests.integration.poison import publish_poison
 from tests.integration.test_poison_events import create, evil_of, poisoned
 

@@ -16,8 +16,8 @@ from projections import writer as writer_module
 from projections.queries import ReadModels
 from projections.runner import Projector, rebuild
 from projections.writer import OutOfOrder
+from services.bootstrap import CommandService
 from services.client import OkrClient
-from services.runtime import CommandService
 
 pytestmark = pytest.mark.integration
 Q4 = Cycle.quarter("2026-q4").model_dump(mode="json")

@@ -11,7 +11,7 @@ from events.chain import event_hash
 from events.registry import REGISTRY
 from events.subjects import HEADER_HASH
 from projections.audit.verify import verify_log
-from services.store.event_store import EventStore
+from services.adapters.event_store import EventStore
 from tests.integration.test_event_store import created, envelope
 
 pytestmark = pytest.mark.integration

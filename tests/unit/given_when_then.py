@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from events.envelope import EventPayload
-from services.commands import Command
 from services.domain import DECIDERS, EVOLVERS
+from services.domain.commands import Command
+from services.domain.errors import ErrorCode, RuleViolation, Violation
 from services.domain.facts import NO_FACTS, DecisionFacts
-from services.errors import ErrorCode, RuleViolation, Violation
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from events.contract import (
 )
 from events.registry import REGISTRY
 from events.subjects import DEFAULT_SUBJECTS
-from services.app import register_commands
-from services.codec import COMMANDS_BY_NAME
-from services.handler import CommandHandler
-from services.ingest import Ingestor, register_ingest
+from services.application.codec import COMMANDS_BY_NAME
+from services.application.handler import CommandHandler
+from services.application.ingest.service import Ingestor
+from services.entrypoints.nats import register_commands, register_ingest
 from tests.unit.test_registry import EXAMPLES, wrap
 
 REGENERATE = "docs/contract/ is out of date: run `make contract` and commit the result"
