@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 from nats.aio.client import Client
+from nats.errors import NoRespondersError
 
 from events.values import Cycle
 from projections.queries import ReadModels
@@ -81,7 +82,16 @@ def report(key: str, value: Any = 150.0, **extra: Any) -> dict[str, Any]:
 
 
 async def send(nc: Client, service: CommandService, tenant: str, body: bytes) -> IngestReply:
-    msg = await nc.request(service.subjects.ingest(tenant), body, timeout=10)
+    # As OkrClient does: on a loaded machine a request right after the service subscribed
+    # has been seen to find no responder once; a moment later it is routed.
+    for attempt in range(3):
+        try:
+            msg = await nc.request(service.subjects.ingest(tenant), body, timeout=10)
+            break
+        except NoRespondersError:
+            if attempt == 2:
+                raise
+            await asyncio.sleep(0.05)
     return IngestReply.model_validate_json(msg.data)
 
 
