@@ -12,11 +12,11 @@ from typing import Literal
 import asyncpg
 
 from events.envelope import Envelope, StoredEvent
+from projections.consumer import EventLog
 from projections.parking import Culprit
 from projections.poison import read_event
 from projections.scoring import ScoringPolicy
 from projections.writer import CollectorPause, ProjectionWriter, check_schema
-from services.adapters.event_store import EventStore
 
 Basis = Literal["occurred", "recorded"]
 Progress = Callable[[int, int], None]  # events read, events selected
@@ -48,7 +48,7 @@ class Replayed:
 
 
 async def replay_tenant(
-    store: EventStore,
+    event_log: EventLog,
     conn: asyncpg.Connection,
     tenant: str,
     as_of: datetime,
@@ -77,7 +77,7 @@ async def replay_tenant(
     pause = CollectorPause()
     try:
         await writer.open()
-        async for batch in store.scan(store.subjects.tenant(tenant), REPLAY_BATCH):
+        async for batch in event_log.scan(event_log.subjects.tenant(tenant), REPLAY_BATCH):
             read += len(batch)
             pause.busy()
             # Decoding (and folding) this batch overlaps the previous batch's writes.
