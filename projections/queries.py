@@ -96,11 +96,11 @@ class ReadModels:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        policy: scoring.ScoringPolicy | None = None,
+        policy: scoring.ScoringPolicy = scoring.DEFAULT_POLICY,
         acquire_timeout_s: float | None = None,
     ) -> None:
         self._pool = pool
-        self._policy = policy or scoring.ScoringPolicy()
+        self._policy = policy
         self._acquire_s = acquire_timeout_s
 
     async def goal_scores(

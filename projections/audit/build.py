@@ -21,7 +21,7 @@ from projections.audit.report import (
     KeyResultAudit,
     ScorePoint,
 )
-from projections.scoring import ScoringPolicy, key_result_score
+from projections.scoring import DEFAULT_POLICY, ScoringPolicy, key_result_score
 from projections.views import GoalScore
 
 # An entry recorded this long after the instant it applies to is flagged as late.
@@ -128,8 +128,8 @@ class ReportFold:
     so a replay of a long quarter does not hold the whole log in memory.
     """
 
-    def __init__(self, policy: ScoringPolicy | None = None) -> None:
-        self.policy = policy or ScoringPolicy()
+    def __init__(self, policy: ScoringPolicy = DEFAULT_POLICY) -> None:
+        self.policy = policy
         self.goals: dict[GoalKey, _Goal] = {}
         self.events = 0
         self.last_stream_sequence = 0
@@ -212,7 +212,7 @@ def build_report(
     basis: Basis,
     events: Sequence[StoredEvent],
     scores: Mapping[GoalKey, GoalScore],
-    policy: ScoringPolicy | None = None,
+    policy: ScoringPolicy = DEFAULT_POLICY,
 ) -> AuditReport:
     """The report of ``cycle_id``: final scores from the replay, histories from the events."""
     fold = ReportFold(policy)

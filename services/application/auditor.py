@@ -16,7 +16,7 @@ from projections.audit.report import AuditReport, SkippedEvent
 from projections.audit.verify import Verification, verify_log
 from projections.consumer import EventLog
 from projections.queries import ReadModels
-from projections.scoring import ScoringPolicy
+from projections.scoring import DEFAULT_POLICY, ScoringPolicy
 from projections.views import GoalScore
 from services.adapters import database
 from services.settings import DatabaseTimeouts
@@ -33,7 +33,7 @@ class Auditor:
         event_log: EventLog,
         database_url: str,
         live_schema: str,
-        policy: ScoringPolicy | None = None,
+        policy: ScoringPolicy = DEFAULT_POLICY,
         replay_prefix: str = "replay_",
         timeouts: DatabaseTimeouts | None = None,
     ) -> None:
@@ -42,7 +42,7 @@ class Auditor:
         self._log = event_log
         self._database_url = database_url
         self._live_schema = live_schema
-        self._policy = policy or ScoringPolicy()
+        self._policy = policy
 
     @asynccontextmanager
     async def _replayed(

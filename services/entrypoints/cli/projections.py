@@ -18,7 +18,7 @@ from projections.parking import (
 )
 from projections.resume import resume_tenant
 from projections.runner import PROJECTION_NAME
-from projections.scoring import ScoringPolicy
+from projections.scoring import DEFAULT_POLICY, ScoringPolicy
 from projections.tables import PARKED
 from projections.writer import ProjectionWriter, check_schema
 from services.adapters.servers import resolve_servers
@@ -49,7 +49,7 @@ async def resume_parked(
     schema: str,
     tenant: str,
     wait_s: float = 60.0,
-    policy: ScoringPolicy | None = None,
+    policy: ScoringPolicy = DEFAULT_POLICY,
 ) -> str | None:
     """Resume ``tenant``; returns None once it is un-parked, else why it is not.
 
@@ -60,7 +60,7 @@ async def resume_parked(
     check_schema(schema)
     if await claim_projector_lock(conn, schema):
         try:
-            writer = ProjectionWriter(conn, schema, PROJECTION_NAME, policy or ScoringPolicy())
+            writer = ProjectionWriter(conn, schema, PROJECTION_NAME, policy)
             await writer.open()
             if tenant not in writer.parked:
                 return f"tenant {tenant!r} is not parked"
