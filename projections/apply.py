@@ -33,7 +33,13 @@ from projections.rows import (
     KeyResultRow,
     ProgressEntry,
 )
-from projections.scoring import ScoringPolicy, key_result_score, weighted_rollup
+from projections.scoring import (
+    ScoringPolicy,
+    adjustment_scores,
+    key_result_score,
+    superseded,
+    weighted_rollup,
+)
 
 
 @dataclass
@@ -103,20 +109,20 @@ def _observe(
     target: GoalRow | KeyResultRow = goal
     if kr_id is not None:
         target = view.key_results[(goal.tenant_id, goal.goal_id, kr_id)]
-    newer_known = target.value_at is not None and at < target.value_at
+    newer_known = superseded(at, target.value_at)
     if not newer_known:
         target.value, target.value_at = value, at
         if isinstance(target, KeyResultRow):
             target.score = key_result_score(target.metric, value, policy)
             view.put_key_result(target)
-    if confidence is not None and (target.confidence_at is None or at >= target.confidence_at):
+    if confidence is not None and not superseded(at, target.confidence_at):
         target.confidence, target.confidence_at = confidence, at
         if isinstance(target, KeyResultRow):
             view.put_key_result(target)
     if (
         kr_id is not None
         and confidence is not None
-        and (goal.confidence_at is None or at >= goal.confidence_at)
+        and not superseded(at, goal.confidence_at)
     ):
         goal.confidence, goal.confidence_at = confidence, at
     view.unscored[goal.key] = goal
@@ -224,7 +230,7 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
         case KeyResultAdjusted():
             kr = view.key_results[(e.tenant_id, e.aggregate_id, p.key_result_id)]
             kr.title, kr.weight, kr.metric = p.after.title, p.after.weight, p.after.metric
-            kr.score = key_result_score(kr.metric, kr.value, policy)
+            original, kr.score = adjustment_scores(p.before.metric, kr.metric, kr.value, policy)
             view.put_key_result(kr)
             view.changes.adjustments.append(
                 Adjustment(
@@ -242,7 +248,7 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
                     before=p.before.model_dump_json(),
                     after=p.after.model_dump_json(),
                     value_at_adjustment=kr.value,
-                    score_under_original=key_result_score(p.before.metric, kr.value, policy),
+                    score_under_original=original,
                     score_under_revised=kr.score,
                 )
             )
