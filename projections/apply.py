@@ -23,15 +23,15 @@ from events.objectives import (
 )
 from events.smart_goals import SmartGoalCreated
 from events.values import Metric, ParentRef
+from projections.read_models.adjustments import Adjustment
+from projections.read_models.progress import ProgressEntry
 from projections.rows import (
-    Adjustment,
     AlignmentKey,
     Changes,
     GoalKey,
     GoalRow,
     KeyResultKey,
     KeyResultRow,
-    ProgressEntry,
 )
 from projections.scoring import (
     ScoringPolicy,
