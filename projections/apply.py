@@ -24,7 +24,7 @@ from events.objectives import (
 from events.smart_goals import SmartGoalCreated
 from events.values import Metric, ParentRef
 from projections.read_models.adjustments import Adjustment
-from projections.read_models.progress import ProgressEntry
+from projections.read_models.progress import progress_entry
 from projections.rows import (
     AlignmentKey,
     Changes,
@@ -119,47 +119,10 @@ def _observe(
         target.confidence, target.confidence_at = confidence, at
         if isinstance(target, KeyResultRow):
             view.put_key_result(target)
-    if (
-        kr_id is not None
-        and confidence is not None
-        and not superseded(at, goal.confidence_at)
-    ):
+    if kr_id is not None and confidence is not None and not superseded(at, goal.confidence_at):
         goal.confidence, goal.confidence_at = confidence, at
     view.unscored[goal.key] = goal
     return not newer_known
-
-
-def _progress(
-    stored: StoredEvent,
-    kind: str,
-    kr_id: str | None,
-    value: float,
-    confidence: float | None,
-    note: str,
-    source: str | None,
-    key: str | None,
-    at: datetime,
-    superseded: bool,
-) -> ProgressEntry:
-    e = stored.envelope
-    return ProgressEntry(
-        stream_sequence=stored.stream_sequence,
-        tenant_id=e.tenant_id,
-        goal_type=e.aggregate_type.value,
-        goal_id=e.aggregate_id,
-        key_result_id=kr_id or "",
-        kind=kind,
-        value=value,
-        confidence=confidence,
-        note=note,
-        source=source,
-        idempotency_key=key,
-        applies_at=at,
-        occurred_at=e.occurred_at,
-        recorded_at=e.recorded_at,
-        actor=e.actor,
-        superseded=superseded,
-    )
 
 
 def _created_goal(e: Envelope, p: ObjectiveCreated | SmartGoalCreated) -> GoalRow:
@@ -258,7 +221,7 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
                 view, goal, e, p.key_result_id, p.value, p.applies_at, p.confidence, policy
             )
             view.changes.progress.append(
-                _progress(
+                progress_entry(
                     stored,
                     "check_in",
                     p.key_result_id,
@@ -274,7 +237,7 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
         case ProgressReported():
             fresh = _observe(view, goal, e, p.key_result_id, p.value, p.observed_at, None, policy)
             view.changes.progress.append(
-                _progress(
+                progress_entry(
                     stored,
                     "progress",
                     p.key_result_id,

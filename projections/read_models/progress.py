@@ -10,6 +10,7 @@ from typing import Literal
 import asyncpg
 from pydantic import Field
 
+from events.envelope import StoredEvent
 from projections.parking import Queryable
 from projections.read_models.columns import columns_of
 from projections.tables import PROGRESS
@@ -54,6 +55,40 @@ class ProgressView(View):
     recorded_at: datetime
     actor: str
     superseded: bool = Field(description="a newer observation was already known when it arrived")
+
+
+def progress_entry(
+    stored: StoredEvent,
+    kind: str,
+    kr_id: str | None,
+    value: float,
+    confidence: float | None,
+    note: str,
+    source: str | None,
+    key: str | None,
+    at: datetime,
+    superseded: bool,
+) -> ProgressEntry:
+    """The history row of one observation event."""
+    e = stored.envelope
+    return ProgressEntry(
+        stream_sequence=stored.stream_sequence,
+        tenant_id=e.tenant_id,
+        goal_type=e.aggregate_type.value,
+        goal_id=e.aggregate_id,
+        key_result_id=kr_id or "",
+        kind=kind,
+        value=value,
+        confidence=confidence,
+        note=note,
+        source=source,
+        idempotency_key=key,
+        applies_at=at,
+        occurred_at=e.occurred_at,
+        recorded_at=e.recorded_at,
+        actor=e.actor,
+        superseded=superseded,
+    )
 
 
 COLUMNS = columns_of(ProgressEntry)
