@@ -23,17 +23,23 @@ from events.objectives import (
 )
 from events.smart_goals import SmartGoalCreated
 from events.values import Metric, ParentRef
+from projections.read_models.adjustments import Adjustment
+from projections.read_models.progress import progress_entry
 from projections.rows import (
-    Adjustment,
     AlignmentKey,
     Changes,
     GoalKey,
     GoalRow,
     KeyResultKey,
     KeyResultRow,
-    ProgressEntry,
 )
-from projections.scoring import ScoringPolicy, key_result_score, weighted_rollup
+from projections.scoring import (
+    ScoringPolicy,
+    adjustment_scores,
+    key_result_score,
+    superseded,
+    weighted_rollup,
+)
 
 
 @dataclass
@@ -103,57 +109,20 @@ def _observe(
     target: GoalRow | KeyResultRow = goal
     if kr_id is not None:
         target = view.key_results[(goal.tenant_id, goal.goal_id, kr_id)]
-    newer_known = target.value_at is not None and at < target.value_at
+    newer_known = superseded(at, target.value_at)
     if not newer_known:
         target.value, target.value_at = value, at
         if isinstance(target, KeyResultRow):
             target.score = key_result_score(target.metric, value, policy)
             view.put_key_result(target)
-    if confidence is not None and (target.confidence_at is None or at >= target.confidence_at):
+    if confidence is not None and not superseded(at, target.confidence_at):
         target.confidence, target.confidence_at = confidence, at
         if isinstance(target, KeyResultRow):
             view.put_key_result(target)
-    if (
-        kr_id is not None
-        and confidence is not None
-        and (goal.confidence_at is None or at >= goal.confidence_at)
-    ):
+    if kr_id is not None and confidence is not None and not superseded(at, goal.confidence_at):
         goal.confidence, goal.confidence_at = confidence, at
     view.unscored[goal.key] = goal
     return not newer_known
-
-
-def _progress(
-    stored: StoredEvent,
-    kind: str,
-    kr_id: str | None,
-    value: float,
-    confidence: float | None,
-    note: str,
-    source: str | None,
-    key: str | None,
-    at: datetime,
-    superseded: bool,
-) -> ProgressEntry:
-    e = stored.envelope
-    return ProgressEntry(
-        stream_sequence=stored.stream_sequence,
-        tenant_id=e.tenant_id,
-        goal_type=e.aggregate_type.value,
-        goal_id=e.aggregate_id,
-        key_result_id=kr_id or "",
-        kind=kind,
-        value=value,
-        confidence=confidence,
-        note=note,
-        source=source,
-        idempotency_key=key,
-        applies_at=at,
-        occurred_at=e.occurred_at,
-        recorded_at=e.recorded_at,
-        actor=e.actor,
-        superseded=superseded,
-    )
 
 
 def _created_goal(e: Envelope, p: ObjectiveCreated | SmartGoalCreated) -> GoalRow:
@@ -224,7 +193,7 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
         case KeyResultAdjusted():
             kr = view.key_results[(e.tenant_id, e.aggregate_id, p.key_result_id)]
             kr.title, kr.weight, kr.metric = p.after.title, p.after.weight, p.after.metric
-            kr.score = key_result_score(kr.metric, kr.value, policy)
+            original, kr.score = adjustment_scores(p.before.metric, kr.metric, kr.value, policy)
             view.put_key_result(kr)
             view.changes.adjustments.append(
                 Adjustment(
@@ -242,7 +211,7 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
                     before=p.before.model_dump_json(),
                     after=p.after.model_dump_json(),
                     value_at_adjustment=kr.value,
-                    score_under_original=key_result_score(p.before.metric, kr.value, policy),
+                    score_under_original=original,
                     score_under_revised=kr.score,
                 )
             )
@@ -252,7 +221,7 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
                 view, goal, e, p.key_result_id, p.value, p.applies_at, p.confidence, policy
             )
             view.changes.progress.append(
-                _progress(
+                progress_entry(
                     stored,
                     "check_in",
                     p.key_result_id,
@@ -268,7 +237,7 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
         case ProgressReported():
             fresh = _observe(view, goal, e, p.key_result_id, p.value, p.observed_at, None, policy)
             view.changes.progress.append(
-                _progress(
+                progress_entry(
                     stored,
                     "progress",
                     p.key_result_id,

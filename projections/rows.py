@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from events.values import Metric
+from projections.read_models.adjustments import Adjustment
+from projections.read_models.progress import ProgressEntry
 
 GoalKey = tuple[str, str, str]  # tenant, goal type, goal id
 KeyResultKey = tuple[str, str, str]  # tenant, objective id, key result id
@@ -70,50 +72,6 @@ class KeyResultRow:
     def key(self) -> KeyResultKey:
         """Primary key."""
         return (self.tenant_id, self.objective_id, self.key_result_id)
-
-
-@dataclass(frozen=True)
-class ProgressEntry:
-    """One check-in or integration report, as history."""
-
-    stream_sequence: int
-    tenant_id: str
-    goal_type: str
-    goal_id: str
-    key_result_id: str
-    kind: str
-    value: float
-    confidence: float | None
-    note: str
-    source: str | None
-    idempotency_key: str | None
-    applies_at: datetime
-    occurred_at: datetime
-    recorded_at: datetime
-    actor: str
-    superseded: bool
-
-
-@dataclass(frozen=True)
-class Adjustment:
-    """One KR adjustment with its score under the original and the revised terms."""
-
-    stream_sequence: int
-    tenant_id: str
-    objective_id: str
-    key_result_id: str
-    cycle_id: str
-    mid_cycle: bool
-    actor: str
-    occurred_at: datetime
-    recorded_at: datetime
-    reason: str | None
-    changed_fields: list[str]
-    before: str
-    after: str
-    value_at_adjustment: float | None
-    score_under_original: float | None
-    score_under_revised: float | None
 
 
 @dataclass

@@ -17,6 +17,7 @@ from nats.aio.client import Client
 from nats.errors import Error as NatsError
 
 from events.subjects import Subjects
+from projections.consumer import EventLog
 from projections.queries import ReadModels
 from projections.runner import PROJECTION_NAME, Projector
 from projections.views import ProjectionLag
@@ -174,13 +175,13 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
     port = _http_port(settings.http_host, settings.http_port)
     side = ReadSide(supervisor, models, f"http://{settings.http_host}:{port}")
     subjects = Subjects(settings.subject_root)
-    store = EventStore(nc, settings.stream_name, subjects)
+    event_log = EventLog(nc, settings.stream_name, subjects)
     writes = WriteGateway(nc, subjects, DeadLetters(nc, settings.dead_letters, subjects), now_utc)
     app = create_query_app(
         models,
         side.lag,
         Gate(TokenAuthority(token_secret(settings))),
-        Auditor(store, database_url, settings.db_schema, timeouts=waits),
+        Auditor(event_log, database_url, settings.db_schema, timeouts=waits),
         writes,
     )
     server = uvicorn.Server(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -14,10 +13,9 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from events.chain import GENESIS, event_hash
-from events.envelope import Envelope, StoredEvent
+from events.envelope import Envelope, RawEvent, StoredEvent
 from events.registry import REGISTRY, EventRegistry
 from events.subjects import (
     DEFAULT_SUBJECTS,
@@ -36,9 +34,6 @@ from events.subjects import (
 WRONG_LAST_SEQUENCE = 10071
 Outgoing = tuple[str, bytes, dict[str, str]]
 DIRECT_GET_BATCH = 1000
-_ACK_V1_TOKENS = 9
-SCAN_BUFFERED_BATCHES = 4  # how far a scan may read ahead of its consumer
-SCAN_ACK_WAIT_S = 300.0  # a batch is acknowledged when taken; this only covers a stall
 
 
 class ConcurrencyConflict(Exception):
@@ -51,16 +46,6 @@ class StoreUnavailable(Exception):
 
 class AppendFailed(StoreUnavailable):
     """JetStream refused or did not acknowledge the append."""
-
-
-@dataclass(frozen=True)
-class RawEvent:
-    """A stored message as JetStream keeps it: exact body and its hash header."""
-
-    sequence: int
-    subject: str
-    body: bytes
-    hash: str | None
 
 
 @dataclass(frozen=True)
@@ -82,79 +67,12 @@ class AppendResult:
     stored: tuple[StoredEvent, ...] = ()
 
 
-def delivery_position(msg: Msg) -> tuple[int, int]:
-    """(stream sequence, messages still pending) of a delivered JetStream message.
-
-    Read straight from the reply subject, ``$JS.ACK.<stream>.<consumer>.<delivered>.
-    <stream seq>.<consumer seq>.<time>.<pending>``: ``msg.metadata`` parses every field
-    into dataclasses (and a datetime), a fifth of a replay's time per message, measured.
-    """
-    reply = msg.reply
-    tokens = reply.split(".") if reply else []
-    if len(tokens) == _ACK_V1_TOKENS and tokens[0] == "$JS" and tokens[1] == "ACK":
-        return int(tokens[5]), int(tokens[8])
-    metadata = msg.metadata  # the longer form (domain, account hash): parse it all
-    return metadata.sequence.stream, metadata.num_pending
-
-
 def _headers(envelope: Envelope) -> dict[str, str]:
     return {
         HEADER_MSG_ID: str(envelope.event_id),
         HEADER_EVENT_TYPE: envelope.event_type,
         HEADER_SCHEMA_VERSION: str(envelope.schema_version),
     }
-
-
-class _ScanBuffer:
-    """What a scan's consumer delivered and its reader has not taken yet.
-
-    Messages become RawEvents as they arrive, kept in a plain list (a per-message
-    asyncio.Queue put and get cost more than the rest of the scan). The consumer's
-    max_ack_pending bounds it: the server sends more only as batches are taken, each
-    acknowledged by its last message (AckPolicy.ALL).
-    """
-
-    def __init__(self, nc: Client) -> None:
-        self._nc = nc
-        self._events: list[RawEvent] = []
-        self._replies: list[str] = []  # each event's ack subject
-        self._arrived = asyncio.Event()
-        self._last_sequence = 0
-        self._last_pending = -1
-
-    @property
-    def finished(self) -> bool:
-        """Everything was taken, and the last message said nothing more is pending."""
-        return not self._events and self._last_pending == 0
-
-    async def collect(self, msg: Msg) -> None:
-        """Subscription callback."""
-        if msg.headers and msg.headers.get("Status") == "100":
-            if msg.reply:  # flow control: answered at once, max_ack_pending is the bound
-                await msg.respond(b"")
-            return  # an idle heartbeat
-        sequence, pending = delivery_position(msg)
-        if sequence <= self._last_sequence:
-            return  # redelivered after ack_wait: already here
-        self._last_sequence, self._last_pending = sequence, pending
-        self._events.append(
-            RawEvent(sequence, msg.subject, msg.data, (msg.headers or {}).get(HEADER_HASH))
-        )
-        self._replies.append(msg.reply)
-        self._arrived.set()
-
-    async def take(self, batch_size: int, timeout_s: float) -> list[RawEvent]:
-        """Up to ``batch_size`` events, waiting at most ``timeout_s`` for the first; they
-        are acknowledged, so the server sends the next ones while they are processed."""
-        if not self._events:
-            self._arrived.clear()
-            await asyncio.wait_for(self._arrived.wait(), timeout_s)
-        batch = self._events[:batch_size]
-        ack_to = self._replies[len(batch) - 1]
-        del self._events[:batch_size]
-        del self._replies[:batch_size]
-        await self._nc.publish(ack_to, b"+ACK")
-        return batch
 
 
 class EventStore:
@@ -315,56 +233,6 @@ class EventStore:
             if not more or not batch:
                 return
             start = batch[-1].sequence + 1
-
-    async def scan(
-        self, subject_filter: str, batch_size: int = 1000
-    ) -> AsyncIterator[list[RawEvent]]:
-        """Every stored message matching ``subject_filter`` from the start, in batches.
-
-        For long reads (replays, verification): a push consumer delivers far faster
-        than direct gets. It ends when the server says nothing is pending. Memory stays
-        bounded by the consumer's max_ack_pending, however slow the reader.
-        """
-        buffer = _ScanBuffer(self._nc)
-        deliver_to = self._nc.new_inbox()
-        sub = await self._nc.subscribe(deliver_to, cb=buffer.collect)
-        js = self._nc.jetstream()
-        consumer: str | None = None
-        try:
-            # An ephemeral push consumer, acknowledged batch by batch: max_ack_pending
-            # bounds what is in flight. (nats-py answers an ordered consumer's flow
-            # control on arrival, not when the reader gets there, so it does not hold the
-            # server back: a long scan then overflowed the client and dropped messages.)
-            info = await js.add_consumer(
-                self._stream,
-                ConsumerConfig(
-                    deliver_subject=deliver_to,
-                    filter_subject=subject_filter,
-                    deliver_policy=DeliverPolicy.ALL,
-                    ack_policy=AckPolicy.ALL,
-                    max_ack_pending=SCAN_BUFFERED_BATCHES * batch_size,
-                    ack_wait=SCAN_ACK_WAIT_S,
-                    flow_control=True,
-                    idle_heartbeat=5,
-                    inactive_threshold=SCAN_ACK_WAIT_S,
-                ),
-            )
-            consumer = info.name
-            if info.num_pending == 0 and (info.delivered is None or not info.delivered.stream_seq):
-                return  # nothing matches the filter
-            while True:
-                try:
-                    batch = await buffer.take(batch_size, self._timeout)
-                except TimeoutError as exc:
-                    raise StoreUnavailable(f"scan of {subject_filter} stalled") from exc
-                yield batch
-                if buffer.finished:
-                    return
-        finally:
-            await sub.unsubscribe()
-            if consumer is not None:
-                with contextlib.suppress(NatsError):
-                    await js.delete_consumer(self._stream, consumer)
 
     async def _direct_get_batch(
         self, subject_filter: str, start: int, last: bool = False

@@ -14,11 +14,11 @@ from projections.audit.consistency import Difference, compare
 from projections.audit.replay import Basis, Consumer, Progress, Replayed, replay_tenant
 from projections.audit.report import AuditReport, SkippedEvent
 from projections.audit.verify import Verification, verify_log
+from projections.consumer import EventLog
 from projections.queries import ReadModels
-from projections.scoring import ScoringPolicy
+from projections.scoring import DEFAULT_POLICY, ScoringPolicy
 from projections.views import GoalScore
 from services.adapters import database
-from services.adapters.event_store import EventStore
 from services.settings import DatabaseTimeouts
 
 # Far enough ahead that a replay "as of the end of time" includes everything stored.
@@ -30,19 +30,19 @@ class Auditor:
 
     def __init__(
         self,
-        store: EventStore,
+        event_log: EventLog,
         database_url: str,
         live_schema: str,
-        policy: ScoringPolicy | None = None,
+        policy: ScoringPolicy = DEFAULT_POLICY,
         replay_prefix: str = "replay_",
         timeouts: DatabaseTimeouts | None = None,
     ) -> None:
         self._timeouts = timeouts or DatabaseTimeouts()
         self._replay_prefix = replay_prefix
-        self._store = store
+        self._log = event_log
         self._database_url = database_url
         self._live_schema = live_schema
-        self._policy = policy or ScoringPolicy()
+        self._policy = policy
 
     @asynccontextmanager
     async def _replayed(
@@ -57,7 +57,7 @@ class Auditor:
         conn = await database.connect(self._database_url, self._timeouts)
         try:
             replayed = await replay_tenant(
-                self._store, conn, tenant, as_of, basis, schema, self._policy, progress, consumer
+                self._log, conn, tenant, as_of, basis, schema, self._policy, progress, consumer
             )
             yield replayed, conn
         finally:
@@ -100,9 +100,9 @@ class Auditor:
 
     async def verify(self, tenant: str | None = None) -> Verification:
         """Walk the hash chains of one tenant's events (or all)."""
-        subjects = self._store.subjects
+        subjects = self._log.subjects
         subject_filter = subjects.tenant(tenant) if tenant else subjects.all_events()
-        return await verify_log(self._store, subject_filter)
+        return await verify_log(self._log, subject_filter)
 
     async def check_consistency(self, tenant: str) -> list[Difference]:
         """Replay the tenant to now and compare it, row for row, with the live models."""

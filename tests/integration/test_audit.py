@@ -25,7 +25,7 @@ from services.client import OkrClient
 from services.entrypoints.http.app import create_query_app
 from services.entrypoints.http.auth import Gate
 from services.settings import Settings
-from tests.integration.conftest import bearer
+from tests.integration.conftest import bearer, log_of
 
 pytestmark = pytest.mark.integration
 Q4 = Cycle.quarter("2026-q4").model_dump(mode="json")
@@ -131,7 +131,7 @@ async def scripted(
 @pytest.fixture
 def auditor(scripted: CommandService, database_url: str, pg_schema: str) -> Auditor:
     # Replays named after the test's schema: a shared server may hold others' replays.
-    return Auditor(scripted.store, database_url, pg_schema, replay_prefix=f"{pg_schema}_r")
+    return Auditor(log_of(scripted), database_url, pg_schema, replay_prefix=f"{pg_schema}_r")
 
 
 def arr(report: AuditReport) -> Any:
@@ -255,7 +255,7 @@ async def test_an_interrupted_replay_leaves_nothing_half_built(
     try:
         with pytest.raises(KeyboardInterrupt):
             await replay_tenant(
-                scripted.store,
+                log_of(scripted),
                 conn,
                 tenant,
                 day(11, 22),

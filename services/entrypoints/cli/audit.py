@@ -12,7 +12,7 @@ import nats
 from events.subjects import Subjects
 from projections.audit.build import UnknownCycle
 from projections.audit.render import to_html, to_markdown
-from services.adapters.event_store import EventStore
+from projections.consumer import EventLog
 from services.adapters.servers import resolve_servers
 from services.application.auditor import Auditor
 from services.settings import Settings
@@ -62,8 +62,8 @@ async def run_audit(args: argparse.Namespace, settings: Settings) -> int:
     async with resolve_servers(settings) as (nats_url, database_url):
         nc = await nats.connect(nats_url)
         try:
-            store = EventStore(nc, settings.stream_name, Subjects(settings.subject_root))
-            auditor = Auditor(store, database_url, settings.db_schema)
+            event_log = EventLog(nc, settings.stream_name, Subjects(settings.subject_root))
+            auditor = Auditor(event_log, database_url, settings.db_schema)
             if args.audit_command == "verify":
                 found = await auditor.verify(args.tenant)
                 print(found.model_dump_json(indent=2))

@@ -9,6 +9,7 @@ import asyncpg
 import nats
 
 from events.subjects import Subjects
+from projections.consumer import EventLog
 from projections.parking import (
     claim_projector_lock,
     parked_tenants,
@@ -17,10 +18,9 @@ from projections.parking import (
 )
 from projections.resume import resume_tenant
 from projections.runner import PROJECTION_NAME
-from projections.scoring import ScoringPolicy
+from projections.scoring import DEFAULT_POLICY, ScoringPolicy
 from projections.tables import PARKED
 from projections.writer import ProjectionWriter, check_schema
-from services.adapters.event_store import EventStore
 from services.adapters.servers import resolve_servers
 from services.settings import Settings
 
@@ -45,11 +45,11 @@ def add_projection_commands(commands: argparse._SubParsersAction[argparse.Argume
 
 async def resume_parked(
     conn: asyncpg.Connection,
-    store: EventStore,
+    event_log: EventLog,
     schema: str,
     tenant: str,
     wait_s: float = 60.0,
-    policy: ScoringPolicy | None = None,
+    policy: ScoringPolicy = DEFAULT_POLICY,
 ) -> str | None:
     """Resume ``tenant``; returns None once it is un-parked, else why it is not.
 
@@ -60,12 +60,12 @@ async def resume_parked(
     check_schema(schema)
     if await claim_projector_lock(conn, schema):
         try:
-            writer = ProjectionWriter(conn, schema, PROJECTION_NAME, policy or ScoringPolicy())
+            writer = ProjectionWriter(conn, schema, PROJECTION_NAME, policy)
             await writer.open()
             if tenant not in writer.parked:
                 return f"tenant {tenant!r} is not parked"
             await request_resume(conn, tenant)
-            culprit = await resume_tenant(writer, store, tenant)
+            culprit = await resume_tenant(writer, event_log, tenant)
             return None if culprit is None else _still(culprit.first_sequence, culprit.error)
         finally:
             await release_projector_lock(conn, schema)
@@ -107,9 +107,9 @@ async def run_projections(args: argparse.Namespace, settings: Settings) -> int:
                 return 0 if not rows else 1
             nc = await nats.connect(nats_url)
             try:
-                store = EventStore(nc, settings.stream_name, Subjects(settings.subject_root))
+                event_log = EventLog(nc, settings.stream_name, Subjects(settings.subject_root))
                 failure = await resume_parked(
-                    conn, store, settings.db_schema, args.tenant, args.wait
+                    conn, event_log, settings.db_schema, args.tenant, args.wait
                 )
             finally:
                 await nc.close()

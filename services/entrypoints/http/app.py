@@ -12,14 +12,9 @@ from fastapi.responses import JSONResponse
 
 from events.subjects import TOKEN_PATTERN
 from projections.queries import ReadModels
-from projections.views import (
-    AdjustmentView,
-    CascadeNode,
-    GoalScore,
-    PathStep,
-    ProgressView,
-    ProjectionLag,
-)
+from projections.read_models.adjustments import AdjustmentView
+from projections.read_models.progress import ProgressView
+from projections.views import CascadeNode, GoalScore, PathStep, ProjectionLag
 from services.adapters.database import UNAVAILABLE_ERRORS
 from services.application.auditor import Auditor
 from services.application.auth import Permission, Principal
