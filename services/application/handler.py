@@ -14,8 +14,9 @@ from uuid import UUID
 
 from events.envelope import Envelope, EventPayload
 from services.adapters.command_ids import CommandIdClaims
-from services.adapters.event_store import ConcurrencyConflict, EventStore, Guard
+from services.adapters.event_store import ConcurrencyConflict, Guard
 from services.application.facts_loader import FactsLoader
+from services.application.ports import EventLog
 from services.application.repository import LoadedAggregate, Repository
 from services.domain.clock_skew import DEFAULT_SKEW, ClockSkew
 from services.domain.commands import AlignGoal, Command
@@ -62,7 +63,7 @@ def wrap(
     ]
 
 
-def alignment_guard(store: EventStore, envelopes: Sequence[Envelope], expected: int) -> Guard:
+def alignment_guard(store: EventLog, envelopes: Sequence[Envelope], expected: int) -> Guard:
     """The guard message stored with a goal's alignment: which goal, by which command.
 
     The cycle check reads the parents' ancestors; this guard makes that read and the write
@@ -84,7 +85,7 @@ class CommandHandler:
 
     def __init__(
         self,
-        store: EventStore,
+        store: EventLog,
         repository: Repository,
         deciders: Mapping[str, Decider[Any]],
         facts: FactsLoader,

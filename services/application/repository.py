@@ -12,7 +12,7 @@ from immutables import Map
 
 from events.chain import GENESIS
 from events.envelope import StoredEvent
-from services.adapters.event_store import EventStore
+from services.application.ports import EventLog
 from services.domain.decider import Decider, Evolve
 
 AggregateKey = tuple[str, str, str]  # tenant, aggregate type, aggregate id
@@ -62,7 +62,7 @@ class Repository:
     """
 
     def __init__(
-        self, store: EventStore, deciders: Mapping[str, Decider[Any]], cache_size: int = 10_000
+        self, store: EventLog, deciders: Mapping[str, Decider[Any]], cache_size: int = 10_000
     ) -> None:
         self._store = store
         self._deciders = deciders
