@@ -11,9 +11,11 @@ from events.objectives import ObjectiveCreated
 from services.domain.errors import ErrorCode, RuleViolation
 from tests.unit.factories import add_kr, align, check_in, create_objective, meta, objective_parent
 from tests.unit.use_cases.conftest import Service
+from tests.unit.use_cases.memory_store import Race
 
 
-async def test_a_lost_race_is_decided_again_and_both_are_stored(service: Service) -> None:
+async def objective_raced_by_a_check_in(service: Service) -> Race:
+    """An objective with a key result, and another instance's check-in on it."""
     await service.handler.execute(create_objective())
     await service.handler.execute(add_kr())
     rival = service.restarted()
@@ -21,6 +23,11 @@ async def test_a_lost_race_is_decided_again_and_both_are_stored(service: Service
     async def rival_checks_in() -> None:
         await rival.handler.execute(check_in(40))
 
+    return rival_checks_in
+
+
+async def test_a_lost_race_is_decided_again_and_both_are_stored(service: Service) -> None:
+    rival_checks_in = await objective_raced_by_a_check_in(service)
     service.store.race(rival_checks_in)
     accepted = await service.handler.execute(check_in(41))
 
@@ -32,13 +39,7 @@ async def test_a_lost_race_is_decided_again_and_both_are_stored(service: Service
 async def test_a_race_lost_more_often_than_the_retries_allow_is_a_conflict(
     service: Service,
 ) -> None:
-    await service.handler.execute(create_objective())
-    await service.handler.execute(add_kr())
-    rival = service.restarted()
-
-    async def rival_checks_in() -> None:
-        await rival.handler.execute(check_in(40))
-
+    rival_checks_in = await objective_raced_by_a_check_in(service)
     for _ in range(6):  # the default five retries, and the first attempt
         service.store.race(rival_checks_in)
     with pytest.raises(RuleViolation) as refused:
@@ -48,13 +49,7 @@ async def test_a_race_lost_more_often_than_the_retries_allow_is_a_conflict(
 
 
 async def test_a_pinned_version_takes_the_race_as_its_answer(service: Service) -> None:
-    await service.handler.execute(create_objective())
-    await service.handler.execute(add_kr())
-    rival = service.restarted()
-
-    async def rival_checks_in() -> None:
-        await rival.handler.execute(check_in(40))
-
+    rival_checks_in = await objective_raced_by_a_check_in(service)
     service.store.race(rival_checks_in)
     with pytest.raises(RuleViolation) as refused:
         await service.handler.execute(check_in(41, meta=meta(expected_version=2)))
