@@ -36,7 +36,7 @@ from services.application.handler import Clock, CommandHandler
 from services.application.ingest.service import Ingestor
 from services.application.projector_supervisor import ProjectorSupervisor
 from services.application.repository import Repository
-from services.domain import DECIDERS, EVOLVERS
+from services.domain import DECIDERS
 from services.entrypoints.http.app import create_query_app
 from services.entrypoints.http.auth import Gate
 from services.entrypoints.http.writes import WriteGateway
@@ -87,7 +87,7 @@ async def command_service(
             ),
         )
         store = EventStore(nc, settings.stream_name, subjects)
-        repository = Repository(store, EVOLVERS)
+        repository = Repository(store, DECIDERS)
         claims = await CommandIdClaims.open(
             nc, settings.command_ids, settings.command_id_days, settings.stream_replicas
         )

@@ -12,7 +12,7 @@ from services.application.codec import parse_command
 from services.application.handler import CommandHandler
 from services.domain.commands import Command
 from services.domain.errors import ErrorCode, RuleViolation
-from services.domain.replies import Rejected, Reply, rejected
+from services.domain.replies import Rejected, Reply, rejected, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -83,4 +83,4 @@ def refused(violation: RuleViolation) -> Rejected:
 
 def _unavailable(received_on: str, exc: Exception) -> Rejected:
     log.warning("store unavailable for %s: %s", received_on, exc)
-    return rejected(ErrorCode.UNAVAILABLE, f"event store unavailable: {exc}", retryable=True)
+    return unavailable(f"event store unavailable: {exc}")

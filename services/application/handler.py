@@ -9,46 +9,23 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from uuid import NAMESPACE_URL, UUID, uuid5
+from typing import Any
+from uuid import UUID
 
 from events.envelope import Envelope, EventPayload
-from events.goals import ProgressReported
 from services.adapters.command_ids import CommandIdClaims
-from services.adapters.event_store import ConcurrencyConflict, EventStore, Guard
+from services.adapters.event_store import ConcurrencyConflict, Guard
 from services.application.facts_loader import FactsLoader
+from services.application.ports import EventLog
 from services.application.repository import LoadedAggregate, Repository
-from services.domain import Decide
 from services.domain.clock_skew import DEFAULT_SKEW, ClockSkew
 from services.domain.commands import AlignGoal, Command
+from services.domain.decider import Decider
 from services.domain.errors import ErrorCode, RuleViolation
+from services.domain.ids import event_id_for
 from services.domain.replies import Accepted
 
 Clock = Callable[[], datetime]
-_PROGRESS_NAMESPACE = uuid5(NAMESPACE_URL, "urn:okr-ledger:progress")
-
-
-def event_id_for(command: Command, payload: EventPayload, index: int) -> UUID:
-    """Deterministic event id: the same request always yields the same ids.
-
-    The id is also the Nats-Msg-Id, and JetStream's duplicate window spans the whole
-    stream: so it names the tenant and the aggregate besides the command id, and a
-    command id reused on another goal or in another tenant can never be taken for a
-    resend. An integration's report is keyed by its own idempotency key (within its
-    goal, as the decider's check is), so a resend with a new command id carries the same
-    Nats-Msg-Id and is deduplicated by JetStream.
-    """
-    meta, kind, goal_id = command.meta, command.target_type.value, command.aggregate_id
-    if isinstance(payload, ProgressReported):
-        goal = f"{meta.tenant_id}/{kind}/{goal_id}"
-        return uuid5(_PROGRESS_NAMESPACE, f"{goal}/{payload.source}/{payload.idempotency_key}")
-    return command_event_id(meta.tenant_id, kind, goal_id, meta.command_id, index)
-
-
-def command_event_id(
-    tenant: str, aggregate_type: str, aggregate_id: str, command_id: UUID, index: int
-) -> UUID:
-    """The id of the ``index``-th event a command stores on one aggregate."""
-    return uuid5(command_id, f"{tenant}/{aggregate_type}/{aggregate_id}/{index}")
 
 
 def wrap(
@@ -61,7 +38,14 @@ def wrap(
     meta = command.meta
     return [
         Envelope(
-            event_id=event_id_for(command, payload, index),
+            event_id=event_id_for(
+                meta.tenant_id,
+                command.target_type.value,
+                command.aggregate_id,
+                meta.command_id,
+                payload,
+                index,
+            ),
             event_type=payload.event_type,
             schema_version=payload.schema_version,
             tenant_id=meta.tenant_id,
@@ -79,7 +63,7 @@ def wrap(
     ]
 
 
-def alignment_guard(store: EventStore, envelopes: Sequence[Envelope], expected: int) -> Guard:
+def alignment_guard(store: EventLog, envelopes: Sequence[Envelope], expected: int) -> Guard:
     """The guard message stored with a goal's alignment: which goal, by which command.
 
     The cycle check reads the parents' ancestors; this guard makes that read and the write
@@ -101,9 +85,9 @@ class CommandHandler:
 
     def __init__(
         self,
-        store: EventStore,
+        store: EventLog,
         repository: Repository,
-        deciders: Mapping[str, Decide],
+        deciders: Mapping[str, Decider[Any]],
         facts: FactsLoader,
         clock: Clock,
         retries: int = 5,
@@ -208,7 +192,7 @@ class CommandHandler:
     async def _decide_in_order(
         self, commands: Sequence[Command], loaded: LoadedAggregate
     ) -> tuple[list[Accepted | RuleViolation], list[Envelope]]:
-        evolve = self._repository.evolver(commands[0].target_type.value)
+        decider = self._deciders[commands[0].target_type.value]
         state, version = loaded.state, loaded.version
         handled: dict[UUID, int] = {}  # decided in this call; the rest is in ``loaded``
         recorded_at = self._clock()
@@ -228,13 +212,13 @@ class CommandHandler:
                     )
                 self._skew.check(meta.now, recorded_at)
                 facts = replace(await self._facts.load(command), received_at=recorded_at)
-                payloads = self._deciders[command.target_type.value](state, command, facts)
+                payloads = decider.decide(state, command, facts)
             except RuleViolation as violation:
                 outcomes.append(violation)
                 continue
             decided = wrap(command, version, payloads, recorded_at)
             for payload in payloads:
-                state = evolve(state, payload)
+                state = decider.evolve(state, payload)
             version += len(payloads)
             handled[meta.command_id] = version
             envelopes.extend(decided)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
@@ -11,10 +11,10 @@ from uuid import UUID
 from immutables import Map
 
 from events.chain import GENESIS
-from events.envelope import EventPayload, StoredEvent
-from services.adapters.event_store import EventStore
+from events.envelope import StoredEvent
+from services.application.ports import EventLog
+from services.domain.decider import Decider, Evolve
 
-Evolve = Callable[[Any, EventPayload], Any]
 AggregateKey = tuple[str, str, str]  # tenant, aggregate type, aggregate id
 
 
@@ -62,10 +62,10 @@ class Repository:
     """
 
     def __init__(
-        self, store: EventStore, evolvers: Mapping[str, Evolve], cache_size: int = 10_000
+        self, store: EventLog, deciders: Mapping[str, Decider[Any]], cache_size: int = 10_000
     ) -> None:
         self._store = store
-        self._evolvers = evolvers
+        self._deciders = deciders
         self._cache: OrderedDict[AggregateKey, LoadedAggregate] = OrderedDict()
         self._cache_size = cache_size
 
@@ -83,21 +83,18 @@ class Repository:
             return replace(cached, from_cache=True)
         cached = cached or LoadedAggregate()
         newer = await self._store.load(*key, after_sequence=cached.last_sequence)
-        loaded = replace(cached.fold(self._evolvers[aggregate_type], newer), from_cache=False)
+        evolve = self._deciders[aggregate_type].evolve
+        loaded = replace(cached.fold(evolve, newer), from_cache=False)
         if loaded.version:
             self._remember(key, loaded)
         return loaded
-
-    def evolver(self, aggregate_type: str) -> Evolve:
-        """The evolve function of ``aggregate_type``."""
-        return self._evolvers[aggregate_type]
 
     def appended(self, loaded: LoadedAggregate, stored: Sequence[StoredEvent]) -> None:
         """Fold what this process just appended into the cache: the next command on the
         aggregate then starts from its true state instead of a conflict."""
         envelope = stored[0].envelope
         key = (envelope.tenant_id, envelope.aggregate_type.value, envelope.aggregate_id)
-        self._remember(key, loaded.fold(self._evolvers[key[1]], list(stored)))
+        self._remember(key, loaded.fold(self._deciders[key[1]].evolve, list(stored)))
 
     def _remember(self, key: AggregateKey, loaded: LoadedAggregate) -> None:
         self._cache[key] = loaded

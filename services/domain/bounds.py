@@ -42,6 +42,16 @@ def instant_in_window(instant: datetime) -> datetime:
     return instant
 
 
+def zoned_instant_in_window(instant: datetime) -> datetime:
+    """``instant`` if it names its zone and lies in the window, else ValueError: an
+    instant without a zone means another moment on every server."""
+    if instant.tzinfo is None:
+        raise ValueError(
+            f"{instant.isoformat()} needs a time zone, e.g. {instant.isoformat()}Z"
+        )
+    return instant_in_window(instant)
+
+
 def cycle_fits(cycle: Cycle) -> Cycle:
     """``cycle`` if it lies in the window, lasts at most a year and, when named like a
     calendar quarter, spans exactly that quarter; else ValueError."""

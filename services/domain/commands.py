@@ -28,6 +28,7 @@ from services.domain.bounds import (
     WindowDate,
     WindowInstant,
 )
+from services.domain.ids import ReportName
 
 # Every text field is bounded as its event field is (the event model refuses more),
 # and every number as a PostgreSQL column and the scoring hold it.
@@ -207,11 +208,21 @@ class ReportProgress(GoalCommand):
     value: Magnitude
     observed_at: WindowInstant
 
+    @property
+    def report(self) -> ReportName:
+        """The report this command carries, as every id of a report derives from it."""
+        return ReportName(
+            self.meta.tenant_id,
+            self.goal_type.value,
+            self.goal_id,
+            self.source,
+            self.idempotency_key,
+        )
+
     def request(self) -> dict[str, Any]:
-        """A report is named by its goal, source and idempotency key: sent again with
-        another value it is still the same report (and counts once)."""
-        keyed = {"goal_type", "goal_id", "key_result_id", "source", "idempotency_key"}
-        return self.model_dump(mode="json", include=keyed)
+        """A report is its name: sent again with another value (or key result) it is
+        still the same report, so the command id that carried it still names it."""
+        return {"report": self.report.path}
 
 
 class CloseGoal(GoalCommand):

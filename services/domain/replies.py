@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, TypeAdapter
 
 from events.values import Frozen
 from services.domain.errors import ErrorCode, Violation
@@ -43,6 +43,8 @@ class Rejected(Frozen):
 
 
 Reply = Accepted | Rejected
+# Reads a reply off the wire, for every caller of the service (clients, the HTTP relay).
+REPLY: TypeAdapter[Reply] = TypeAdapter(Reply)
 
 
 def rejected(
@@ -55,3 +57,9 @@ def rejected(
     return Rejected(
         error=ErrorBody(code=code, message=message, violations=violations, retryable=retryable)
     )
+
+
+def unavailable(message: str) -> Rejected:
+    """The reply when a store, the service or the connection to it did not answer:
+    retryable, since the same request may succeed once it does."""
+    return rejected(ErrorCode.UNAVAILABLE, message, retryable=True)

@@ -20,7 +20,7 @@ from projections.audit.consistency import Difference, compare
 from projections.runner import PROJECTION_NAME, Projector
 from projections.tables import CHECKPOINTS, PROGRESS
 from services.adapters.event_store import EventStore
-from services.application.handler import command_event_id
+from services.domain.ids import command_event_id
 from tests.faults.load import Ledger
 
 PROGRESS_EVENTS = frozenset({"check_in.recorded", "progress.reported"})

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from pydantic import Field, ValidationError
 
@@ -21,11 +21,11 @@ from services.application.untrusted_json import UnreadableJson, read_json, unsto
 from services.domain.bounds import Magnitude, WindowInstant
 from services.domain.commands import CommandMeta, ReportProgress
 from services.domain.errors import ErrorCode, Violation
+from services.domain.ids import ReportName
 from services.domain.replies import ErrorBody
 
 MAX_INGEST_BYTES = 512 * 1024
 MAX_BATCH_REPORTS = 1000
-_REPORT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:okr-ledger:progress-report")
 
 
 class ProgressReport(Frozen):
@@ -202,16 +202,15 @@ def report_command(report: ProgressReport, tenant: str, now: datetime) -> Report
     """The command a report becomes; its id derives from the report's identity, so a resend
     (even long after the dedupe window, even with other values) is recognised. The actor
     is the integration named by ``source``: no header or field lets a sender choose it."""
-    identity = (
-        f"{tenant}/{report.goal_type.value}/{report.goal_id}/{report.source}/"
-        f"{report.idempotency_key}"
+    name = ReportName(
+        tenant, report.goal_type.value, report.goal_id, report.source, report.idempotency_key
     )
     return ReportProgress(
         meta=CommandMeta(
             tenant_id=tenant,
             actor=report_actor(report.source),
             now=now,
-            command_id=uuid5(_REPORT_NAMESPACE, identity),
+            command_id=name.command_id,
             correlation_id=report.correlation_id,
         ),
         goal_type=report.goal_type,

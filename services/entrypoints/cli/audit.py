@@ -15,14 +15,15 @@ from projections.audit.render import to_html, to_markdown
 from projections.consumer import EventLog
 from services.adapters.servers import resolve_servers
 from services.application.auditor import Auditor
+from services.domain.bounds import zoned_instant_in_window
 from services.settings import Settings
 
 
 def _instant(text: str) -> datetime:
-    value = datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone, e.g. {text}Z")
-    return value
+    try:
+        return zoned_instant_in_window(datetime.fromisoformat(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
 def add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

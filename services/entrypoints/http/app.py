@@ -18,14 +18,12 @@ from projections.views import CascadeNode, GoalScore, PathStep, ProjectionLag
 from services.adapters.database import UNAVAILABLE_ERRORS
 from services.application.auditor import Auditor
 from services.application.auth import Permission, Principal
-from services.domain.errors import ErrorCode
-from services.domain.replies import rejected
+from services.domain.replies import unavailable
 from services.entrypoints.http.audit import audit_router
 from services.entrypoints.http.auth import Gate
-from services.entrypoints.http.params import ActorQuery, check_as_of
+from services.entrypoints.http.params import ActorQuery, TenantId, check_as_of
 from services.entrypoints.http.writes import WriteGateway, write_router
 
-TenantId = Annotated[str, Path(pattern=TOKEN_PATTERN, description="tenant token")]
 GoalId = Annotated[str, Path(pattern=TOKEN_PATTERN)]
 GoalType = Annotated[Literal["objective", "smart_goal"], Path()]
 AsOf = Annotated[
@@ -41,10 +39,8 @@ log = logging.getLogger(__name__)
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     """A database (or NATS) that does not answer in time: 503, retryable, never a hang."""
     log.warning("%s %s: read side unavailable: %r", request.method, request.url.path, exc)
-    reply = rejected(
-        ErrorCode.UNAVAILABLE,
-        f"the read models did not answer in time ({type(exc).__name__}); retry shortly",
-        retryable=True,
+    reply = unavailable(
+        f"the read models did not answer in time ({type(exc).__name__}); retry shortly"
     )
     return JSONResponse(
         reply.model_dump(mode="json"),

@@ -13,9 +13,7 @@ from projections.audit.build import UnknownCycle
 from projections.audit.render import to_html, to_markdown
 from projections.audit.verify import Verification
 from services.application.auditor import Auditor
-from services.entrypoints.http.params import check_as_of
-
-TenantId = Annotated[str, Path(pattern=TOKEN_PATTERN, description="tenant token")]
+from services.entrypoints.http.params import TenantId, check_as_of
 
 
 def audit_router(auditor: Auditor) -> APIRouter:

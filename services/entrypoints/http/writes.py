@@ -22,7 +22,7 @@ from nats.aio.client import Client
 from nats.errors import MaxPayloadError, NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 
-from events.subjects import TOKEN_PATTERN, Subjects
+from events.subjects import Subjects
 from services.adapters.dead_letters import DeadLetters
 from services.application.auth import Permission, Principal
 from services.application.codec import COMMANDS_BY_NAME, MAX_REQUEST_BYTES
@@ -35,12 +35,10 @@ from services.application.ingest.reports import (
 )
 from services.application.untrusted_json import UnreadableJson, read_json
 from services.domain.errors import ErrorCode
-from services.domain.replies import Accepted, ErrorBody, Rejected, rejected
+from services.domain.replies import REPLY, Accepted, ErrorBody, Rejected, rejected, unavailable
 from services.entrypoints.http.auth import Gate
-from services.entrypoints.http.params import AfterSequence
+from services.entrypoints.http.params import AfterSequence, TenantId
 
-TenantId = Annotated[str, Path(pattern=TOKEN_PATTERN, description="tenant token")]
-_REPLY: pydantic.TypeAdapter[Accepted | Rejected] = pydantic.TypeAdapter(Accepted | Rejected)
 _STATUS = {
     ErrorCode.MALFORMED_REQUEST: 400,
     ErrorCode.UNKNOWN_COMMAND: 404,
@@ -92,14 +90,11 @@ class WriteGateway:
                 code=ErrorCode.TOO_LARGE, message="the body is over the NATS limit", retryable=False
             )
         except NoRespondersError:
-            return _unavailable("no command service is listening; retry shortly")
+            return unavailable("no command service is listening; retry shortly").error
         except NatsTimeoutError:
-            return _unavailable(f"no reply within {self.timeout_s} s; resend (it is idempotent)")
+            message = f"no reply within {self.timeout_s} s; resend (it is idempotent)"
+            return unavailable(message).error
         return msg.data
-
-
-def _unavailable(message: str) -> ErrorBody:
-    return ErrorBody(code=ErrorCode.UNAVAILABLE, message=message, retryable=True)
 
 
 def _json(model: pydantic.BaseModel, status: int) -> JSONResponse:
@@ -175,7 +170,7 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
         answer = await gateway.request(gateway.subjects.command(tenant, command), body, {})
         if isinstance(answer, ErrorBody):
             return _json(Rejected(error=answer), status_for(answer))
-        reply = _REPLY.validate_json(answer)
+        reply = REPLY.validate_json(answer)
         return _json(reply, 200 if isinstance(reply, Accepted) else status_for(reply.error))
 
     @router.post(
