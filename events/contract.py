@@ -47,7 +47,7 @@ def event_versions(
         for version in range(1, payload_type.schema_version):
             model = historical.get((event_type, version))
             if model is None:
-                raise LookupError(f"{event_type} v{version} has no payload model in events/contract.py")
+                raise LookupError(f"{event_type} v{version} has no model in HISTORICAL_PAYLOADS")
             versions[(event_type, version)] = model
         versions[(event_type, payload_type.schema_version)] = payload_type
     return dict(sorted(versions.items()))
