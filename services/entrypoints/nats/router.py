@@ -16,7 +16,6 @@ from typing import Annotated, Any, Final
 from faststream import Context
 from faststream.message import StreamMessage
 from faststream.nats import NatsBroker, NatsMessage, NatsRouter
-from faststream.params import Path
 
 from events.subjects import COMMAND_QUEUE_GROUP, INGEST_QUEUE_GROUP, Subjects
 from services.adapters.clock import now_utc
@@ -33,7 +32,7 @@ HANDLER_CONCURRENCY = 64
 INGEST_CONCURRENCY = 64
 COMMANDS_TITLE: Final = "commands"
 INGEST_TITLE: Final = "ingest_progress"
-# Subject parameters: faststream subscribes with a wildcard and hands each one over by name.
+# Subject parameters: faststream subscribes with a wildcard in their place.
 TENANT: Final = "{tenant}"
 COMMAND: Final = "{command}"
 _WIRING: Final = "okr_nats_wiring"
@@ -63,11 +62,11 @@ async def raw_body(msg: StreamMessage[Any]) -> bytes:
 async def command(
     body: CommandBody,
     msg: NatsMessage,
-    name: Annotated[str, Path("command")],
     wiring: FromContext,
 ) -> bytes:
     """Every command, by the last token of its subject; an unknown name is answered too."""
     subject = msg.raw_message.subject
+    name = Subjects.name_of_command(subject)
     reply = await answer(wiring.handler, name, subject, body, wiring.clock)
     return reply.model_dump_json().encode()
 
@@ -75,13 +74,12 @@ async def command(
 async def ingest_progress(
     body: IngestBody,
     msg: NatsMessage,
-    tenant: Annotated[str, Path()],
     wiring: FromContext,
 ) -> bytes:
     """One ProgressReport or a ProgressBatch; the reply is an IngestReply."""
     subject = msg.raw_message.subject
     try:
-        reply = await wiring.ingestor.ingest(tenant, body, subject)
+        reply = await wiring.ingestor.ingest(Subjects.tenant_of_ingest(subject), body, subject)
     except Exception:
         # A bug must not leave the integration waiting for a reply that never comes.
         log.exception("ingest on %s failed", subject)
