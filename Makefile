@@ -40,7 +40,7 @@ lint: $(STAMP)
 # fails until the checked-in files match.
 .PHONY: contract
 contract: $(STAMP)
-	$(BIN)/python -m events.contract write
+	$(BIN)/python -m services.entrypoints.nats.contract write
 
 # The bench extras (the peer: eventsourcing on psycopg; matplotlib for the plot) are in the
 # bootstrap, since the test suite smoke-tests the benchmark.

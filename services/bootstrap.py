@@ -40,7 +40,7 @@ from services.domain import DECIDERS
 from services.entrypoints.http.app import create_query_app
 from services.entrypoints.http.auth import Gate
 from services.entrypoints.http.writes import WriteGateway
-from services.entrypoints.nats import register_commands, register_ingest
+from services.entrypoints.nats.router import Wiring, serve
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -103,8 +103,7 @@ async def command_service(
         )
         dead_letters = DeadLetters(nc, settings.dead_letters, subjects)
         await dead_letters.ensure_stream(settings.stream_replicas)
-        register_commands(broker, handler, subjects, clock)
-        register_ingest(broker, Ingestor(handler, dead_letters, clock), subjects)
+        serve(broker, subjects, Wiring(handler, Ingestor(handler, dead_letters, clock), clock))
         await broker.start()
         # A round trip after the SUBs: once it returns, the server routes requests to us.
         await nc.flush()
