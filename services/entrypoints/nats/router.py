@@ -1,8 +1,8 @@
 """The NATS entry point: one router with the command and the ingest request/reply endpoints.
 
 The service and the AsyncAPI document both include the router ``nats_router`` builds, so the
-document shows what runs. What the endpoints call reaches them through the broker's context
-(``serve``), which keeps the router free of the objects only a running service has.
+document shows what runs. What the endpoints call is handed to them when the service starts
+(``serve``); the document's router never gets it, and never runs a handler.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
-from faststream import Context
 from faststream.message import StreamMessage
 from faststream.nats import NatsBroker, NatsMessage, NatsRouter
 
@@ -35,7 +34,6 @@ INGEST_TITLE: Final = "ingest_progress"
 # Subject parameters: faststream subscribes with a wildcard in their place.
 TENANT: Final = "{tenant}"
 COMMAND: Final = "{command}"
-_WIRING: Final = "okr_nats_wiring"
 
 
 @dataclass(frozen=True)
@@ -47,7 +45,21 @@ class Wiring:
     clock: Callable[[], datetime] = now_utc
 
 
-FromContext = Annotated[Wiring, Context(_WIRING)]
+@dataclass
+class Endpoints:
+    """What the router's handlers call: empty until the service starts them (``serve``).
+
+    A closure, not faststream's Context: a Context parameter is resolved by a synchronous
+    dependency that fast_depends runs in a worker thread, a thread hop per message.
+    """
+
+    wiring: Wiring | None = None
+
+    def wired(self) -> Wiring:
+        """The wiring; a router that only documents has none."""
+        if self.wiring is None:
+            raise RuntimeError("the NATS endpoints are documented here, not served")
+        return self.wiring
 
 
 async def raw_body(msg: StreamMessage[Any]) -> bytes:
@@ -59,24 +71,18 @@ async def raw_body(msg: StreamMessage[Any]) -> bytes:
     return bytes(msg.body)
 
 
-async def command(
-    body: CommandBody,
-    msg: NatsMessage,
-    wiring: FromContext,
-) -> bytes:
+async def command(endpoints: Endpoints, body: bytes, msg: NatsMessage) -> bytes:
     """Every command, by the last token of its subject; an unknown name is answered too."""
+    wiring = endpoints.wired()
     subject = msg.raw_message.subject
     name = Subjects.name_of_command(subject)
     reply = await answer(wiring.handler, name, subject, body, wiring.clock)
     return reply.model_dump_json().encode()
 
 
-async def ingest_progress(
-    body: IngestBody,
-    msg: NatsMessage,
-    wiring: FromContext,
-) -> bytes:
+async def ingest_progress(endpoints: Endpoints, body: bytes, msg: NatsMessage) -> bytes:
     """One ProgressReport or a ProgressBatch; the reply is an IngestReply."""
+    wiring = endpoints.wired()
     subject = msg.raw_message.subject
     try:
         reply = await wiring.ingestor.ingest(Subjects.tenant_of_ingest(subject), body, subject)
@@ -94,12 +100,20 @@ async def ingest_progress(
     return reply.model_dump_json().encode()
 
 
-def nats_router(subjects: Subjects) -> NatsRouter:
+def nats_router(subjects: Subjects, endpoints: Endpoints | None = None) -> NatsRouter:
     """The service's NATS endpoints, each load-balanced in its queue group.
 
     One subscription takes every command (the tenant and the name are subject parameters),
     so that a name the service does not know is answered instead of timing out.
     """
+    slot = endpoints or Endpoints()
+
+    async def commands(body: CommandBody, msg: NatsMessage) -> bytes:
+        return await command(slot, body, msg)
+
+    async def ingest(body: IngestBody, msg: NatsMessage) -> bytes:
+        return await ingest_progress(slot, body, msg)
+
     router = NatsRouter()
     router.subscriber(
         subjects.command(TENANT, COMMAND),
@@ -110,7 +124,7 @@ def nats_router(subjects: Subjects) -> NatsRouter:
         description="Every command, one request/reply subject per command name: the body is "
         "that command's request (the messages below), the reply an Accepted or a Rejected. "
         "A name the service does not know is answered with UNKNOWN_COMMAND.",
-    )(command)
+    )(commands)
     router.subscriber(
         subjects.ingest(TENANT),
         queue=INGEST_QUEUE_GROUP,
@@ -121,11 +135,10 @@ def nats_router(subjects: Subjects) -> NatsRouter:
         'ProgressReport or a ProgressBatch {"reports": [...]}; each report is judged on its '
         "own, accepted ones are stored as progress.reported, refused ones are answered in "
         "the IngestReply and kept on the dead-letter stream.",
-    )(ingest_progress)
+    )(ingest)
     return router
 
 
 def serve(broker: NatsBroker, subjects: Subjects, wiring: Wiring) -> None:
     """Include the endpoints in the service's broker, with what they call."""
-    broker.context.set_global(_WIRING, wiring)
-    broker.include_router(nats_router(subjects))
+    broker.include_router(nats_router(subjects, Endpoints(wiring)))
