@@ -23,7 +23,8 @@ from events.objectives import (
 )
 from events.smart_goals import SmartGoalCreated
 from events.values import Metric, ParentRef
-from projections.read_models.adjustments import Adjustment
+from projections.read_models import adjustments, progress
+from projections.read_models.adjustments import Adjustment, adjustment_entry
 from projections.read_models.progress import progress_entry
 from projections.rows import (
     AlignmentKey,
@@ -195,32 +196,22 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
             kr.title, kr.weight, kr.metric = p.after.title, p.after.weight, p.after.metric
             original, kr.score = adjustment_scores(p.before.metric, kr.metric, kr.value, policy)
             view.put_key_result(kr)
-            view.changes.adjustments.append(
-                Adjustment(
-                    stream_sequence=stored.stream_sequence,
-                    tenant_id=e.tenant_id,
-                    objective_id=e.aggregate_id,
-                    key_result_id=p.key_result_id,
-                    cycle_id=goal.cycle_id,
-                    mid_cycle=p.mid_cycle,
-                    actor=e.actor,
-                    occurred_at=e.occurred_at,
-                    recorded_at=e.recorded_at,
-                    reason=p.reason,
-                    changed_fields=list(p.changed_fields),
-                    before=p.before.model_dump_json(),
-                    after=p.after.model_dump_json(),
-                    value_at_adjustment=kr.value,
-                    score_under_original=original,
-                    score_under_revised=kr.score,
-                )
+            entry = adjustment_entry(stored, p, kr.value, original, kr.score)
+            row = Adjustment(
+                **dict(entry),
+                tenant_id=e.tenant_id,
+                objective_id=e.aggregate_id,
+                key_result_id=p.key_result_id,
+                cycle_id=goal.cycle_id,
             )
+            view.changes.add(adjustments.MODEL, row)
             view.unscored[key] = goal
         case CheckInRecorded():
             fresh = _observe(
                 view, goal, e, p.key_result_id, p.value, p.applies_at, p.confidence, policy
             )
-            view.changes.progress.append(
+            view.changes.add(
+                progress.MODEL,
                 progress_entry(
                     stored,
                     "check_in",
@@ -232,11 +223,12 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
                     None,
                     p.applies_at,
                     not fresh,
-                )
+                ),
             )
         case ProgressReported():
             fresh = _observe(view, goal, e, p.key_result_id, p.value, p.observed_at, None, policy)
-            view.changes.progress.append(
+            view.changes.add(
+                progress.MODEL,
                 progress_entry(
                     stored,
                     "progress",
@@ -248,7 +240,7 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
                     p.idempotency_key,
                     p.observed_at,
                     not fresh,
-                )
+                ),
             )
         case GoalAligned():
             akey = _alignment_key(e, p.parent)

@@ -9,7 +9,6 @@ import asyncpg
 
 from events.values import Metric
 from projections.apply import View
-from projections.read_models import adjustments, progress
 from projections.read_models.columns import columns_of, upsert, upsert_staged
 from projections.rows import Changes, GoalKey, GoalRow, KeyResultRow
 from projections.tables import ALIGNMENTS, GOALS, KEY_RESULTS
@@ -117,10 +116,8 @@ async def flush(conn: asyncpg.Connection, changes: Changes) -> None:
     if changes.key_results:
         krs = [_kr_record(k) for k in changes.key_results.values()]
         await _merge(conn, krs, _UPSERT_KR, _KR_STAGE, _KR_COLUMNS, _UPSERT_KRS)
-    if changes.progress:
-        await progress.append(conn, changes.progress)
-    if changes.adjustments:
-        await adjustments.append(conn, changes.adjustments)
+    for model, rows in changes.appended.items():
+        await model.append(conn, rows)
     if changes.unaligned:
         await conn.executemany(
             f"DELETE FROM {ALIGNMENTS} WHERE tenant_id = $1 AND child_type = $2 AND "

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import asyncpg
 
 from projections import scoring
-from projections.parking import parked_summary
-from projections.read_models import adjustments, goals, progress
-from projections.read_models.adjustments import AdjustmentView
+from projections.parking import Queryable, parked_summary
+from projections.read_models import goals
 from projections.read_models.goals import GoalRef
-from projections.read_models.progress import ProgressView
 from projections.tables import ALIGNMENTS, CHECKPOINTS, GOALS
 from projections.views import (
     CascadeNode,
@@ -22,6 +20,9 @@ from projections.views import (
     PathStep,
     ProjectionLag,
 )
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class ReadModels:
@@ -36,6 +37,16 @@ class ReadModels:
         self._pool = pool
         self._policy = policy
         self._acquire_s = acquire_timeout_s
+
+    async def read(
+        self,
+        query: Callable[Concatenate[Queryable, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run one read model's query (its module's function) on a pooled connection."""
+        async with self._pool.acquire(timeout=self._acquire_s) as conn:
+            return await query(conn, *args, **kwargs)
 
     async def goal_scores(
         self, tenant: str, refs: Sequence[GoalRef], as_of: datetime
@@ -177,24 +188,6 @@ class ReadModels:
             " ORDER BY goal_type, goal_id",
             cycle_id,
         )
-
-    async def progress_history(
-        self, tenant: str, goal_type: str, goal_id: str
-    ) -> list[ProgressView]:
-        """Every check-in and report of a goal, in the order they apply."""
-        async with self._pool.acquire(timeout=self._acquire_s) as conn:
-            return await progress.history(conn, tenant, goal_type, goal_id)
-
-    async def adjustments(
-        self,
-        tenant: str,
-        cycle_id: str | None = None,
-        objective_id: str | None = None,
-        actor: str | None = None,
-    ) -> list[AdjustmentView]:
-        """KR adjustments, filtered by cycle, goal and/or person."""
-        async with self._pool.acquire(timeout=self._acquire_s) as conn:
-            return await adjustments.matching(conn, tenant, cycle_id, objective_id, actor)
 
     async def lag(self, projection: str, stream_head: int, tenant: str) -> ProjectionLag:
         """The projection's checkpoint against the stream head, and parked tenants: how

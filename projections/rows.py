@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 from events.values import Metric
-from projections.read_models.adjustments import Adjustment
-from projections.read_models.progress import ProgressEntry
+from projections.read_models.history import History
+
+R = TypeVar("R")
 
 GoalKey = tuple[str, str, str]  # tenant, goal type, goal id
 KeyResultKey = tuple[str, str, str]  # tenant, objective id, key result id
@@ -80,7 +82,14 @@ class Changes:
 
     goals: dict[GoalKey, GoalRow] = field(default_factory=dict)
     key_results: dict[KeyResultKey, KeyResultRow] = field(default_factory=dict)
-    progress: list[ProgressEntry] = field(default_factory=list)
-    adjustments: list[Adjustment] = field(default_factory=list)
+    # The rows of each append-only read model, in the order its events came.
+    appended: dict[History[Any], list[Any]] = field(default_factory=dict)
     aligned: dict[AlignmentKey, datetime] = field(default_factory=dict)
     unaligned: set[AlignmentKey] = field(default_factory=set)
+
+    def add(self, model: History[R], row: R) -> None:
+        """Queue one row of an append-only read model."""
+        rows = self.appended.get(model)
+        if rows is None:
+            rows = self.appended[model] = []
+        rows.append(row)

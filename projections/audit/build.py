@@ -6,21 +6,16 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from events.envelope import StoredEvent
 from events.goals import CheckInRecorded, GoalCarriedOver, ProgressReported
-from events.objectives import KeyResultAdded, KeyResultAdjusted, KeyResultTerms, ObjectiveCreated
+from events.objectives import KeyResultAdded, KeyResultAdjusted, ObjectiveCreated
 from events.smart_goals import SmartGoalCreated
 from events.values import Cycle, Metric
 from projections.audit.replay import Basis
-from projections.audit.report import (
-    AdjustmentEntry,
-    AuditReport,
-    GoalAudit,
-    KeyResultAudit,
-    ScorePoint,
-)
+from projections.audit.report import AuditReport, GoalAudit, KeyResultAudit, ScorePoint
+from projections.read_models.adjustments import AdjustmentEntry, adjustment_entry
 from projections.scoring import (
     DEFAULT_POLICY,
     ScoringPolicy,
@@ -103,29 +98,9 @@ def _observe(
 
 def _adjust(stored: StoredEvent, goal: _Goal, p: KeyResultAdjusted, policy: ScoringPolicy) -> None:
     measure = goal.measures[p.key_result_id]
-    e = stored.envelope
     measure.title, measure.metric = p.after.title, p.after.metric
     original, revised = adjustment_scores(p.before.metric, p.after.metric, measure.value, policy)
-    measure.adjustments.append(
-        AdjustmentEntry(
-            stream_sequence=stored.stream_sequence,
-            occurred_at=e.occurred_at,
-            recorded_at=e.recorded_at,
-            actor=e.actor,
-            reason=p.reason,
-            mid_cycle=p.mid_cycle,
-            changed_fields=p.changed_fields,
-            before=_terms(p.before),
-            after=_terms(p.after),
-            value_at_adjustment=measure.value,
-            score_under_original=original,
-            score_under_revised=revised,
-        )
-    )
-
-
-def _terms(terms: KeyResultTerms) -> dict[str, Any]:
-    return terms.model_dump(mode="json")
+    measure.adjustments.append(adjustment_entry(stored, p, measure.value, original, revised))
 
 
 class ReportFold:

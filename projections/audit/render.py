@@ -8,13 +8,8 @@ from html import escape
 
 from projections.audit.build import LATE_AFTER
 from projections.audit.chart import LEGEND, cycle_start, kr_chart_svg, target_of, target_steps
-from projections.audit.report import (
-    AdjustmentEntry,
-    AuditReport,
-    GoalAudit,
-    KeyResultAudit,
-    ScorePoint,
-)
+from projections.audit.report import AuditReport, GoalAudit, KeyResultAudit, ScorePoint
+from projections.read_models.adjustments import AdjustmentEntry
 
 _BASIS = {
     "occurred": "the report shows what had happened by then, whenever the system was told",

@@ -1,14 +1,17 @@
-"""A read model's columns, derived once from its row dataclass, and the SQL built on them."""
+"""A read model's columns, derived once from its row class, and the SQL built on them."""
 
 from __future__ import annotations
 
 from dataclasses import fields
 from typing import Any
 
+from pydantic import BaseModel
+
 
 def columns_of(row: type[Any], *, leave_out: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """The row dataclass's fields, in order, as the table's column names."""
-    return tuple(f.name for f in fields(row) if f.name not in leave_out)
+    """The row's fields (a dataclass's or a pydantic model's), in order, as column names."""
+    names = list(row.model_fields) if issubclass(row, BaseModel) else [f.name for f in fields(row)]
+    return tuple(n for n in names if n not in leave_out)
 
 
 def upsert(table: str, columns: tuple[str, ...], key_len: int) -> str:

@@ -2,41 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
-from typing import Literal
+from typing import Final, Literal
 
-import asyncpg
 from pydantic import Field
 
 from events.envelope import StoredEvent
 from projections.parking import Queryable
-from projections.read_models.columns import columns_of
-from projections.tables import PROGRESS
+from projections.read_models.history import History
 from projections.views import View
 
+TABLE: Final = "progress_entries"
 
-@dataclass(frozen=True)
-class ProgressEntry:
-    """One check-in or integration report, as history (a row of the table)."""
-
-    stream_sequence: int
-    tenant_id: str
-    goal_type: str
-    goal_id: str
-    key_result_id: str
-    kind: str
-    value: float
-    confidence: float | None
-    note: str
-    source: str | None
-    idempotency_key: str | None
-    applies_at: datetime
-    occurred_at: datetime
-    recorded_at: datetime
-    actor: str
-    superseded: bool
+Kind = Literal["check_in", "progress"]
 
 
 class ProgressView(View):
@@ -44,7 +22,7 @@ class ProgressView(View):
 
     stream_sequence: int
     key_result_id: str | None
-    kind: Literal["check_in", "progress"]
+    kind: Kind
     value: float
     confidence: float | None
     note: str
@@ -57,9 +35,20 @@ class ProgressView(View):
     superseded: bool = Field(description="a newer observation was already known when it arrived")
 
 
+class ProgressEntry(ProgressView):
+    """A row of the table: the view, and the goal it belongs to (no KR is stored as '')."""
+
+    tenant_id: str
+    goal_type: str
+    goal_id: str
+
+
+MODEL: Final = History(TABLE, ProgressEntry)
+
+
 def progress_entry(
     stored: StoredEvent,
-    kind: str,
+    kind: Kind,
     kr_id: str | None,
     value: float,
     confidence: float | None,
@@ -91,22 +80,10 @@ def progress_entry(
     )
 
 
-COLUMNS = columns_of(ProgressEntry)
-# One C-level call per row instead of a generator over the columns (a row per event).
-_record = attrgetter(*COLUMNS)
-
-
-async def append(conn: asyncpg.Connection, entries: list[ProgressEntry]) -> None:
-    """Add a batch's entries (inside its transaction)."""
-    await conn.copy_records_to_table(
-        PROGRESS, records=[_record(p) for p in entries], columns=list(COLUMNS)
-    )
-
-
 async def history(conn: Queryable, tenant: str, goal_type: str, goal_id: str) -> list[ProgressView]:
     """Every check-in and report of a goal, in the order they apply."""
     rows = await conn.fetch(
-        f"SELECT * FROM {PROGRESS} WHERE tenant_id = $1 AND goal_type = $2 AND"
+        f"SELECT * FROM {TABLE} WHERE tenant_id = $1 AND goal_type = $2 AND"
         " goal_id = $3 ORDER BY applies_at, stream_sequence",
         tenant,
         goal_type,

@@ -16,6 +16,7 @@ from nats.errors import NoRespondersError
 
 from events.values import Cycle
 from projections.queries import ReadModels
+from projections.read_models import progress
 from projections.runner import Projector
 from services.adapters.stream import StreamSettings
 from services.application.ingest.reports import MAX_BATCH_REPORTS, MAX_INGEST_BYTES, IngestReply
@@ -153,7 +154,7 @@ async def test_a_late_report_does_not_overwrite_a_newer_observation(
         await Projector(nats_client, conn, service.stream_name, pg_schema).catch_up()
         models = ReadModels(pool)
         score = await models.goal_score(tenant, "objective", "o1", NOW)
-        history = await models.progress_history(tenant, "objective", "o1")
+        history = await models.read(progress.history, tenant, "objective", "o1")
     finally:
         await pool.close()
         await conn.close()

@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 
 from events.subjects import TOKEN_PATTERN
 from projections.queries import ReadModels
+from projections.read_models import adjustments as kr_adjustments  # a route's name too
+from projections.read_models import progress
 from projections.read_models.adjustments import AdjustmentView
 from projections.read_models.progress import ProgressView
 from projections.views import CascadeNode, GoalScore, PathStep, ProjectionLag
@@ -141,7 +143,7 @@ def create_query_app(
         """A goal's check-ins and integration reports, in the order they apply."""
         if await models.goal_score(tenant, goal_type, goal_id, datetime.now(UTC)) is None:
             raise HTTPException(404, f"{goal_type} {goal_id} not found")
-        return await models.progress_history(tenant, goal_type, goal_id)
+        return await models.read(progress.history, tenant, goal_type, goal_id)
 
     @reads.get("/tenants/{tenant}/audit/key-result-adjustments")
     async def adjustments(
@@ -151,7 +153,7 @@ def create_query_app(
         actor: ActorQuery = None,
     ) -> list[AdjustmentView]:
         """Every KR adjustment with who, when, why, old/new and both scores."""
-        return await models.adjustments(tenant, cycle_id, objective_id, actor)
+        return await models.read(kr_adjustments.matching, tenant, cycle_id, objective_id, actor)
 
     admitted = gate.any_role()  # a default value: evaluated here, unlike an annotation
 
