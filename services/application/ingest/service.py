@@ -28,7 +28,7 @@ GOALS_IN_PARALLEL = 32
 REPORTS_PER_APPEND = 100
 # ...when there are at least this many: an atomic batch costs ~2.8 ms on nats-server
 # 2.15.1 whatever its size (batches of one stream are committed one after another), a
-# single append ~0.2 ms (measured, scripts in the issue 5 note).
+# single append ~0.2 ms (measured; docs/benchmarks.md).
 MIN_REPORTS_PER_BATCH = 16
 
 
