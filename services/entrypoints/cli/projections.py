@@ -97,7 +97,11 @@ async def run_projections(args: argparse.Namespace, settings: Settings) -> int:
         try:
             if args.projections_command == "status":
                 await conn.execute(f'SET search_path TO "{check_schema(settings.db_schema)}"')
-                rows = await parked_tenants(conn)
+                try:
+                    rows = await parked_tenants(conn)
+                except asyncpg.UndefinedTableError:
+                    print(f"no read models in schema {settings.db_schema!r} yet: nothing parked")
+                    return 0
                 for p in rows:
                     print(
                         f"{p.tenant_id}: parked at sequence {p.first_sequence} since "
