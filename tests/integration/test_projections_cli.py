@@ -16,7 +16,8 @@ pytestmark = pytest.mark.integration
 async def test_status_on_a_schema_no_projector_made_yet_says_nothing_is_parked(
     nats_url: str, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = Settings(nats_url=nats_url, database_url=database_url, db_schema=f"t_{uuid.uuid4().hex[:12]}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    settings = Settings(nats_url=nats_url, database_url=database_url, db_schema=schema)
     args = argparse.Namespace(projections_command="status")
 
     code = await run_projections(args, settings)
