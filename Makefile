@@ -30,15 +30,17 @@ test: lint
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
+# ruff, mypy --strict, and the import contracts of pyproject.toml (imports only downwards).
 lint: $(STAMP)
 	$(BIN)/ruff check
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Regenerates docs/contract/ (event JSON Schemas, AsyncAPI) from the code; a unit test
 # fails until the checked-in files match.
 .PHONY: contract
 contract: $(STAMP)
-	$(BIN)/python -m events.contract write
+	$(BIN)/python -m services.entrypoints.nats.contract write
 
 # The bench extras (the peer: eventsourcing on psycopg; matplotlib for the plot) are in the
 # bootstrap, since the test suite smoke-tests the benchmark.

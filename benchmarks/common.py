@@ -14,7 +14,7 @@ from nats.aio.msg import Msg
 from events.envelope import Envelope
 from events.registry import REGISTRY
 from events.subjects import Subjects
-from services.store.stream import StreamSettings, ensure_stream
+from services.adapters.stream import StreamSettings, ensure_stream
 
 Row = dict[str, float]
 FILL_WINDOW = 1000  # publishes awaiting their acks while a stream is filled

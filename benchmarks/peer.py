@@ -42,7 +42,7 @@ from events.objectives import (
 )
 from events.smart_goals import SmartGoalCreated
 from projections.runner import Projector
-from services.store.event_store import EventStore
+from services.adapters.event_store import EventStore
 
 Step = tuple[str, dict[str, Any]]  # an aggregate method and its arguments
 

@@ -15,8 +15,8 @@ from nats.aio.client import Client
 
 from benchmarks.common import Row, fill, new_stream, percentile
 from benchmarks.workload import COMPANY_OBJECTIVE, CYCLE, Organisation
-from services.auth import Role, TokenAuthority
-from services.read_side import read_side
+from services.application.auth import Role, TokenAuthority
+from services.bootstrap import read_side
 from services.settings import Settings
 
 TENANT = "bench"
@@ -61,6 +61,7 @@ async def query_latencies(nc: Client, database_url: str, goals: int, requests: i
     objectives = [g.goal_id for g in organisation.goals_of("objective")]
     rng = random.Random(3)
     row: Row = {"goals": float(organisation.goals), "events": float(events)}
+    conn = await asyncpg.connect(database_url)
     try:
         async with read_side(settings, nc, database_url) as side:
             await side.wait_until_current(timeout_s=3600)
@@ -87,22 +88,21 @@ async def query_latencies(nc: Client, database_url: str, goals: int, requests: i
                 row |= _summary("score", await _latencies(requests, score))
                 row |= _summary("subtree", await _latencies(max(3, requests // 10), subtree))
                 row |= _summary("audit", await _latencies(requests, audit_log))
-            conn = await asyncpg.connect(database_url)
-            try:
-                # The floor under the score: the one-row lookup behind it, without HTTP.
-                raw = await _latencies(
-                    requests,
-                    lambda: conn.fetchrow(
-                        f'SELECT * FROM "{schema}".goals WHERE tenant_id = $1 AND '
-                        "goal_type = 'objective' AND goal_id = $2",
-                        TENANT,
-                        rng.choice(objectives),
-                    ),
-                )
-                row |= _summary("raw_row", raw)
-            finally:
-                await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-                await conn.close()
+            # The floor under the score: the one-row lookup behind it, without HTTP.
+            raw = await _latencies(
+                requests,
+                lambda: conn.fetchrow(
+                    f'SELECT * FROM "{schema}".goals WHERE tenant_id = $1 AND '
+                    "goal_type = 'objective' AND goal_id = $2",
+                    TENANT,
+                    rng.choice(objectives),
+                ),
+            )
+            row |= _summary("raw_row", raw)
     finally:
+        # Only once the read side has stopped: its projector polls the schema until then
+        # (and a projector restarted on a dropped schema would migrate it back).
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await conn.close()
         await nc.jetstream().delete_stream(stream)
     return row

@@ -29,10 +29,10 @@ from benchmarks.common import Row, fill, new_stream, raw_ordered_replay
 from benchmarks.workload import quarter
 from events.subjects import Subjects
 from projections.audit.replay import replay_tenant
-from services.auditor import END_OF_TIME
-from services.servers import resolve_servers
+from projections.consumer import EventLog
+from services.adapters.servers import resolve_servers
+from services.application.auditor import END_OF_TIME
 from services.settings import Settings
-from services.store.event_store import EventStore
 
 TENANT = "bench"
 
@@ -56,9 +56,9 @@ async def replay_once(nats_url: str, database_url: str, stream: str, root: str) 
     conn = await asyncpg.connect(database_url)
     schema = f"bench_replay_{uuid.uuid4().hex[:10]}"
     try:
-        store = EventStore(nc, stream, Subjects(root))
+        event_log = EventLog(nc, stream, Subjects(root))
         started = time.perf_counter()
-        replayed = await replay_tenant(store, conn, TENANT, END_OF_TIME, "recorded", schema)
+        replayed = await replay_tenant(event_log, conn, TENANT, END_OF_TIME, "recorded", schema)
         seconds = time.perf_counter() - started
     finally:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

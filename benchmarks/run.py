@@ -30,7 +30,7 @@ from benchmarks import peer, queries, replay, service_rows
 from benchmarks.common import Row, fill, new_stream, rate, raw_ordered_replay, raw_publish
 from benchmarks.workload import quarter
 from projections.runner import Projector
-from services.servers import resolve_servers
+from services.adapters.servers import resolve_servers
 from services.settings import Settings
 
 # A connector's sync: reports spread over many goals, several messages in flight.

@@ -15,8 +15,8 @@ from nats.aio.client import Client
 
 from benchmarks.common import Row, fresh, percentile, rate
 from benchmarks.workload import CYCLE
+from services.bootstrap import CommandService, command_service
 from services.client import OkrClient
-from services.runtime import CommandService, command_service
 from services.settings import Settings
 
 TENANT = "bench"

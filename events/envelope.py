@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 from uuid import UUID
 
@@ -54,6 +55,16 @@ class Envelope(EnvelopeHeader):
 
     def __hash__(self) -> int:
         return hash(self.event_id)
+
+
+@dataclass(frozen=True)
+class RawEvent:
+    """A stored message as JetStream keeps it: exact body and its hash header."""
+
+    sequence: int
+    subject: str
+    body: bytes
+    hash: str | None
 
 
 class StoredEvent(Frozen):

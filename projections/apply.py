@@ -23,17 +23,24 @@ from events.objectives import (
 )
 from events.smart_goals import SmartGoalCreated
 from events.values import Metric, ParentRef
+from projections.read_models import adjustments, progress
+from projections.read_models.adjustments import Adjustment, adjustment_entry
+from projections.read_models.progress import progress_entry
 from projections.rows import (
-    Adjustment,
     AlignmentKey,
     Changes,
     GoalKey,
     GoalRow,
     KeyResultKey,
     KeyResultRow,
-    ProgressEntry,
 )
-from projections.scoring import ScoringPolicy, key_result_score, weighted_rollup
+from projections.scoring import (
+    ScoringPolicy,
+    adjustment_scores,
+    key_result_score,
+    superseded,
+    weighted_rollup,
+)
 
 
 @dataclass
@@ -103,57 +110,20 @@ def _observe(
     target: GoalRow | KeyResultRow = goal
     if kr_id is not None:
         target = view.key_results[(goal.tenant_id, goal.goal_id, kr_id)]
-    newer_known = target.value_at is not None and at < target.value_at
+    newer_known = superseded(at, target.value_at)
     if not newer_known:
         target.value, target.value_at = value, at
         if isinstance(target, KeyResultRow):
             target.score = key_result_score(target.metric, value, policy)
             view.put_key_result(target)
-    if confidence is not None and (target.confidence_at is None or at >= target.confidence_at):
+    if confidence is not None and not superseded(at, target.confidence_at):
         target.confidence, target.confidence_at = confidence, at
         if isinstance(target, KeyResultRow):
             view.put_key_result(target)
-    if (
-        kr_id is not None
-        and confidence is not None
-        and (goal.confidence_at is None or at >= goal.confidence_at)
-    ):
+    if kr_id is not None and confidence is not None and not superseded(at, goal.confidence_at):
         goal.confidence, goal.confidence_at = confidence, at
     view.unscored[goal.key] = goal
     return not newer_known
-
-
-def _progress(
-    stored: StoredEvent,
-    kind: str,
-    kr_id: str | None,
-    value: float,
-    confidence: float | None,
-    note: str,
-    source: str | None,
-    key: str | None,
-    at: datetime,
-    superseded: bool,
-) -> ProgressEntry:
-    e = stored.envelope
-    return ProgressEntry(
-        stream_sequence=stored.stream_sequence,
-        tenant_id=e.tenant_id,
-        goal_type=e.aggregate_type.value,
-        goal_id=e.aggregate_id,
-        key_result_id=kr_id or "",
-        kind=kind,
-        value=value,
-        confidence=confidence,
-        note=note,
-        source=source,
-        idempotency_key=key,
-        applies_at=at,
-        occurred_at=e.occurred_at,
-        recorded_at=e.recorded_at,
-        actor=e.actor,
-        superseded=superseded,
-    )
 
 
 def _created_goal(e: Envelope, p: ObjectiveCreated | SmartGoalCreated) -> GoalRow:
@@ -224,35 +194,25 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
         case KeyResultAdjusted():
             kr = view.key_results[(e.tenant_id, e.aggregate_id, p.key_result_id)]
             kr.title, kr.weight, kr.metric = p.after.title, p.after.weight, p.after.metric
-            kr.score = key_result_score(kr.metric, kr.value, policy)
+            original, kr.score = adjustment_scores(p.before.metric, kr.metric, kr.value, policy)
             view.put_key_result(kr)
-            view.changes.adjustments.append(
-                Adjustment(
-                    stream_sequence=stored.stream_sequence,
-                    tenant_id=e.tenant_id,
-                    objective_id=e.aggregate_id,
-                    key_result_id=p.key_result_id,
-                    cycle_id=goal.cycle_id,
-                    mid_cycle=p.mid_cycle,
-                    actor=e.actor,
-                    occurred_at=e.occurred_at,
-                    recorded_at=e.recorded_at,
-                    reason=p.reason,
-                    changed_fields=list(p.changed_fields),
-                    before=p.before.model_dump_json(),
-                    after=p.after.model_dump_json(),
-                    value_at_adjustment=kr.value,
-                    score_under_original=key_result_score(p.before.metric, kr.value, policy),
-                    score_under_revised=kr.score,
-                )
+            entry = adjustment_entry(stored, p, kr.value, original, kr.score)
+            row = Adjustment(
+                **dict(entry),
+                tenant_id=e.tenant_id,
+                objective_id=e.aggregate_id,
+                key_result_id=p.key_result_id,
+                cycle_id=goal.cycle_id,
             )
+            view.changes.add(adjustments.MODEL, row)
             view.unscored[key] = goal
         case CheckInRecorded():
             fresh = _observe(
                 view, goal, e, p.key_result_id, p.value, p.applies_at, p.confidence, policy
             )
-            view.changes.progress.append(
-                _progress(
+            view.changes.add(
+                progress.MODEL,
+                progress_entry(
                     stored,
                     "check_in",
                     p.key_result_id,
@@ -263,12 +223,13 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
                     None,
                     p.applies_at,
                     not fresh,
-                )
+                ),
             )
         case ProgressReported():
             fresh = _observe(view, goal, e, p.key_result_id, p.value, p.observed_at, None, policy)
-            view.changes.progress.append(
-                _progress(
+            view.changes.add(
+                progress.MODEL,
+                progress_entry(
                     stored,
                     "progress",
                     p.key_result_id,
@@ -279,7 +240,7 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
                     p.idempotency_key,
                     p.observed_at,
                     not fresh,
-                )
+                ),
             )
         case GoalAligned():
             akey = _alignment_key(e, p.parent)

@@ -6,16 +6,11 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from projections.tables import (
-    ALIGNMENTS,
-    CHECKPOINTS,
-    GOALS,
-    KEY_RESULTS,
-    KR_ADJUSTMENTS,
-    MIGRATIONS,
-    PARKED,
-    PROGRESS,
-)
+from projections.read_models import adjustments, progress
+from projections.tables import ALIGNMENTS, CHECKPOINTS, GOALS, KEY_RESULTS, MIGRATIONS, PARKED
+
+PROGRESS = progress.TABLE
+KR_ADJUSTMENTS = adjustments.TABLE
 
 # Append only: a released migration is never edited, the next change is a new entry.
 STEPS: Sequence[tuple[int, str, str]] = (

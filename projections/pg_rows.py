@@ -9,111 +9,16 @@ import asyncpg
 
 from events.values import Metric
 from projections.apply import View
+from projections.read_models.columns import columns_of, upsert, upsert_staged
 from projections.rows import Changes, GoalKey, GoalRow, KeyResultRow
-from projections.tables import ALIGNMENTS, GOALS, KEY_RESULTS, KR_ADJUSTMENTS, PROGRESS
+from projections.tables import ALIGNMENTS, GOALS, KEY_RESULTS
 
-_GOAL_COLUMNS = (
-    "tenant_id",
-    "goal_type",
-    "goal_id",
-    "title",
-    "level",
-    "owner",
-    "team",
-    "cycle_id",
-    "cycle_starts_on",
-    "cycle_ends_on",
-    "commitment",
-    "status",
-    "deadline",
-    "metric",
-    "personal",
-    "value",
-    "value_at",
-    "confidence",
-    "confidence_at",
-    "score",
-    "grade",
-    "version",
-    "created_at",
-    "updated_at",
-)
-_KR_COLUMNS = (
-    "tenant_id",
-    "objective_id",
-    "key_result_id",
-    "position",
-    "title",
-    "weight",
-    "metric",
-    "owner",
-    "value",
-    "value_at",
-    "confidence",
-    "confidence_at",
-    "score",
-)
-_PROGRESS_COLUMNS = (
-    "stream_sequence",
-    "tenant_id",
-    "goal_type",
-    "goal_id",
-    "key_result_id",
-    "kind",
-    "value",
-    "confidence",
-    "note",
-    "source",
-    "idempotency_key",
-    "applies_at",
-    "occurred_at",
-    "recorded_at",
-    "actor",
-    "superseded",
-)
-_ADJUSTMENT_COLUMNS = (
-    "stream_sequence",
-    "tenant_id",
-    "objective_id",
-    "key_result_id",
-    "cycle_id",
-    "mid_cycle",
-    "actor",
-    "occurred_at",
-    "recorded_at",
-    "reason",
-    "changed_fields",
-    "before",
-    "after",
-    "value_at_adjustment",
-    "score_under_original",
-    "score_under_revised",
-)
-
-# One C-level call per row instead of a generator over the columns (a row per event).
-_progress_record = attrgetter(*_PROGRESS_COLUMNS)
-_adjustment_record = attrgetter(*_ADJUSTMENT_COLUMNS)
-
-
-def _upsert(table: str, columns: tuple[str, ...], key_len: int) -> str:
-    names = ", ".join(columns)
-    params = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[key_len:])
-    keys = ", ".join(columns[:key_len])
-    return (
-        f"INSERT INTO {table} ({names}) VALUES ({params}) "
-        f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
-    )
-
-
-def _upsert_staged(table: str, stage: str, columns: tuple[str, ...], key_len: int) -> str:
-    names = ", ".join(columns)
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[key_len:])
-    keys = ", ".join(columns[:key_len])
-    return (
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "
-        f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
-    )
+_GOAL_COLUMNS = columns_of(GoalRow, leave_out=("key_result_ids",))
+_KR_COLUMNS = columns_of(KeyResultRow)
+_GOAL_METRIC = _GOAL_COLUMNS.index("metric")
+_KR_METRIC = _KR_COLUMNS.index("metric")
+_goal_fields = attrgetter(*_GOAL_COLUMNS)
+_kr_fields = attrgetter(*_KR_COLUMNS)
 
 
 # A batch's changed rows are copied into a session's temporary table and merged with one
@@ -121,12 +26,12 @@ def _upsert_staged(table: str, stage: str, columns: tuple[str, ...], key_len: in
 # statement-per-row (each check-in changes a KR and its goal, so these are most rows).
 _GOAL_STAGE = "okr_stage_goals"
 _KR_STAGE = "okr_stage_key_results"
-_UPSERT_GOALS = _upsert_staged(GOALS, _GOAL_STAGE, _GOAL_COLUMNS, 3)
-_UPSERT_KRS = _upsert_staged(KEY_RESULTS, _KR_STAGE, _KR_COLUMNS, 3)
+_UPSERT_GOALS = upsert_staged(GOALS, _GOAL_STAGE, _GOAL_COLUMNS, 3)
+_UPSERT_KRS = upsert_staged(KEY_RESULTS, _KR_STAGE, _KR_COLUMNS, 3)
 # Rows in fewer than this go in with executemany: one round trip instead of two.
 _STAGE_FROM = 32
-_UPSERT_GOAL = _upsert(GOALS, _GOAL_COLUMNS, 3)
-_UPSERT_KR = _upsert(KEY_RESULTS, _KR_COLUMNS, 3)
+_UPSERT_GOAL = upsert(GOALS, _GOAL_COLUMNS, 3)
+_UPSERT_KR = upsert(KEY_RESULTS, _KR_COLUMNS, 3)
 
 
 async def prepare_staging(conn: asyncpg.Connection) -> None:
@@ -157,50 +62,13 @@ def _metric_json(metric: Metric | None) -> str | None:
 
 
 def _goal_record(g: GoalRow) -> tuple[object, ...]:
-    return (
-        g.tenant_id,
-        g.goal_type,
-        g.goal_id,
-        g.title,
-        g.level,
-        g.owner,
-        g.team,
-        g.cycle_id,
-        g.cycle_starts_on,
-        g.cycle_ends_on,
-        g.commitment,
-        g.status,
-        g.deadline,
-        _metric_json(g.metric),
-        g.personal,
-        g.value,
-        g.value_at,
-        g.confidence,
-        g.confidence_at,
-        g.score,
-        g.grade,
-        g.version,
-        g.created_at,
-        g.updated_at,
-    )
+    record = _goal_fields(g)
+    return (*record[:_GOAL_METRIC], _metric_json(g.metric), *record[_GOAL_METRIC + 1 :])
 
 
 def _kr_record(k: KeyResultRow) -> tuple[object, ...]:
-    return (
-        k.tenant_id,
-        k.objective_id,
-        k.key_result_id,
-        k.position,
-        k.title,
-        k.weight,
-        k.metric.model_dump_json(),
-        k.owner,
-        k.value,
-        k.value_at,
-        k.confidence,
-        k.confidence_at,
-        k.score,
-    )
+    record = _kr_fields(k)
+    return (*record[:_KR_METRIC], k.metric.model_dump_json(), *record[_KR_METRIC + 1 :])
 
 
 async def preload(conn: asyncpg.Connection, view: View, keys: Iterable[GoalKey]) -> None:
@@ -248,18 +116,8 @@ async def flush(conn: asyncpg.Connection, changes: Changes) -> None:
     if changes.key_results:
         krs = [_kr_record(k) for k in changes.key_results.values()]
         await _merge(conn, krs, _UPSERT_KR, _KR_STAGE, _KR_COLUMNS, _UPSERT_KRS)
-    if changes.progress:
-        await conn.copy_records_to_table(
-            PROGRESS,
-            records=[_progress_record(p) for p in changes.progress],
-            columns=list(_PROGRESS_COLUMNS),
-        )
-    if changes.adjustments:
-        await conn.copy_records_to_table(
-            KR_ADJUSTMENTS,
-            records=[_adjustment_record(a) for a in changes.adjustments],
-            columns=list(_ADJUSTMENT_COLUMNS),
-        )
+    for model, rows in changes.appended.items():
+        await model.append(conn, rows)
     if changes.unaligned:
         await conn.executemany(
             f"DELETE FROM {ALIGNMENTS} WHERE tenant_id = $1 AND child_type = $2 AND "

@@ -2,92 +2,27 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import asyncpg
 
-from events.values import Commitment, Metric
 from projections import scoring
-from projections.parking import parked_summary
-from projections.tables import ALIGNMENTS, CHECKPOINTS, GOALS, KEY_RESULTS, KR_ADJUSTMENTS, PROGRESS
+from projections.parking import Queryable, parked_summary
+from projections.read_models import goals
+from projections.read_models.goals import GoalRef
+from projections.tables import ALIGNMENTS, CHECKPOINTS, GOALS
 from projections.views import (
-    AdjustmentView,
     CascadeNode,
     GoalScore,
-    KeyResultScore,
     ParkedState,
     PathStep,
-    ProgressView,
     ProjectionLag,
 )
 
-Record = asyncpg.Record
-GoalRef = tuple[str, str]  # goal type, goal id
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def _goal_score(
-    goal: Record, krs: Sequence[Record], as_of: datetime, policy: scoring.ScoringPolicy
-) -> GoalScore:
-    smart = goal["goal_type"] == "smart_goal"
-    commitment = None if goal["commitment"] is None else Commitment(goal["commitment"])
-    expectation = scoring.expectation(commitment, smart)
-    expected = scoring.expected_progress(
-        _day_start(goal["cycle_starts_on"]),
-        _day_start(goal["cycle_ends_on"] + timedelta(days=1)),
-        as_of,
-    )
-    score = goal["score"]
-    percent = None
-    outcome = None
-    if smart:
-        metric = Metric.model_validate_json(goal["metric"])
-        percent = scoring.smart_goal_completion(metric, goal["value"], policy)
-        outcome = scoring.smart_goal_outcome(percent, goal["deadline"], as_of)
-    return GoalScore(
-        tenant_id=goal["tenant_id"],
-        goal_type=goal["goal_type"],
-        goal_id=goal["goal_id"],
-        title=goal["title"],
-        level=goal["level"],
-        owner=goal["owner"],
-        cycle_id=goal["cycle_id"],
-        cycle_starts_on=goal["cycle_starts_on"],
-        cycle_ends_on=goal["cycle_ends_on"],
-        commitment=goal["commitment"],
-        status=goal["status"],
-        version=goal["version"],
-        score=score,
-        percent_complete=percent,
-        outcome=outcome,
-        deadline=goal["deadline"],
-        confidence=goal["confidence"],
-        expectation=expectation,
-        expected_progress=expected,
-        pace=scoring.pace(score or 0.0, expected, expectation, policy),
-        band=scoring.colour_band(score or 0.0),
-        as_of=as_of,
-        key_results=tuple(
-            KeyResultScore(
-                key_result_id=k["key_result_id"],
-                title=k["title"],
-                weight=k["weight"],
-                metric=json.loads(k["metric"]),
-                value=k["value"],
-                value_at=k["value_at"],
-                confidence=k["confidence"],
-                score=k["score"],
-                band=scoring.colour_band(k["score"]),
-            )
-            for k in krs
-        ),
-    )
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class ReadModels:
@@ -96,12 +31,22 @@ class ReadModels:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        policy: scoring.ScoringPolicy | None = None,
+        policy: scoring.ScoringPolicy = scoring.DEFAULT_POLICY,
         acquire_timeout_s: float | None = None,
     ) -> None:
         self._pool = pool
-        self._policy = policy or scoring.ScoringPolicy()
+        self._policy = policy
         self._acquire_s = acquire_timeout_s
+
+    async def read(
+        self,
+        query: Callable[Concatenate[Queryable, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run one read model's query (its module's function) on a pooled connection."""
+        async with self._pool.acquire(timeout=self._acquire_s) as conn:
+            return await query(conn, *args, **kwargs)
 
     async def goal_scores(
         self, tenant: str, refs: Sequence[GoalRef], as_of: datetime
@@ -109,33 +54,8 @@ class ReadModels:
         """Scores of the given goals (missing ones are left out)."""
         if not refs:
             return {}
-        types, ids = [r[0] for r in refs], [r[1] for r in refs]
         async with self._pool.acquire(timeout=self._acquire_s) as conn:
-            goals = await conn.fetch(
-                f"SELECT g.* FROM {GOALS} g JOIN unnest($2::text[], $3::text[]) AS k(y, i)"
-                " ON g.goal_type = k.y AND g.goal_id = k.i WHERE g.tenant_id = $1",
-                tenant,
-                types,
-                ids,
-            )
-            krs = await conn.fetch(
-                f"SELECT * FROM {KEY_RESULTS} WHERE tenant_id = $1 AND objective_id ="
-                " ANY($2::text[]) ORDER BY objective_id, position",
-                tenant,
-                [g["goal_id"] for g in goals if g["goal_type"] == "objective"],
-            )
-        by_objective: dict[str, list[Record]] = {}
-        for kr in krs:
-            by_objective.setdefault(kr["objective_id"], []).append(kr)
-        return {
-            (g["goal_type"], g["goal_id"]): _goal_score(
-                g,
-                by_objective.get(g["goal_id"], []) if g["goal_type"] == "objective" else [],
-                as_of,
-                self._policy,
-            )
-            for g in goals
-        }
+            return await goals.scores(conn, tenant, refs, as_of, self._policy)
 
     async def _scores_where(
         self, tenant: str, as_of: datetime, condition: str, *args: Any
@@ -268,53 +188,6 @@ class ReadModels:
             " ORDER BY goal_type, goal_id",
             cycle_id,
         )
-
-    async def progress_history(
-        self, tenant: str, goal_type: str, goal_id: str
-    ) -> list[ProgressView]:
-        """Every check-in and report of a goal, in the order they apply."""
-        async with self._pool.acquire(timeout=self._acquire_s) as conn:
-            rows = await conn.fetch(
-                f"SELECT * FROM {PROGRESS} WHERE tenant_id = $1 AND goal_type = $2 AND"
-                " goal_id = $3 ORDER BY applies_at, stream_sequence",
-                tenant,
-                goal_type,
-                goal_id,
-            )
-        return [
-            ProgressView(**{**dict(r), "key_result_id": r["key_result_id"] or None}) for r in rows
-        ]
-
-    async def adjustments(
-        self,
-        tenant: str,
-        cycle_id: str | None = None,
-        objective_id: str | None = None,
-        actor: str | None = None,
-    ) -> list[AdjustmentView]:
-        """KR adjustments, filtered by cycle, goal and/or person."""
-        async with self._pool.acquire(timeout=self._acquire_s) as conn:
-            rows = await conn.fetch(
-                f"SELECT * FROM {KR_ADJUSTMENTS} WHERE tenant_id = $1"
-                " AND ($2::text IS NULL OR cycle_id = $2)"
-                " AND ($3::text IS NULL OR objective_id = $3)"
-                " AND ($4::text IS NULL OR actor = $4) ORDER BY stream_sequence",
-                tenant,
-                cycle_id,
-                objective_id,
-                actor,
-            )
-        return [
-            AdjustmentView(
-                **{
-                    **dict(r),
-                    "before": json.loads(r["before"]),
-                    "after": json.loads(r["after"]),
-                    "changed_fields": tuple(r["changed_fields"]),
-                }
-            )
-            for r in rows
-        ]
 
     async def lag(self, projection: str, stream_head: int, tenant: str) -> ProjectionLag:
         """The projection's checkpoint against the stream head, and parked tenants: how

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
+from projections.consumer import EventLog
 from projections.parking import Culprit
 from projections.poison import NO_TENANT, read_event
 from projections.writer import ProjectionWriter
-from services.store.event_store import EventStore
 
 log = logging.getLogger(__name__)
 
 
-async def resume_tenant(writer: ProjectionWriter, store: EventStore, tenant: str) -> Culprit | None:
+async def resume_tenant(
+    writer: ProjectionWriter, event_log: EventLog, tenant: str
+) -> Culprit | None:
     """Apply a parked tenant's events from its first unapplied sequence up to the
     writer's checkpoint, with that writer, then un-park it; or park it again on the
     event that still fails, and return that event.
@@ -25,15 +28,17 @@ async def resume_tenant(writer: ProjectionWriter, store: EventStore, tenant: str
     if first is None:
         return None
     if tenant != NO_TENANT:  # messages filed under no tenant cannot be re-read by one
-        async for raw in store.raw_batches(store.subjects.tenant(tenant), first - 1):
-            reads = [
-                read_event(m.sequence, m.subject, m.body, m.hash)
-                for m in raw
-                if m.sequence <= writer.checkpoint
-            ]
-            culprit = await writer.resume(tenant, reads, done=False)
-            if culprit is not None:
-                return culprit
-            if raw[-1].sequence >= writer.checkpoint:
-                break
+        scan = event_log.scan(event_log.subjects.tenant(tenant), after_sequence=first - 1)
+        async with contextlib.aclosing(scan):  # its consumer goes when the loop ends early
+            async for raw in scan:
+                reads = [
+                    read_event(m.sequence, m.subject, m.body, m.hash)
+                    for m in raw
+                    if m.sequence <= writer.checkpoint
+                ]
+                culprit = await writer.resume(tenant, reads, done=False)
+                if culprit is not None:
+                    return culprit
+                if raw[-1].sequence >= writer.checkpoint:
+                    break
     return await writer.resume(tenant, [], done=True)

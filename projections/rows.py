@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 from events.values import Metric
+from projections.read_models.history import History
+
+R = TypeVar("R")
 
 GoalKey = tuple[str, str, str]  # tenant, goal type, goal id
 KeyResultKey = tuple[str, str, str]  # tenant, objective id, key result id
@@ -72,57 +76,20 @@ class KeyResultRow:
         return (self.tenant_id, self.objective_id, self.key_result_id)
 
 
-@dataclass(frozen=True)
-class ProgressEntry:
-    """One check-in or integration report, as history."""
-
-    stream_sequence: int
-    tenant_id: str
-    goal_type: str
-    goal_id: str
-    key_result_id: str
-    kind: str
-    value: float
-    confidence: float | None
-    note: str
-    source: str | None
-    idempotency_key: str | None
-    applies_at: datetime
-    occurred_at: datetime
-    recorded_at: datetime
-    actor: str
-    superseded: bool
-
-
-@dataclass(frozen=True)
-class Adjustment:
-    """One KR adjustment with its score under the original and the revised terms."""
-
-    stream_sequence: int
-    tenant_id: str
-    objective_id: str
-    key_result_id: str
-    cycle_id: str
-    mid_cycle: bool
-    actor: str
-    occurred_at: datetime
-    recorded_at: datetime
-    reason: str | None
-    changed_fields: list[str]
-    before: str
-    after: str
-    value_at_adjustment: float | None
-    score_under_original: float | None
-    score_under_revised: float | None
-
-
 @dataclass
 class Changes:
     """What one batch changed, to be flushed in one transaction."""
 
     goals: dict[GoalKey, GoalRow] = field(default_factory=dict)
     key_results: dict[KeyResultKey, KeyResultRow] = field(default_factory=dict)
-    progress: list[ProgressEntry] = field(default_factory=list)
-    adjustments: list[Adjustment] = field(default_factory=list)
+    # The rows of each append-only read model, in the order its events came.
+    appended: dict[History[Any], list[Any]] = field(default_factory=dict)
     aligned: dict[AlignmentKey, datetime] = field(default_factory=dict)
     unaligned: set[AlignmentKey] = field(default_factory=set)
+
+    def add(self, model: History[R], row: R) -> None:
+        """Queue one row of an append-only read model."""
+        rows = self.appended.get(model)
+        if rows is None:
+            rows = self.appended[model] = []
+        rows.append(row)

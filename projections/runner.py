@@ -8,64 +8,29 @@ import logging
 
 import asyncpg
 from nats.aio.client import Client
-from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamInfo
+from nats.js.api import StreamInfo
 from nats.js.errors import NotFoundError
 
-from events.subjects import HEADER_HASH, Subjects
+from events.envelope import RawEvent
+from events.subjects import Subjects
+from projections.consumer import Batch, EventLog, Inbox, push_consumer
 from projections.parking import claim_projector_lock, resume_requests
 from projections.poison import Read, read_event
 from projections.resume import resume_tenant
-from projections.scoring import ScoringPolicy
+from projections.scoring import DEFAULT_POLICY, ScoringPolicy
 from projections.writer import CollectorPause, OutOfOrder, ProjectionWriter
-from services.store.event_store import EventStore, delivery_position
 
 log = logging.getLogger(__name__)
 PROJECTION_NAME = "read_models"
 # How often, between batches, the projector looks for tenants an operator asked to resume.
 RESUME_POLL_S = 1.0
+LIVE_ACK_WAIT_S = 60.0
 
 
-def to_stored(msg: Msg) -> Read:
-    """A JetStream message as a stored event (or as Unreadable, saying why not)."""
-    hash_ = (msg.headers or {}).get(HEADER_HASH)
-    return read_event(delivery_position(msg)[0], msg.subject, msg.data, hash_)
-
-
-class _Inbox:
-    """Collects pushed messages and hands them out in batches, answering flow control."""
-
-    def __init__(self, batch_size: int) -> None:
-        self._batch_size = batch_size
-        self._msgs: list[Msg] = []
-        self._ready = asyncio.Event()
-
-    def clear(self) -> None:
-        """Forget what arrived (the consumer is being repositioned)."""
-        self._msgs = []
-        self._ready.clear()
-
-    async def receive(self, msg: Msg) -> None:
-        """Subscription callback."""
-        if msg.headers and msg.headers.get("Status") == "100":
-            if msg.reply:  # a flow-control request: answering it lets delivery go on
-                await msg.respond(b"")
-            return  # an idle heartbeat
-        self._msgs.append(msg)
-        self._ready.set()
-
-    async def take(self, wait_s: float) -> list[Msg]:
-        """Up to one batch of messages, waiting at most ``wait_s`` for the first."""
-        if not self._msgs:
-            try:
-                await asyncio.wait_for(self._ready.wait(), wait_s)
-            except TimeoutError:
-                return []
-        batch, self._msgs = self._msgs[: self._batch_size], self._msgs[self._batch_size :]
-        if not self._msgs:
-            self._ready.clear()
-        return batch
+def to_stored(raw: RawEvent) -> Read:
+    """A delivered message as a stored event (or as Unreadable, saying why not)."""
+    return read_event(raw.sequence, raw.subject, raw.body, raw.hash)
 
 
 class Projector:
@@ -77,7 +42,7 @@ class Projector:
         conn: asyncpg.Connection,
         stream: str,
         schema: str,
-        policy: ScoringPolicy | None = None,
+        policy: ScoringPolicy = DEFAULT_POLICY,
         batch_size: int = 1000,
         name: str = PROJECTION_NAME,
     ) -> None:
@@ -86,11 +51,11 @@ class Projector:
         self._js = nc.jetstream()
         self._stream = stream
         self._batch_size = batch_size
-        self.writer = ProjectionWriter(conn, schema, name, policy or ScoringPolicy())
+        self.writer = ProjectionWriter(conn, schema, name, policy)
         self.durable = f"{name}_{schema}"
         self.applied = 0
 
-    async def _subscribe(self, inbox: _Inbox) -> Subscription:
+    async def _subscribe(self, inbox: Inbox) -> Subscription:
         """Position the durable consumer just past the checkpoint and start its delivery.
 
         The checkpoint in PostgreSQL is the truth. A consumer left by an earlier run may
@@ -104,16 +69,8 @@ class Projector:
         inbox.clear()
         deliver_to = self._nc.new_inbox()
         sub = await self._nc.subscribe(deliver_to, cb=inbox.receive)
-        config = ConsumerConfig(
-            durable_name=self.durable,
-            deliver_subject=deliver_to,
-            ack_policy=AckPolicy.ALL,
-            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-            opt_start_seq=checkpoint + 1,
-            max_ack_pending=4 * self._batch_size,
-            ack_wait=60,
-            flow_control=True,
-            idle_heartbeat=5,
+        config = push_consumer(
+            deliver_to, self._batch_size, LIVE_ACK_WAIT_S, checkpoint + 1, durable=self.durable
         )
         with contextlib.suppress(NotFoundError):
             await self._js.delete_consumer(self._stream, self.durable)
@@ -122,7 +79,7 @@ class Projector:
 
     async def run_batches(self, stop: asyncio.Event, idle_wait_s: float = 0.5) -> None:
         """Apply batches until ``stop`` is set."""
-        inbox = _Inbox(self._batch_size)
+        inbox = Inbox(self._nc)
         sub = await self._subscribe(inbox)
         writing: asyncio.Task[None] | None = None
         pause = CollectorPause()
@@ -130,18 +87,18 @@ class Projector:
         polled = loop.time()
         try:
             while not stop.is_set():
-                msgs = await inbox.take(idle_wait_s)
-                if msgs:
+                taken = await inbox.take(self._batch_size, idle_wait_s)
+                if taken is not None:
                     pause.busy()
                     # Decoding this batch overlaps the previous batch's round trips to
                     # PostgreSQL; batches are still written one after the other, in order.
-                    delivered = [delivery_position(m)[0] for m in msgs]
-                    batch = [to_stored(m) for m in msgs if not Subjects.is_guard(m.subject)]
+                    delivered = [r.sequence for r in taken.events]
+                    batch = [to_stored(r) for r in taken.events if not Subjects.is_guard(r.subject)]
                 else:
                     pause.release()
                 # The previous write is awaited before the next one starts, and also when
                 # idle once it is done, so that its failure surfaces at once.
-                if writing is not None and (msgs or writing.done()):
+                if writing is not None and (taken is not None or writing.done()):
                     previous, writing = writing, None
                     try:
                         await previous
@@ -153,8 +110,8 @@ class Projector:
                 if writing is None and loop.time() - polled > RESUME_POLL_S:
                     await self.resume_requested()  # nothing is being written meanwhile
                     polled = loop.time()
-                if msgs:
-                    writing = asyncio.create_task(self._write(batch, delivered, msgs[-1]))
+                if taken is not None:
+                    writing = asyncio.create_task(self._write(inbox, batch, delivered, taken))
             if writing is not None:
                 with contextlib.suppress(OutOfOrder):  # redelivered on the next start
                     await writing
@@ -174,17 +131,18 @@ class Projector:
         info = await self.stream_info()
         events = [s for s in info.config.subjects or () if not Subjects.is_guard(s)]
         root = events[0].split(".", 1)[0] if events else ""
-        store = EventStore(self._nc, self._stream, Subjects(root))
+        event_log = EventLog(self._nc, self._stream, Subjects(root))
         for tenant in tenants:
-            culprit = await resume_tenant(self.writer, store, tenant)
+            culprit = await resume_tenant(self.writer, event_log, tenant)
             if culprit is not None:
                 log.warning("tenant %s is still parked: %s", tenant, culprit.error)
 
-    async def _write(self, batch: list[Read], delivered: list[int], last: Msg) -> None:
+    async def _write(
+        self, inbox: Inbox, batch: list[Read], delivered: list[int], taken: Batch
+    ) -> None:
         """Write one batch (the events among the ``delivered`` sequences), then ack it."""
         self.applied += await self.writer.write(batch, delivered=delivered)
-        # AckPolicy.ALL: acking the last message acks the batch, after the commit.
-        await last.ack()
+        await inbox.ack(taken)  # after the commit
 
     async def stream_info(self) -> StreamInfo:
         """The stream's current state (its head is ``state.last_seq``)."""
@@ -212,7 +170,7 @@ async def rebuild(
     conn: asyncpg.Connection,
     stream: str,
     schema: str,
-    policy: ScoringPolicy | None = None,
+    policy: ScoringPolicy = DEFAULT_POLICY,
 ) -> int:
     """Build the read models from sequence 1 into a fresh schema, then swap it in.
 

@@ -1,5 +1,6 @@
-"""The one place read-model table names are spelled (unqualified: the schema is the
-connection's search_path, so a rebuild or a test can use a schema of its own)."""
+"""The one place the shared tables' names are spelled; an append-only read model spells
+its own in its module. Unqualified: the schema is the connection's search_path, so a
+rebuild or a test can use a schema of its own."""
 
 from __future__ import annotations
 
@@ -10,6 +11,4 @@ CHECKPOINTS: Final = "projection_checkpoints"
 GOALS: Final = "goals"
 KEY_RESULTS: Final = "key_results"
 ALIGNMENTS: Final = "alignments"
-PROGRESS: Final = "progress_entries"
-KR_ADJUSTMENTS: Final = "key_result_adjustments"
 PARKED: Final = "parked_tenants"

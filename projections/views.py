@@ -75,44 +75,6 @@ class PathStep(View):
     via_key_result: str | None
 
 
-class ProgressView(View):
-    """One check-in or integration report."""
-
-    stream_sequence: int
-    key_result_id: str | None
-    kind: Literal["check_in", "progress"]
-    value: float
-    confidence: float | None
-    note: str
-    source: str | None
-    idempotency_key: str | None
-    applies_at: datetime
-    occurred_at: datetime
-    recorded_at: datetime
-    actor: str
-    superseded: bool = Field(description="a newer observation was already known when it arrived")
-
-
-class AdjustmentView(View):
-    """One change to a key result, with its score under the original and revised terms."""
-
-    stream_sequence: int
-    objective_id: str
-    key_result_id: str
-    cycle_id: str
-    mid_cycle: bool
-    actor: str
-    occurred_at: datetime
-    recorded_at: datetime
-    reason: str | None
-    changed_fields: tuple[str, ...]
-    before: dict[str, Any]
-    after: dict[str, Any]
-    value_at_adjustment: float | None
-    score_under_original: float | None
-    score_under_revised: float | None
-
-
 class ParkedState(View):
     """Why a tenant's read models stopped: the event they could not take, and since when."""
 

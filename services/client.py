@@ -5,18 +5,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pydantic
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.errors import NoRespondersError
+from pydantic import TypeAdapter
 
 from events.subjects import DEFAULT_SUBJECTS, Subjects
-from services.codec import COMMANDS_BY_NAME
-from services.errors import ErrorCode
-from services.replies import Accepted, Rejected, rejected
+from services.application.codec import COMMANDS_BY_NAME
+from services.domain.errors import ErrorCode
+from services.domain.replies import REPLY, Accepted, Rejected, rejected, unavailable
 
-_REPLY: pydantic.TypeAdapter[Accepted | Rejected] = pydantic.TypeAdapter(Accepted | Rejected)
-_BODY: pydantic.TypeAdapter[dict[str, Any]] = pydantic.TypeAdapter(dict[str, Any])
+_BODY: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
 NO_RESPONDER_RETRIES = 3
@@ -31,12 +30,10 @@ class CommandRejected(Exception):
         self.reply = reply
 
 
-def unavailable(message: str) -> Rejected:
+def no_answer(message: str) -> Rejected:
     """The reply a caller gets when no answer came: retryable, resend with the same id."""
-    return rejected(
-        ErrorCode.UNAVAILABLE,
-        f"{message}; resend with the same meta.command_id (commands are idempotent by it)",
-        retryable=True,
+    return unavailable(
+        f"{message}; resend with the same meta.command_id (commands are idempotent by it)"
     )
 
 
@@ -75,17 +72,17 @@ class OkrClient:
         for attempt in range(NO_RESPONDER_RETRIES + 1):
             try:
                 msg = await self._nc.request(subject, body, timeout=self._timeout)
-                return _REPLY.validate_json(msg.data)
+                return REPLY.validate_json(msg.data)
             except NoRespondersError:
                 # Seen right after a service subscribed (and flushed); a moment later the
                 # same request is routed. Still none after the retries: no service is up.
                 if attempt == NO_RESPONDER_RETRIES:
-                    return unavailable(f"no command service listens on {subject}")
+                    return no_answer(f"no command service listens on {subject}")
                 await asyncio.sleep(NO_RESPONDER_PAUSE_S)
             except TimeoutError:  # nats.errors.TimeoutError is one
-                return unavailable(f"no reply within {self._timeout} s")
+                return no_answer(f"no reply within {self._timeout} s")
             except NatsError as exc:  # closed, or reconnecting with a full outbound buffer
-                return unavailable(f"NATS connection unusable ({type(exc).__name__})")
+                return no_answer(f"NATS connection unusable ({type(exc).__name__})")
         raise AssertionError("unreachable")
 
     async def send(self, command_name: str, **fields: Any) -> Accepted | Rejected:

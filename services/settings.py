@@ -13,7 +13,7 @@ from events.subjects import (
     EVENT_ROOT,
     STREAM_NAME,
 )
-from services.clock_skew import DEFAULT_AHEAD, DEFAULT_BEHIND, ClockSkew
+from services.domain.clock_skew import DEFAULT_AHEAD, DEFAULT_BEHIND, ClockSkew
 
 
 @dataclass(frozen=True)

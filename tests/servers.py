@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from services.embedded import EmbeddedNats, EmbeddedPostgres
-from services.nats_auth import redact
+from services.adapters.embedded import EmbeddedNats, EmbeddedPostgres
+from services.adapters.nats_auth import redact
 
 NATS_URL_ENV = "OKR_TEST_NATS_URL"
 DATABASE_URL_ENV = "OKR_TEST_DATABASE_URL"

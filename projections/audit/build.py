@@ -6,22 +6,23 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from events.envelope import StoredEvent
 from events.goals import CheckInRecorded, GoalCarriedOver, ProgressReported
-from events.objectives import KeyResultAdded, KeyResultAdjusted, KeyResultTerms, ObjectiveCreated
+from events.objectives import KeyResultAdded, KeyResultAdjusted, ObjectiveCreated
 from events.smart_goals import SmartGoalCreated
 from events.values import Cycle, Metric
 from projections.audit.replay import Basis
-from projections.audit.report import (
-    AdjustmentEntry,
-    AuditReport,
-    GoalAudit,
-    KeyResultAudit,
-    ScorePoint,
+from projections.audit.report import AuditReport, GoalAudit, KeyResultAudit, ScorePoint
+from projections.read_models.adjustments import AdjustmentEntry, adjustment_entry
+from projections.scoring import (
+    DEFAULT_POLICY,
+    ScoringPolicy,
+    adjustment_scores,
+    key_result_score,
+    superseded,
 )
-from projections.scoring import ScoringPolicy, key_result_score
 from projections.views import GoalScore
 
 # An entry recorded this long after the instant it applies to is flagged as late.
@@ -74,8 +75,8 @@ def _observe(
     if measure is None:
         return
     e = stored.envelope
-    superseded = measure.latest_at is not None and at < measure.latest_at
-    if not superseded:
+    older = superseded(at, measure.latest_at)
+    if not older:
         measure.latest_at, measure.value = at, value
     measure.history.append(
         ScorePoint(
@@ -90,35 +91,16 @@ def _observe(
             target_in_force=measure.metric.target,
             score=key_result_score(measure.metric, value, policy),
             late=e.recorded_at - at > LATE_AFTER,
-            superseded=superseded,
+            superseded=older,
         )
     )
 
 
 def _adjust(stored: StoredEvent, goal: _Goal, p: KeyResultAdjusted, policy: ScoringPolicy) -> None:
     measure = goal.measures[p.key_result_id]
-    e = stored.envelope
     measure.title, measure.metric = p.after.title, p.after.metric
-    measure.adjustments.append(
-        AdjustmentEntry(
-            stream_sequence=stored.stream_sequence,
-            occurred_at=e.occurred_at,
-            recorded_at=e.recorded_at,
-            actor=e.actor,
-            reason=p.reason,
-            mid_cycle=p.mid_cycle,
-            changed_fields=p.changed_fields,
-            before=_terms(p.before),
-            after=_terms(p.after),
-            value_at_adjustment=measure.value,
-            score_under_original=key_result_score(p.before.metric, measure.value, policy),
-            score_under_revised=key_result_score(p.after.metric, measure.value, policy),
-        )
-    )
-
-
-def _terms(terms: KeyResultTerms) -> dict[str, Any]:
-    return terms.model_dump(mode="json")
+    original, revised = adjustment_scores(p.before.metric, p.after.metric, measure.value, policy)
+    measure.adjustments.append(adjustment_entry(stored, p, measure.value, original, revised))
 
 
 class ReportFold:
@@ -128,8 +110,8 @@ class ReportFold:
     so a replay of a long quarter does not hold the whole log in memory.
     """
 
-    def __init__(self, policy: ScoringPolicy | None = None) -> None:
-        self.policy = policy or ScoringPolicy()
+    def __init__(self, policy: ScoringPolicy = DEFAULT_POLICY) -> None:
+        self.policy = policy
         self.goals: dict[GoalKey, _Goal] = {}
         self.events = 0
         self.last_stream_sequence = 0
@@ -212,7 +194,7 @@ def build_report(
     basis: Basis,
     events: Sequence[StoredEvent],
     scores: Mapping[GoalKey, GoalScore],
-    policy: ScoringPolicy | None = None,
+    policy: ScoringPolicy = DEFAULT_POLICY,
 ) -> AuditReport:
     """The report of ``cycle_id``: final scores from the replay, histories from the events."""
     fold = ReportFold(policy)

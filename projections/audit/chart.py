@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from html import escape
+from typing import Any
 
-from projections.audit.report import ScorePoint
+from projections.audit.report import AuditReport, KeyResultAudit, ScorePoint
 
 WIDTH, HEIGHT, PAD = 420, 160, 36
 # Shown once on the page rather than in every chart, where it would not fit.
@@ -117,3 +118,30 @@ def _step_path(
         corners.append((x(at), y(target)))
     corners.append((x(end), y(ordered[-1][1])))
     return " ".join(f"{px:.1f},{py:.1f}" for px, py in corners)
+
+
+def target_of(terms: Mapping[str, Any]) -> float | None:
+    """The target in a dump of KeyResultTerms, if it has a numeric one."""
+    # The terms are a JSON dump of KeyResultTerms; read defensively so odd ones still render.
+    metric = terms.get("metric")
+    target = metric.get("target") if isinstance(metric, Mapping) else None
+    return float(target) if isinstance(target, int | float) else None
+
+
+def cycle_start(report: AuditReport) -> datetime:
+    """The first instant of the report's cycle."""
+    return datetime.combine(report.cycle_starts_on, time.min, tzinfo=UTC)
+
+
+def target_steps(kr: KeyResultAudit, report: AuditReport) -> list[tuple[datetime, float]]:
+    """The original target from the cycle's start, then each adjustment's new target."""
+    start = cycle_start(report)
+    steps = [(start, kr.original_target)]
+    for a in kr.adjustments:
+        new = target_of(a.after)
+        # The step sits where the report's basis puts the change: business or system time;
+        # an adjustment made before the cycle began counts from its start.
+        at = a.occurred_at if report.basis == "occurred" else a.recorded_at
+        if new is not None:
+            steps.append((max(at, start), new))
+    return steps

@@ -7,17 +7,34 @@ from typing import Any, Literal
 
 import asyncpg
 
-from projections.tables import ALIGNMENTS, GOALS, KEY_RESULTS, KR_ADJUSTMENTS, PROGRESS
+from projections.tables import PARKED
 from projections.writer import check_schema
 
-# Each read-model table with the columns that identify a row within a tenant.
-TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    GOALS: ("goal_type", "goal_id"),
-    KEY_RESULTS: ("objective_id", "key_result_id"),
-    ALIGNMENTS: ("child_type", "child_id", "parent_objective_id", "parent_key_result_id"),
-    PROGRESS: ("stream_sequence",),
-    KR_ADJUSTMENTS: ("stream_sequence",),
-}
+# Every table of a schema with a tenant_id column is a read model, but the parked tenants
+# (the projector's own state); a row is identified within its tenant by the table's primary
+# key, tenant_id aside. Read from the catalog, so a new read model is compared unasked.
+_READ_MODEL_TABLES = f"""
+    SELECT c.relname AS name,
+           array_agg(a.attname ORDER BY k.ord) FILTER (WHERE a.attname <> 'tenant_id') AS key
+    FROM pg_index i
+    JOIN pg_class c ON c.oid = i.indrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+    WHERE i.indisprimary AND n.nspname = $1 AND c.relname <> '{PARKED}'
+      AND EXISTS (SELECT 1 FROM pg_attribute t WHERE t.attrelid = c.oid
+                  AND t.attname = 'tenant_id' AND NOT t.attisdropped)
+    GROUP BY c.oid, c.relname
+    ORDER BY c.oid"""
+
+
+async def table_keys(conn: asyncpg.Connection, *schemas: str) -> dict[str, tuple[str, ...]]:
+    """The read-model tables of ``schemas`` (all of them), each with its row key."""
+    found: dict[str, tuple[str, ...]] = {}
+    for schema in schemas:
+        for r in await conn.fetch(_READ_MODEL_TABLES, schema):
+            found.setdefault(r["name"], tuple(r["key"] or ()))
+    return found
 
 
 @dataclass(frozen=True)
@@ -46,7 +63,7 @@ async def compare(
     check_schema(live_schema)
     check_schema(replay_schema)
     differences: list[Difference] = []
-    for table, key in TABLE_KEYS.items():
+    for table, key in (await table_keys(conn, live_schema, replay_schema)).items():
         live = await _rows(conn, live_schema, table, tenant, key)
         replayed = await _rows(conn, replay_schema, table, tenant, key)
         for row_key in sorted(live.keys() | replayed.keys(), key=repr):

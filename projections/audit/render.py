@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, time, timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from html import escape
-from typing import Any
 
 from projections.audit.build import LATE_AFTER
-from projections.audit.chart import LEGEND, kr_chart_svg
-from projections.audit.report import (
-    AdjustmentEntry,
-    AuditReport,
-    GoalAudit,
-    KeyResultAudit,
-    ScorePoint,
-)
+from projections.audit.chart import LEGEND, cycle_start, kr_chart_svg, target_of, target_steps
+from projections.audit.report import AuditReport, GoalAudit, KeyResultAudit, ScorePoint
+from projections.read_models.adjustments import AdjustmentEntry
 
 _BASIS = {
     "occurred": "the report shows what had happened by then, whenever the system was told",
@@ -73,15 +67,8 @@ def _history_rows(points: Sequence[ScorePoint]) -> list[list[str]]:
     ]
 
 
-def _target(terms: Mapping[str, Any]) -> float | None:
-    # The terms are a JSON dump of KeyResultTerms; read defensively so odd ones still render.
-    metric = terms.get("metric")
-    target = metric.get("target") if isinstance(metric, Mapping) else None
-    return float(target) if isinstance(target, int | float) else None
-
-
 def _target_change(a: AdjustmentEntry) -> str:
-    old, new = _target(a.before), _target(a.after)
+    old, new = target_of(a.before), target_of(a.after)
     return f"target unchanged ({_num(new)})" if old == new else f"target {_num(old)} → {_num(new)}"
 
 
@@ -155,24 +142,6 @@ def _late_rows(report: AuditReport) -> list[list[str]]:
                 if a.recorded_at - a.occurred_at > LATE_AFTER
             ]
     return rows
-
-
-def _cycle_start(report: AuditReport) -> datetime:
-    return datetime.combine(report.cycle_starts_on, time.min, tzinfo=UTC)
-
-
-def _target_steps(kr: KeyResultAudit, report: AuditReport) -> list[tuple[datetime, float]]:
-    """The original target from the cycle's start, then each adjustment's new target."""
-    start = _cycle_start(report)
-    steps = [(start, kr.original_target)]
-    for a in kr.adjustments:
-        new = _target(a.after)
-        # The step sits where the report's basis puts the change: business or system time;
-        # an adjustment made before the cycle began counts from its start.
-        at = a.occurred_at if report.basis == "occurred" else a.recorded_at
-        if new is not None:
-            steps.append((max(at, start), new))
-    return steps
 
 
 # --- Markdown ---------------------------------------------------------------------------------
@@ -252,7 +221,7 @@ def _html_key_result(kr: KeyResultAudit, report: AuditReport) -> str:
         kr.history,
         starts_on=report.cycle_starts_on,
         ends_on=report.cycle_ends_on,
-        target_steps=_target_steps(kr, report),
+        target_steps=target_steps(kr, report),
         baseline=kr.baseline,
         as_of=report.as_of,
         label=title,
@@ -272,7 +241,7 @@ def _html_goal(goal: GoalAudit, report: AuditReport) -> str:
     ]
     if goal.goal_type == "smart_goal":
         # A SMART goal's report carries no metric: its target is read off the entries.
-        target = [(_cycle_start(report), goal.history[0].target_in_force)] if goal.history else []
+        target = [(cycle_start(report), goal.history[0].target_in_force)] if goal.history else []
         parts.append(
             kr_chart_svg(
                 goal.history,

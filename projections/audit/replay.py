@@ -12,11 +12,11 @@ from typing import Literal
 import asyncpg
 
 from events.envelope import Envelope, StoredEvent
+from projections.consumer import EventLog
 from projections.parking import Culprit
 from projections.poison import read_event
-from projections.scoring import ScoringPolicy
+from projections.scoring import DEFAULT_POLICY, ScoringPolicy
 from projections.writer import CollectorPause, ProjectionWriter, check_schema
-from services.store.event_store import EventStore
 
 Basis = Literal["occurred", "recorded"]
 Progress = Callable[[int, int], None]  # events read, events selected
@@ -48,13 +48,13 @@ class Replayed:
 
 
 async def replay_tenant(
-    store: EventStore,
+    event_log: EventLog,
     conn: asyncpg.Connection,
     tenant: str,
     as_of: datetime,
     basis: Basis,
     schema: str,
-    policy: ScoringPolicy | None = None,
+    policy: ScoringPolicy = DEFAULT_POLICY,
     progress: Progress | None = None,
     consumer: Consumer | None = None,
 ) -> Replayed:
@@ -70,14 +70,14 @@ async def replay_tenant(
     # A poison event is passed over (and named), not parked on: the replay goes on with
     # the tenant's other events, as an auditor needs to see the rest.
     writer = ProjectionWriter(
-        conn, schema, REPLAY_PROJECTION, policy or ScoringPolicy(), on_poison="skip"
+        conn, schema, REPLAY_PROJECTION, policy, on_poison="skip"
     )
     read = selected = 0
     writing: asyncio.Task[int] | None = None
     pause = CollectorPause()
     try:
         await writer.open()
-        async for batch in store.scan(store.subjects.tenant(tenant), REPLAY_BATCH):
+        async for batch in event_log.scan(event_log.subjects.tenant(tenant), REPLAY_BATCH):
             read += len(batch)
             pause.busy()
             # Decoding (and folding) this batch overlaps the previous batch's writes.

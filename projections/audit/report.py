@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from projections.read_models.adjustments import AdjustmentEntry
 
 
 class Part(BaseModel):
@@ -29,23 +31,6 @@ class ScorePoint(Part):
     score: float = Field(description="score under the terms in force at that time")
     late: bool = Field(description="recorded long after the instant it applies to")
     superseded: bool = Field(description="a newer observation was already known")
-
-
-class AdjustmentEntry(Part):
-    """One change to a KR's terms."""
-
-    stream_sequence: int
-    occurred_at: datetime
-    recorded_at: datetime
-    actor: str
-    reason: str | None
-    mid_cycle: bool
-    changed_fields: tuple[str, ...]
-    before: dict[str, Any]
-    after: dict[str, Any]
-    value_at_adjustment: float | None
-    score_under_original: float | None
-    score_under_revised: float | None
 
 
 class KeyResultAudit(Part):

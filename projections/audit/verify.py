@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict
 
 from projections.audit.chain_check import ChainCheck, Finding
-from services.store.event_store import EventStore
+from projections.consumer import EventLog
 
 Progress = Callable[[int], None]
 
@@ -35,12 +35,12 @@ class Verification(BaseModel):
 
 
 async def verify_log(
-    store: EventStore, subject_filter: str, progress: Progress | None = None
+    event_log: EventLog, subject_filter: str, progress: Progress | None = None
 ) -> Verification:
     """Check every chain of the events matching ``subject_filter`` (a tenant, or all)."""
     check = ChainCheck()
     last = 0
-    async for batch in store.scan(subject_filter):
+    async for batch in event_log.scan(subject_filter):
         for event in batch:
             check.add(event.sequence, event.subject, event.body, event.hash)
         last = batch[-1].sequence

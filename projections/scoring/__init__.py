@@ -4,8 +4,8 @@ No I/O and no clock: every instant is an argument, so a replay scores exactly as
 projection did, given the same policy.
 """
 
-from projections.scoring.checkins import ConfidenceReading, latest_confidence
-from projections.scoring.key_results import key_result_score
+from projections.scoring.checkins import ConfidenceReading, latest_confidence, superseded
+from projections.scoring.key_results import adjustment_scores, key_result_score
 from projections.scoring.pacing import (
     ASPIRATIONAL_EXPECTATION,
     COMMITTED_EXPECTATION,
@@ -41,6 +41,7 @@ __all__ = [
     "OwnKeyResult",
     "Pace",
     "ScoringPolicy",
+    "adjustment_scores",
     "cascade_rollup",
     "colour_band",
     "deadline_instant",
@@ -51,5 +52,6 @@ __all__ = [
     "pace",
     "smart_goal_completion",
     "smart_goal_outcome",
+    "superseded",
     "weighted_rollup",
 ]

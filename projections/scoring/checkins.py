@@ -1,4 +1,4 @@
-"""Helpers over check-ins."""
+"""Rules over observations (check-ins and reported progress)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,15 @@ class ConfidenceReading(Protocol):
     def applies_at(self) -> datetime:
         """The instant the reading held."""
         ...
+
+
+def superseded(at: datetime, latest_at: datetime | None) -> bool:
+    """Whether an observation applying at ``at`` arrives after a newer one is known.
+
+    A late observation is kept in the history but does not overwrite the newer value;
+    of two for the same instant, the later-recorded one wins.
+    """
+    return latest_at is not None and at < latest_at
 
 
 def latest_confidence(check_ins: Iterable[ConfidenceReading]) -> float | None:

@@ -8,6 +8,13 @@ from events.values import Direction, Metric, MetricKind
 from projections.scoring.policy import ScoringPolicy
 
 
+def adjustment_scores(
+    before: Metric, after: Metric, value: float | None, policy: ScoringPolicy
+) -> tuple[float, float]:
+    """The KR's score at an adjustment under its original and its revised metric."""
+    return key_result_score(before, value, policy), key_result_score(after, value, policy)
+
+
 def key_result_score(metric: Metric, value: float | None, policy: ScoringPolicy) -> float:
     """Progress of ``value`` towards the metric's target: 0.0..1.0 under the default policy."""
     # No observation yet (or a value that is not a number) is no progress, for every kind.

@@ -60,4 +60,6 @@ class ScoringPolicy:
             raise ValueError("pace ratios need 0 <= off_track_ratio <= at_risk_ratio")
 
 
+# The one policy of the service: the live projector, rebuilds, resumes, replays and the
+# auditor's report all default to this object, so a projection and its replay never differ.
 DEFAULT_POLICY = ScoringPolicy()

@@ -1,15 +1,16 @@
-"""The pure domain core: deciders and evolvers per aggregate. No I/O, no clock."""
+"""The pure domain core: one Decider per aggregate. No I/O, no clock."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from events.envelope import EventPayload
 from events.objectives import ObjectiveCreated
 from events.smart_goals import SmartGoalCreated
 from events.values import AggregateType
-from services.commands import Command
+from services.domain.commands import Command
+from services.domain.decider import Decide, Decider, Evolve
 from services.domain.facts import NO_FACTS, DecisionFacts, ParentFacts
 from services.domain.objective import decide_objective, evolve_objective
 from services.domain.smart_goal import decide_smart_goal, evolve_smart_goal
@@ -21,16 +22,14 @@ from services.domain.state import (
     SmartGoalState,
 )
 
-Decide = Callable[[Any, Any, DecisionFacts], list[EventPayload]]
-Evolve = Callable[[Any, EventPayload], Any]
-
-DECIDERS: Mapping[str, Decide] = {
-    AggregateType.OBJECTIVE.value: decide_objective,
-    AggregateType.SMART_GOAL.value: decide_smart_goal,
-}
-EVOLVERS: Mapping[str, Evolve] = {
-    AggregateType.OBJECTIVE.value: evolve_objective,
-    AggregateType.SMART_GOAL.value: evolve_smart_goal,
+OBJECTIVE: Decider[ObjectiveState] = Decider(
+    AggregateType.OBJECTIVE, decide_objective, evolve_objective
+)
+SMART_GOAL: Decider[SmartGoalState] = Decider(
+    AggregateType.SMART_GOAL, decide_smart_goal, evolve_smart_goal
+)
+DECIDERS: Mapping[str, Decider[Any]] = {
+    decider.aggregate_type.value: decider for decider in (OBJECTIVE, SMART_GOAL)
 }
 
 
@@ -38,49 +37,42 @@ def decide(
     state: GoalState | None, command: Command, facts: DecisionFacts = NO_FACTS
 ) -> list[EventPayload]:
     """The events ``command`` yields on ``state``, by the aggregate the command addresses."""
-    return DECIDERS[command.target_type.value](state, command, facts)
+    return DECIDERS[command.target_type.value].decide(state, command, facts)
 
 
 def evolve_all(events: Iterable[EventPayload]) -> GoalState | None:
     """Fold a goal's history, which starts with its creation event; None when empty."""
-    evolve: Evolve | None = None
-    state: Any = None
-    for event in events:
-        if evolve is None:
-            evolve = _evolver_for(event)
-        state = evolve(state, event)
-    return state  # type: ignore[no-any-return]
+    history = list(events)
+    if not history:
+        return None
+    return _decider_for(history[0]).fold(history)
 
 
 def objective_from(events: Iterable[EventPayload]) -> ObjectiveState | None:
     """Fold an objective's history; None when empty."""
-    state: ObjectiveState | None = None
-    for event in events:
-        state = evolve_objective(state, event)
-    return state
+    return OBJECTIVE.fold(events)
 
 
 def smart_goal_from(events: Iterable[EventPayload]) -> SmartGoalState | None:
     """Fold a SMART goal's history; None when empty."""
-    state: SmartGoalState | None = None
-    for event in events:
-        state = evolve_smart_goal(state, event)
-    return state
+    return SMART_GOAL.fold(events)
 
 
-def _evolver_for(first: EventPayload) -> Evolve:
+def _decider_for(first: EventPayload) -> Decider[Any]:
     if isinstance(first, ObjectiveCreated):
-        return evolve_objective
+        return OBJECTIVE
     if isinstance(first, SmartGoalCreated):
-        return evolve_smart_goal
+        return SMART_GOAL
     raise ValueError(f"a goal's history starts with its creation, not {first.event_type}")
 
 
 __all__ = [
     "DECIDERS",
-    "EVOLVERS",
     "NO_FACTS",
+    "OBJECTIVE",
+    "SMART_GOAL",
     "Decide",
+    "Decider",
     "DecisionFacts",
     "Evolve",
     "GoalState",

@@ -17,7 +17,8 @@ from events.goals import (
     ProgressReported,
 )
 from events.values import Metric
-from services.commands import (
+from services.domain import rules
+from services.domain.commands import (
     AlignGoal,
     ArchiveGoal,
     CarryOverGoal,
@@ -27,10 +28,10 @@ from services.commands import (
     ReportProgress,
     UnalignGoal,
 )
-from services.domain import rules
+from services.domain.errors import ErrorCode, RuleViolation
 from services.domain.facts import DecisionFacts
+from services.domain.ids import seen_key
 from services.domain.state import GoalState, GoalStatus, ObjectiveState, SmartGoalState
-from services.errors import ErrorCode, RuleViolation
 
 S = TypeVar("S", ObjectiveState, SmartGoalState)
 MetricOf = Callable[[str | None], Metric]  # key result id (None for SMART goals) -> its metric
@@ -69,7 +70,7 @@ def decide_goal_command(
         case ReportProgress():
             # Checked first: a resend of a counted report succeeds without effect, even
             # after the goal closed, moved cycle or had its metric adjusted since.
-            if (command.source, command.idempotency_key) in state.seen_progress:
+            if command.report.seen_key in state.seen_progress:
                 return []
             rules.require_open(state.status)
             rules.require_fits(metric_of(command.key_result_id), command.value)
@@ -110,7 +111,7 @@ def evolve_goal_event(state: S, event: EventPayload) -> S:
             kept = tuple(p for p in state.parents if p.key != event.parent.key)
             return replace(state, parents=kept)
         case ProgressReported():
-            seen = state.seen_progress.set((event.source, event.idempotency_key), True)
+            seen = state.seen_progress.set(seen_key(event.source, event.idempotency_key), True)
             return replace(state, seen_progress=seen)
         case GoalClosed():
             return replace(state, status=GoalStatus.CLOSED)

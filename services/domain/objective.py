@@ -14,7 +14,8 @@ from events.objectives import (
     ObjectiveCreated,
 )
 from events.values import AggregateType, Metric
-from services.commands import (
+from services.domain import rules
+from services.domain.commands import (
     ActivateObjective,
     AddKeyResult,
     AdjustKeyResult,
@@ -22,11 +23,10 @@ from services.commands import (
     CreateObjective,
     GoalCommand,
 )
-from services.domain import rules
+from services.domain.errors import ErrorCode, RuleViolation
 from services.domain.facts import NO_FACTS, DecisionFacts
 from services.domain.goal_commands import MetricOf, decide_goal_command, evolve_goal_event
 from services.domain.state import GoalStatus, KeyResultState, ObjectiveState
-from services.errors import ErrorCode, RuleViolation
 
 MAX_KEY_RESULTS = 5
 MIN_KEY_RESULTS = 2

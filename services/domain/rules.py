@@ -6,10 +6,10 @@ import math
 from datetime import datetime
 
 from events.values import Cycle, Level, Metric, MetricKind, ParentKind, ParentRef
-from services.commands import CommandMeta
+from services.domain.commands import CommandMeta
+from services.domain.errors import ErrorCode, RuleViolation
 from services.domain.facts import DecisionFacts, ParentFacts
 from services.domain.state import GoalStatus
-from services.errors import ErrorCode, RuleViolation
 
 
 def require_open(status: GoalStatus) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from services.commands import CreateSmartGoal
-from services.errors import Violation
+from services.domain.commands import CreateSmartGoal
+from services.domain.errors import Violation
 
 MIN_WORDS = 4
 # Intentions that name nothing one could check. A statement is vague when, once filler

@@ -5,13 +5,13 @@ from __future__ import annotations
 from events.envelope import EventPayload
 from events.smart_goals import SmartGoalCreated
 from events.values import AggregateType, Metric, ParentRef
-from services.commands import Command, CreateSmartGoal, GoalCommand
 from services.domain import rules
+from services.domain.commands import Command, CreateSmartGoal, GoalCommand
+from services.domain.errors import ErrorCode, RuleViolation
 from services.domain.facts import NO_FACTS, DecisionFacts
 from services.domain.goal_commands import decide_goal_command, evolve_goal_event
 from services.domain.smart_criteria import smart_violations
 from services.domain.state import SmartGoalState
-from services.errors import ErrorCode, RuleViolation
 
 
 def _create(command: CreateSmartGoal, facts: DecisionFacts) -> SmartGoalCreated:

@@ -19,8 +19,8 @@ from uuid import UUID, uuid4
 
 from events.values import Cycle
 from services.client import OkrClient
-from services.errors import ErrorCode
-from services.replies import Accepted, Rejected
+from services.domain.errors import ErrorCode
+from services.domain.replies import Accepted, Rejected
 
 Q4 = Cycle.quarter("2026-q4").model_dump(mode="json")
 SETUP_NOW = "2026-10-01T09:00:00Z"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from services.embedded import EmbeddedPostgres, free_port, nats_server_binary
+from services.adapters.embedded import EmbeddedPostgres, free_port, nats_server_binary
 
 READY_TIMEOUT_S = 20.0
 _READY = b"Server is ready"

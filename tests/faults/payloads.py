@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 from hypothesis import strategies as st
 
 from events.values import Cycle
-from services.codec import COMMANDS_BY_NAME
+from services.application.codec import COMMANDS_BY_NAME
 
 Q4 = Cycle.quarter("2026-q4").model_dump(mode="json")
 EXISTING_OBJECTIVE, EXISTING_KRS, EXISTING_SMART_GOAL = "o1", ("k1", "k2"), "g1"

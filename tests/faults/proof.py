@@ -17,10 +17,11 @@ from nats.aio.client import Client
 from events.envelope import StoredEvent
 from events.subjects import Subjects
 from projections.audit.consistency import Difference, compare
+from projections.read_models import progress
 from projections.runner import PROJECTION_NAME, Projector
-from projections.tables import CHECKPOINTS, PROGRESS
-from services.handler import command_event_id
-from services.store.event_store import EventStore
+from projections.tables import CHECKPOINTS
+from services.adapters.event_store import EventStore
+from services.domain.ids import command_event_id
 from tests.faults.load import Ledger
 
 PROGRESS_EVENTS = frozenset({"check_in.recorded", "progress.reported"})
@@ -176,7 +177,9 @@ async def prove_projection(
         tenants = sorted({e.envelope.tenant_id for e in events})
         for tenant in tenants:
             differences += await compare(conn, live_schema, replay_schema, tenant)
-        progress_rows = await conn.fetchval(f'SELECT count(*) FROM "{live_schema}".{PROGRESS}')
+        progress_rows = await conn.fetchval(
+            f'SELECT count(*) FROM "{live_schema}".{progress.TABLE}'
+        )
     finally:
         with contextlib.suppress(Exception):
             await conn.execute(f'DROP SCHEMA IF EXISTS "{replay_schema}" CASCADE')

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from nats.aio.client import Client
 
+from services.bootstrap import command_service, read_side
 from services.client import OkrClient
-from services.read_side import read_side
-from services.runtime import command_service
 from services.settings import Settings
 from tests.faults.load import CheckInLoad, Ledger, set_up_goals
 from tests.faults.nodes import NatsNode, nats_cluster

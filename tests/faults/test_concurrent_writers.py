@@ -9,9 +9,8 @@ from dataclasses import replace
 
 import pytest
 
+from services.bootstrap import command_service, read_side
 from services.client import OkrClient
-from services.read_side import read_side
-from services.runtime import command_service
 from services.settings import Settings
 from tests.faults.load import CheckInLoad, Ledger, set_up_goals
 from tests.faults.profiles import PROFILES, Profile, connect

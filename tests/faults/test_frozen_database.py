@@ -13,10 +13,9 @@ import httpx
 import nats
 import pytest
 
-from services.auth import Role, TokenAuthority
+from services.application.auth import Role, TokenAuthority
+from services.bootstrap import command_service, read_side
 from services.client import OkrClient
-from services.read_side import read_side
-from services.runtime import command_service
 from services.settings import DatabaseTimeouts, Settings
 from tests.faults.load import Q4
 from tests.faults.nodes import OwnPostgres

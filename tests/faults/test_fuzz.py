@@ -16,13 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from nats.aio.client import Client
 
 from events.subjects import Subjects
+from services.adapters.event_store import EventStore
+from services.application.ingest.reports import IngestReply
+from services.bootstrap import CommandService, command_service
 from services.client import OkrClient
-from services.errors import ErrorCode
-from services.ingest import IngestReply
-from services.replies import Accepted, Rejected
-from services.runtime import CommandService, command_service
+from services.domain.errors import ErrorCode
+from services.domain.replies import Accepted, Rejected
 from services.settings import Settings
-from services.store.event_store import EventStore
 from tests.faults.load import Q4, Ledger, send_until_settled
 from tests.faults.payloads import (
     EXISTING_KRS,

@@ -19,12 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from services.auth import Role, TokenAuthority
+from services.application.auth import Role, TokenAuthority
+from services.bootstrap import CommandService, ReadSide, command_service, read_side
 from services.client import OkrClient
-from services.errors import ErrorCode
-from services.read_side import ReadSide, read_side
-from services.replies import Accepted, Rejected
-from services.runtime import CommandService, command_service
+from services.domain.errors import ErrorCode
+from services.domain.replies import Accepted, Rejected
 from services.settings import Settings
 from tests.faults.payloads import Q4
 from tests.faults.profiles import connect

@@ -12,8 +12,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from services.bootstrap import command_service
 from services.client import OkrClient
-from services.runtime import command_service
 from services.settings import Settings
 from tests.faults.load import CheckInLoad, Ledger, set_up_goals
 from tests.faults.profiles import PROFILES, Profile, connect

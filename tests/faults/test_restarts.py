@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from services.bootstrap import ReadSide, command_service, read_side
 from services.client import OkrClient
-from services.read_side import ReadSide, read_side
-from services.runtime import command_service
 from services.settings import Settings
 from tests.faults.load import CheckInLoad, Ledger, set_up_goals
 from tests.faults.nodes import OwnPostgres, nats_node

@@ -11,13 +11,13 @@ import pytest
 from nats.aio.client import Client
 
 from events.subjects import Subjects
-from services.auth import Role, TokenAuthority
-from services.http_auth import Gate
-from services.read_side import ReadSide, read_side
-from services.runtime import CommandService, command_service
+from projections.consumer import EventLog
+from services.adapters.event_store import EventStore
+from services.adapters.stream import StreamSettings, ensure_stream
+from services.application.auth import Role, TokenAuthority
+from services.bootstrap import CommandService, ReadSide, command_service, read_side
+from services.entrypoints.http.auth import Gate
 from services.settings import Settings
-from services.store.event_store import EventStore
-from services.store.stream import StreamSettings, ensure_stream
 
 
 @pytest.fixture
@@ -37,6 +37,19 @@ async def event_store(nats_client: Client, stream_settings: StreamSettings) -> E
     """An event store on its own new stream."""
     await ensure_stream(nats_client, stream_settings)
     return EventStore(nats_client, stream_settings.name, stream_settings.subjects)
+
+
+@pytest.fixture
+def event_log(
+    nats_client: Client, event_store: EventStore, stream_settings: StreamSettings
+) -> EventLog:
+    """The read side's view of the event store's stream."""
+    return EventLog(nats_client, stream_settings.name, stream_settings.subjects)
+
+
+def log_of(service: CommandService) -> EventLog:
+    """The read side's view of a running service's stream."""
+    return EventLog(service.connection, service.stream_name, service.subjects)
 
 
 @pytest.fixture

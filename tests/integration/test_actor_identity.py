@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import pytest
 from nats.aio.client import Client
 
+from services.adapters.stream import StreamSettings
+from services.bootstrap import CommandService, command_service
 from services.client import OkrClient
-from services.errors import ErrorCode
-from services.replies import Accepted, Rejected
-from services.runtime import CommandService, command_service
+from services.domain.errors import ErrorCode
+from services.domain.replies import Accepted, Rejected
 from services.settings import Settings
-from services.store.stream import StreamSettings
 from tests.integration.test_command_service import Q4, create_objective
 
 pytestmark = pytest.mark.integration

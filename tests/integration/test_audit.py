@@ -12,20 +12,22 @@ import pytest
 from nats.aio.client import Client
 
 from events.values import Cycle
+from projections.audit.consistency import table_keys
 from projections.audit.replay import replay_tenant
 from projections.audit.report import AuditReport
+from projections.migrations import migrate
 from projections.queries import ReadModels
 from projections.runner import Projector
 from projections.views import ProjectionLag
-from services.auditor import Auditor
-from services.auth import Role, TokenAuthority
+from services.adapters.stream import StreamSettings
+from services.application.auditor import Auditor
+from services.application.auth import Role, TokenAuthority
+from services.bootstrap import CommandService, command_service
 from services.client import OkrClient
-from services.http_auth import Gate
-from services.query_api import create_query_app
-from services.runtime import CommandService, command_service
+from services.entrypoints.http.app import create_query_app
+from services.entrypoints.http.auth import Gate
 from services.settings import Settings
-from services.store.stream import StreamSettings
-from tests.integration.conftest import bearer
+from tests.integration.conftest import bearer, log_of
 
 pytestmark = pytest.mark.integration
 Q4 = Cycle.quarter("2026-q4").model_dump(mode="json")
@@ -131,7 +133,7 @@ async def scripted(
 @pytest.fixture
 def auditor(scripted: CommandService, database_url: str, pg_schema: str) -> Auditor:
     # Replays named after the test's schema: a shared server may hold others' replays.
-    return Auditor(scripted.store, database_url, pg_schema, replay_prefix=f"{pg_schema}_r")
+    return Auditor(log_of(scripted), database_url, pg_schema, replay_prefix=f"{pg_schema}_r")
 
 
 def arr(report: AuditReport) -> Any:
@@ -255,7 +257,7 @@ async def test_an_interrupted_replay_leaves_nothing_half_built(
     try:
         with pytest.raises(KeyboardInterrupt):
             await replay_tenant(
-                scripted.store,
+                log_of(scripted),
                 conn,
                 tenant,
                 day(11, 22),
@@ -320,3 +322,27 @@ async def test_verify_and_consistency_over_http(audit_api: httpx.AsyncClient, te
     # The live models of this test were never projected: every replayed row is "only_replay".
     differences = (await audit_api.get(f"/tenants/{tenant}/audit/consistency")).json()
     assert {d["kind"] for d in differences} == {"only_replay"}
+
+
+async def test_the_consistency_check_compares_every_read_model_table(
+    database_url: str, pg_schema: str
+) -> None:
+    """Its tables come from the catalog: each read model by its key, parked tenants aside,
+    and a table a later migration adds is compared without being listed anywhere."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await migrate(conn, pg_schema)
+        assert await table_keys(conn, pg_schema) == {
+            "goals": ("goal_type", "goal_id"),
+            "key_results": ("objective_id", "key_result_id"),
+            "alignments": ("child_type", "child_id", "parent_objective_id", "parent_key_result_id"),
+            "progress_entries": ("stream_sequence",),
+            "key_result_adjustments": ("stream_sequence",),
+        }
+        await conn.execute(
+            f'CREATE TABLE "{pg_schema}".later (tenant_id text, day date, n int,'
+            " PRIMARY KEY (tenant_id, day))"
+        )
+        assert (await table_keys(conn, "no_such_schema", pg_schema))["later"] == ("day",)
+    finally:
+        await conn.close()

@@ -12,11 +12,11 @@ import pytest
 from nats.aio.client import Client
 
 from events.values import Cycle
+from services.application.codec import parse_command
+from services.bootstrap import CommandService, command_service
 from services.client import OkrClient
-from services.codec import parse_command
-from services.errors import ErrorCode
-from services.replies import Rejected
-from services.runtime import CommandService, command_service
+from services.domain.errors import ErrorCode
+from services.domain.replies import Rejected
 from services.settings import Settings
 
 pytestmark = pytest.mark.integration

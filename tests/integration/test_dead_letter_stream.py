@@ -9,10 +9,10 @@ import pytest
 from nats.aio.client import Client
 
 from events.subjects import Subjects
-from services.errors import ErrorCode
-from services.ingest import DeadLetters
-from services.replies import ErrorBody
-from services.store.stream import IncompatibleServer, StreamSettings
+from services.adapters.dead_letters import DeadLetters
+from services.adapters.stream import IncompatibleServer, StreamSettings
+from services.domain.errors import ErrorCode
+from services.domain.replies import ErrorBody
 
 pytestmark = pytest.mark.integration
 REASON = ErrorBody(code=ErrorCode.INVALID_REPORT, message="no", retryable=False)

@@ -14,8 +14,8 @@ from events.envelope import Envelope
 from events.goals import GoalArchived
 from events.objectives import ObjectiveCreated
 from events.values import AggregateType, Commitment, Cycle, Level
-from services.store.event_store import ConcurrencyConflict, EventStore
-from services.store.stream import IncompatibleServer, StreamSettings, ensure_stream
+from services.adapters.event_store import ConcurrencyConflict, EventStore
+from services.adapters.stream import IncompatibleServer, StreamSettings, ensure_stream
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -10,9 +10,9 @@ from nats.aio.client import Client
 
 from events.values import Cycle
 from examples import kr_off_track
+from services.adapters.stream import StreamSettings
+from services.bootstrap import CommandService
 from services.client import OkrClient
-from services.runtime import CommandService
-from services.store.stream import StreamSettings
 
 pytestmark = pytest.mark.integration
 Q4 = Cycle.quarter("2026-q4").model_dump(mode="json")

@@ -11,9 +11,9 @@ import httpx
 import jwt
 import pytest
 
-from services.auth import ALGORITHM, ISSUER, Role, TokenAuthority
-from services.codec import MAX_REQUEST_BYTES
-from services.runtime import CommandService
+from services.application.auth import ALGORITHM, ISSUER, Role, TokenAuthority
+from services.application.codec import MAX_REQUEST_BYTES
+from services.bootstrap import CommandService
 from tests.integration.conftest import TEST_SECRET, bearer
 
 pytestmark = pytest.mark.integration

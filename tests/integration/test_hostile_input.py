@@ -13,11 +13,11 @@ from nats.errors import NoRespondersError
 from pydantic import TypeAdapter
 
 from events.values import Cycle
+from services.application.ingest.reports import IngestReply
+from services.bootstrap import CommandService
 from services.client import OkrClient
-from services.errors import ErrorCode
-from services.ingest import IngestReply
-from services.replies import Accepted, Rejected
-from services.runtime import CommandService
+from services.domain.errors import ErrorCode
+from services.domain.replies import Accepted, Rejected
 
 pytestmark = pytest.mark.integration
 Q4 = Cycle.quarter("2026-q4").model_dump(mode="json")

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from services.auth import Role, TokenAuthority
-from services.runtime import CommandService
+from services.application.auth import Role, TokenAuthority
+from services.bootstrap import CommandService
 from tests.integration.conftest import bearer
 
 pytestmark = pytest.mark.integration

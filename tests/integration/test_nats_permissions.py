@@ -29,14 +29,13 @@ from nats.js.errors import NotFoundError
 
 from events.subjects import DEAD_LETTER_STREAM_NAME, DEFAULT_SUBJECTS, STREAM_NAME
 from events.values import Cycle
+from services.adapters.embedded import free_port, nats_server_binary
+from services.adapters.event_store import EventStore
+from services.adapters.stream import StreamSettings, ensure_stream
+from services.application.ingest.reports import IngestReply
+from services.bootstrap import command_service, read_side
 from services.client import OkrClient
-from services.embedded import free_port, nats_server_binary
-from services.ingest import IngestReply
-from services.read_side import read_side
-from services.runtime import command_service
 from services.settings import Settings
-from services.store.event_store import EventStore
-from services.store.stream import StreamSettings, ensure_stream
 
 pytestmark = pytest.mark.integration
 

@@ -17,14 +17,13 @@ from projections.parking import parked_tenants
 from projections.queries import ReadModels
 from projections.runner import PROJECTION_NAME, Projector
 from projections.tables import GOALS
-from services.auth import Role, TokenAuthority
+from services.application.auth import Role, TokenAuthority
+from services.bootstrap import CommandService
 from services.client import OkrClient
-from services.http_auth import Gate
-from services.projections_cli import resume_parked
-from services.query_api import create_query_app
-from services.runtime import CommandService
-from services.store.event_store import EventStore
-from tests.integration.conftest import bearer
+from services.entrypoints.cli.projections import resume_parked
+from services.entrypoints.http.app import create_query_app
+from services.entrypoints.http.auth import Gate
+from tests.integration.conftest import bearer, log_of
 from tests.integration.poison import AT, Q4, publish_poison
 
 pytestmark = pytest.mark.integration
@@ -156,7 +155,7 @@ async def test_the_live_projector_resumes_a_tenant_after_an_upcaster_fix(
         monkeypatch.setitem(REGISTRY._upcasters, ("objective.created", 0), rename_name_to_title)
 
         # With the service running, the command asks its projector and waits for it.
-        failure = await resume_parked(pg, _store(nats_client, service), pg_schema, evil, 20)
+        failure = await resume_parked(pg, log_of(service), pg_schema, evil, 20)
         assert failure is None
         assert await goal_ids(pg, evil) == ["p1", "p2", "px"]
         assert await parked_tenants(pg) == []
@@ -186,9 +185,9 @@ async def test_resume_with_the_service_stopped_parks_again_until_the_fix_is_in(
     projector = Projector(nats_client, pg, service.stream_name, pg_schema)
     await projector.catch_up(timeout_s=20)
     [before] = await parked_tenants(pg)
-    store = _store(nats_client, service)
+    event_log = log_of(service)
 
-    failure = await resume_parked(pg, store, pg_schema, evil)  # nothing fixed yet
+    failure = await resume_parked(pg, event_log, pg_schema, evil)  # nothing fixed yet
 
     assert failure is not None
     assert f"sequence {sequence}" in failure
@@ -202,7 +201,7 @@ async def test_resume_with_the_service_stopped_parks_again_until_the_fix_is_in(
         return tuple(v.replace("\x00", "\\0") if isinstance(v, str) else v for v in real(goal))
 
     monkeypatch.setattr(pg_rows, "_goal_record", escaped)
-    assert await resume_parked(pg, store, pg_schema, evil) is None
+    assert await resume_parked(pg, event_log, pg_schema, evil) is None
     assert await goal_ids(pg, evil) == ["p1", "p2", "px"]
     assert await parked_tenants(pg) == []
 
@@ -264,5 +263,3 @@ async def test_a_lost_database_connection_is_not_parked_but_raised_for_a_retry(
     assert await goal_ids(pg, tenant) == ["one", "two"]
 
 
-def _store(nc: Client, service: CommandService) -> EventStore:
-    return EventStore(nc, service.stream_name, service.subjects)

@@ -13,10 +13,10 @@ from projections.audit.verify import verify_log
 from projections.parking import parked_tenants
 from projections.runner import rebuild
 from projections.tables import GOALS
-from services.auditor import Auditor
+from services.application.auditor import Auditor
+from services.bootstrap import CommandService
 from services.client import OkrClient
-from services.runtime import CommandService
-from services.store.event_store import EventStore
+from tests.integration.conftest import log_of
 from tests.integration.poison import publish_poison
 from tests.integration.test_poison_events import create, evil_of, poisoned
 
@@ -69,8 +69,7 @@ async def test_the_audit_report_names_the_poison_event_and_reports_the_rest(
     not_json = await publish_poison(nats_client, service.subjects, evil, "not_json")
     nul = await publish_poison(nats_client, service.subjects, evil, "nul_text")
     await create(okr, "p2")
-    store = EventStore(nats_client, service.stream_name, service.subjects)
-    auditor = Auditor(store, database_url, pg_schema, replay_prefix=f"{pg_schema}_r")
+    auditor = Auditor(log_of(service), database_url, pg_schema, replay_prefix=f"{pg_schema}_r")
 
     report = await auditor.report(evil, "2026-q4", datetime(2027, 1, 1, tzinfo=UTC))
 
@@ -89,9 +88,9 @@ async def test_verify_names_unreadable_bodies_and_walks_on(
     odd = [b"[", b'{"tenant_id": ["x"], "aggregate_type": 1, "aggregate_id": {}}', b"\x00\xff"]
     sequences = [(await js.publish(subject, body)).seq for body in odd]
     await create(okr, "g2")
-    store = EventStore(nats_client, service.stream_name, service.subjects)
+    event_log = log_of(service)
 
-    found = await verify_log(store, service.subjects.tenant(tenant))
+    found = await verify_log(event_log, service.subjects.tenant(tenant))
 
     assert found.events_checked == 5
     assert [(f.problem, f.stream_sequence) for f in found.findings] == [

@@ -14,10 +14,11 @@ from nats.aio.client import Client
 from events.values import Cycle
 from projections import writer as writer_module
 from projections.queries import ReadModels
+from projections.read_models import adjustments, progress
 from projections.runner import Projector, rebuild
 from projections.writer import OutOfOrder
+from services.bootstrap import CommandService
 from services.client import OkrClient
-from services.runtime import CommandService
 
 pytestmark = pytest.mark.integration
 Q4 = Cycle.quarter("2026-q4").model_dump(mode="json")
@@ -222,12 +223,12 @@ async def test_events_in_rows_out(
     assert smart.percent_complete == pytest.approx(100 / 3)
     assert smart.outcome == "pending"
 
-    [adjustment] = await models.adjustments(tenant, cycle_id="2026-q4")
+    [adjustment] = await models.read(adjustments.matching, tenant, cycle_id="2026-q4")
     assert adjustment.reason == "a market closed"
     assert adjustment.mid_cycle
     assert adjustment.score_under_original == pytest.approx(0.5)
     assert adjustment.score_under_revised == pytest.approx(50 / 75)
-    assert await models.adjustments(tenant, actor="someone-else") == []
+    assert await models.read(adjustments.matching, tenant, actor="someone-else") == []
 
     tree = await models.subtree(tenant, "objective", "co", AS_OF)
     assert tree is not None
@@ -239,7 +240,7 @@ async def test_events_in_rows_out(
         ("team", "act"),
         ("co", "arr"),
     ]
-    history = await models.progress_history(tenant, "objective", "co")
+    history = await models.read(progress.history, tenant, "objective", "co")
     assert [h.value for h in history] == [150, 4]
 
 

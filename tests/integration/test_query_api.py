@@ -12,11 +12,11 @@ from nats.aio.client import Client
 from projections.queries import ReadModels
 from projections.runner import PROJECTION_NAME, Projector
 from projections.views import ProjectionLag
-from services.auth import Role, TokenAuthority
+from services.application.auth import Role, TokenAuthority
+from services.bootstrap import CommandService
 from services.client import OkrClient
-from services.http_auth import Gate
-from services.query_api import create_query_app
-from services.runtime import CommandService
+from services.entrypoints.http.app import create_query_app
+from services.entrypoints.http.auth import Gate
 from tests.integration.conftest import bearer
 from tests.integration.test_projections import scripted_quarter
 

@@ -13,14 +13,14 @@ import pytest
 from nats.aio.client import Client
 from nats.js.api import StreamConfig
 
-from services import embedded
-from services.embedded import (
+from services.adapters import embedded
+from services.adapters.embedded import (
     EmbeddedNats,
     EmbeddedPostgres,
     EmbeddedServerError,
     nats_server_binary,
 )
-from services.servers import resolve_servers
+from services.adapters.servers import resolve_servers
 from services.settings import Settings
 from tests.servers import redact, scratch_dir
 

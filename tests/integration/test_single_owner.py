@@ -22,7 +22,7 @@ from nats.errors import Error as NatsError
 from tests.servers import scratch_dir
 
 pytestmark = pytest.mark.integration
-OKR = [sys.executable, "-m", "services.cli"]
+OKR = [sys.executable, "-m", "services.entrypoints.cli.main"]
 READY_WITHIN_S = 90.0
 GONE_WITHIN_S = 20.0
 

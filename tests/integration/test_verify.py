@@ -11,7 +11,8 @@ from events.chain import event_hash
 from events.registry import REGISTRY
 from events.subjects import HEADER_HASH
 from projections.audit.verify import verify_log
-from services.store.event_store import EventStore
+from projections.consumer import EventLog
+from services.adapters.event_store import EventStore
 from tests.integration.test_event_store import created, envelope
 
 pytestmark = pytest.mark.integration
@@ -48,25 +49,25 @@ async def publish_raw(
 
 
 async def test_an_intact_log_verifies_and_its_heads_are_stable(
-    event_store: EventStore, tenant: str
+    event_store: EventStore, event_log: EventLog, tenant: str
 ) -> None:
     await chain_of(event_store, tenant, "g1", 4)
     await chain_of(event_store, tenant, "g2", 2)
 
-    first = await verify_log(event_store, event_store.subjects.tenant(tenant))
-    again = await verify_log(event_store, event_store.subjects.tenant(tenant))
+    first = await verify_log(event_log, event_log.subjects.tenant(tenant))
+    again = await verify_log(event_log, event_log.subjects.tenant(tenant))
 
     assert first.ok
     assert first.events_checked == 6
     assert first.tenant_heads == again.tenant_heads
     await chain_of(event_store, tenant, "g3", 1)
-    assert (await verify_log(event_store, event_store.subjects.tenant(tenant))).tenant_heads != (
+    assert (await verify_log(event_log, event_log.subjects.tenant(tenant))).tenant_heads != (
         first.tenant_heads
     )
 
 
 async def test_altered_missing_and_duplicated_events_are_found_where_they_are(
-    event_store: EventStore, nats_client: Client, tenant: str
+    event_store: EventStore, event_log: EventLog, nats_client: Client, tenant: str
 ) -> None:
     altered_chain = await chain_of(event_store, tenant, "altered", 3)
     missing_chain = await chain_of(event_store, tenant, "missing", 2)
@@ -83,7 +84,7 @@ async def test_altered_missing_and_duplicated_events_are_found_where_they_are(
         nats_client, event_store, tenant, "dup", 2, duplicated_chain[0]
     )
 
-    report = await verify_log(event_store, event_store.subjects.tenant(tenant))
+    report = await verify_log(event_log, event_log.subjects.tenant(tenant))
 
     assert not report.ok
     found = [(f.problem, f.stream_sequence, f.aggregate_version) for f in report.findings]
@@ -97,20 +98,20 @@ async def test_altered_missing_and_duplicated_events_are_found_where_they_are(
 
 
 async def test_a_broken_link_is_found(
-    event_store: EventStore, nats_client: Client, tenant: str
+    event_store: EventStore, event_log: EventLog, nats_client: Client, tenant: str
 ) -> None:
     await chain_of(event_store, tenant, "g1", 2)
     linked_to_nothing = await publish_raw(nats_client, event_store, tenant, "g1", 3, "f" * 64)
 
-    report = await verify_log(event_store, event_store.subjects.tenant(tenant))
+    report = await verify_log(event_log, event_log.subjects.tenant(tenant))
 
     assert [(f.problem, f.stream_sequence) for f in report.findings] == [
         ("broken_link", linked_to_nothing)
     ]
 
 
-async def test_a_tenant_without_events_verifies_empty(event_store: EventStore) -> None:
-    report = await verify_log(event_store, event_store.subjects.tenant("nobody-here"))
+async def test_a_tenant_without_events_verifies_empty(event_log: EventLog) -> None:
+    report = await verify_log(event_log, event_log.subjects.tenant("nobody-here"))
 
     assert report.ok
     assert (report.events_checked, report.tenant_heads) == (0, {})

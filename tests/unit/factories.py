@@ -19,7 +19,7 @@ from events.values import (
     ParentKind,
     ParentRef,
 )
-from services import commands as c
+from services.domain import commands as c
 from services.domain.facts import DecisionFacts, ParentFacts
 from services.domain.state import GoalStatus
 

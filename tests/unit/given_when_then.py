@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from events.envelope import EventPayload
-from services.commands import Command
-from services.domain import DECIDERS, EVOLVERS
+from services.domain import DECIDERS
+from services.domain.commands import Command
+from services.domain.errors import ErrorCode, RuleViolation, Violation
 from services.domain.facts import NO_FACTS, DecisionFacts
-from services.errors import ErrorCode, RuleViolation, Violation
 
 
 @dataclass(frozen=True)
@@ -51,15 +51,12 @@ class Given:
 
     def state(self, aggregate_type: str) -> Any:
         """Fold the events into the aggregate's state."""
-        state: Any = None
-        for event in self.events:
-            state = EVOLVERS[aggregate_type](state, event)
-        return state
+        return DECIDERS[aggregate_type].fold(self.events)
 
     def when(self, command: Command, facts: DecisionFacts = NO_FACTS) -> When:
         """Decide ``command`` on that history."""
         kind = command.target_type.value
-        return When(lambda: DECIDERS[kind](self.state(kind), command, facts))
+        return When(lambda: DECIDERS[kind].decide(self.state(kind), command, facts))
 
 
 def given(*events: EventPayload) -> Given:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from events.goals import GoalAligned, GoalArchived, GoalClosed, GoalUnaligned
 from events.values import AggregateType, Level, ParentKind, ParentRef
-from services import commands as c
+from services.domain import commands as c
 from services.domain import objective_from
+from services.domain.errors import ErrorCode
 from services.domain.state import GoalStatus
-from services.errors import ErrorCode
 from tests.unit.factories import (
     TENANT,
     align,

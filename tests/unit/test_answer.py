@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from services.app import answer
-from services.errors import ErrorCode
-from services.handler import CommandHandler
-from services.replies import Rejected
-from services.store.event_store import StoreUnavailable
+from services.adapters.event_store import StoreUnavailable
+from services.application.answers import answer
+from services.application.handler import CommandHandler
+from services.domain.errors import ErrorCode
+from services.domain.replies import Rejected
 
 BODY = (
     b'{"meta": {"actor": "a", "now": "2026-11-02T09:00:00Z"}, "goal_type": "objective",'

@@ -8,13 +8,8 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 
 from projections.audit.render import to_html, to_markdown
-from projections.audit.report import (
-    AdjustmentEntry,
-    AuditReport,
-    GoalAudit,
-    KeyResultAudit,
-    ScorePoint,
-)
+from projections.audit.report import AuditReport, GoalAudit, KeyResultAudit, ScorePoint
+from projections.read_models.adjustments import AdjustmentEntry
 
 
 def at(month: int, day: int) -> datetime:

@@ -16,8 +16,8 @@ from events.goals import (
 )
 from events.objectives import KeyResultAdjusted
 from events.values import AggregateType, Metric
-from services import commands as c
-from services.errors import ErrorCode
+from services.domain import commands as c
+from services.domain.errors import ErrorCode
 from tests.unit.factories import (
     BINARY,
     CURRENCY,

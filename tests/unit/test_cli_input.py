@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.cli import main
+from services.entrypoints.cli.main import main
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.clock_skew import ClockSkew
-from services.errors import ErrorCode, RuleViolation
+from services.domain.clock_skew import ClockSkew
+from services.domain.errors import ErrorCode, RuleViolation
 
 CLOCK = datetime(2026, 12, 1, 12, tzinfo=UTC)
 SKEW = ClockSkew(ahead=timedelta(minutes=5), behind=timedelta(days=30))

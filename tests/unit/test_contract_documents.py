@@ -11,24 +11,21 @@ import jsonschema
 import pytest
 from faststream.nats import NatsBroker
 
-from events.contract import (
+from events.contract import event_versions
+from events.registry import REGISTRY
+from events.subjects import DEFAULT_SUBJECTS
+from services.application.codec import COMMANDS_BY_NAME
+from services.entrypoints.nats.asyncapi import asyncapi_document, docs_broker
+from services.entrypoints.nats.contract import (
     ASYNCAPI_FILE,
     CONTRACT_DIR,
     EVENTS_DIR,
-    asyncapi_document,
-    docs_broker,
-    event_versions,
     existing_files,
     generated_files,
     render,
     write,
 )
-from events.registry import REGISTRY
-from events.subjects import DEFAULT_SUBJECTS
-from services.app import register_commands
-from services.codec import COMMANDS_BY_NAME
-from services.handler import CommandHandler
-from services.ingest import Ingestor, register_ingest
+from services.entrypoints.nats.router import nats_router
 from tests.unit.test_registry import EXAMPLES, wrap
 
 REGENERATE = "docs/contract/ is out of date: run `make contract` and commit the result"
@@ -106,30 +103,49 @@ def test_schemas_accept_unknown_fields_as_the_versioning_policy_promises() -> No
     jsonschema.validate(envelope, _schema("goal.archived", 1))
 
 
-def _subjects(broker: NatsBroker) -> set[str]:
-    return {sub.specification.subject.broker_address for sub in broker.subscribers}
+def _subscriptions(broker: NatsBroker) -> dict[str, tuple[str, str | None]]:
+    """Each subscriber's title -> (the subject it subscribes to, its queue group)."""
+    return {
+        sub.specification.name: (
+            sub.specification.subject.broker_address,
+            sub.specification.config.queue,
+        )
+        for sub in broker.subscribers
+    }
 
 
-def _covers(wildcard: str, subject: str) -> bool:
-    patterns, tokens = wildcard.split("."), subject.split(".")
-    return len(patterns) == len(tokens) and all(
-        p in ("*", t) for p, t in zip(patterns, tokens, strict=True)
-    )
-
-
-def test_the_docs_broker_has_the_subscribers_of_the_service() -> None:
+def test_the_document_has_the_subscribers_the_service_runs() -> None:
     service = NatsBroker()
-    # Registering touches neither handler nor ingestor; they only run on a request.
-    register_commands(service, cast(CommandHandler, object()), DEFAULT_SUBJECTS)
-    register_ingest(service, cast(Ingestor, object()), DEFAULT_SUBJECTS)
-    # The service listens on one subject for every command (so that an unknown name is
-    # answered too); the document names each command's own subject.
-    listened = _subjects(service)
-    documented = _subjects(docs_broker())
+    service.include_router(nats_router(DEFAULT_SUBJECTS))
+    doc = asyncapi_document()
+    receives = {name for name, op in doc["operations"].items() if op["action"] == "receive"}
 
-    assert listened == {DEFAULT_SUBJECTS.any_command(), DEFAULT_SUBJECTS.ingest_wildcard()}
-    assert all(any(_covers(w, s) for w in listened) for s in documented)
-    assert {s.split(".")[-1] for s in documented} >= set(COMMANDS_BY_NAME)
+    # Both include the router one function builds: the same subscriptions, nothing else.
+    assert _subscriptions(docs_broker()) == _subscriptions(service)
+    assert receives == set(_subscriptions(service))
+    # One subscription takes every command, so that an unknown name is answered too.
+    assert {subject for subject, _ in _subscriptions(service).values()} == {
+        DEFAULT_SUBJECTS.any_command(),
+        DEFAULT_SUBJECTS.ingest_wildcard(),
+    }
+    for name, (_, queue) in _subscriptions(service).items():
+        assert doc["channels"][name]["bindings"]["nats"]["queue"] == queue
+
+
+def test_each_command_has_its_request_body_and_the_reply() -> None:
+    doc = asyncapi_document()
+    channel = doc["channels"]["commands"]
+    messages = doc["components"]["messages"]
+
+    assert channel["address"] == "cmd.okr.{tenant}.{command}"
+    assert set(channel["messages"]) == set(COMMANDS_BY_NAME)
+    assert channel["parameters"]["command"]["enum"] == sorted(COMMANDS_BY_NAME)
+    for name, command_type in COMMANDS_BY_NAME.items():
+        payload = messages[name]["payload"]["$ref"].rsplit("/", 1)[-1]
+        request = doc["components"]["schemas"][payload]
+        assert request["description"] == command_type.__doc__
+        assert "meta" in request["properties"]
+    assert doc["operations"]["commands"]["reply"]["channel"] == {"$ref": "#/channels/commandReply"}
 
 
 def test_the_asyncapi_document_names_every_event_subject_and_reply() -> None:
@@ -139,7 +155,7 @@ def test_the_asyncapi_document_names_every_event_subject_and_reply() -> None:
         address = doc["channels"][event_type]["address"]
         assert address == f"okr.{{tenant}}.{{aggregate_type}}.{{aggregate_id}}.{event_type}"
         assert doc["operations"][event_type]["action"] == "send"
-    assert doc["operations"]["record_check_in"]["reply"]["channel"] == {
-        "$ref": "#/channels/commandReply"
+    assert doc["operations"]["ingest_progress"]["reply"]["channel"] == {
+        "$ref": "#/channels/ingestReply"
     }
     assert doc["channels"]["ingest_progress"]["address"] == "ingest.okr.{tenant}.progress"

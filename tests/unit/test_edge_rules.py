@@ -9,16 +9,16 @@ from typing import Any
 import pytest
 
 from events.values import Cycle, Metric, MetricKind
-from services.bounds import cycle_fits, date_in_window, instant_in_window, metric_fits
-from services.codec import parse_command
-from services.errors import ErrorCode, RuleViolation
-from services.untrusted_json import (
+from services.application.codec import parse_command
+from services.application.untrusted_json import (
     MAX_JSON_DEPTH,
     UNSTORABLE_TEXT,
     UnreadableJson,
     read_json,
     unstorable_text,
 )
+from services.domain.bounds import cycle_fits, date_in_window, instant_in_window, metric_fits
+from services.domain.errors import ErrorCode, RuleViolation
 
 NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
 

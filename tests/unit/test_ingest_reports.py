@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.errors import ErrorCode
-from services.ingest.reports import (
+from services.application.ingest.reports import (
     MAX_BATCH_REPORTS,
     MAX_INGEST_BYTES,
     BadReport,
@@ -19,6 +18,7 @@ from services.ingest.reports import (
     read_message,
     report_command,
 )
+from services.domain.errors import ErrorCode
 
 NOW = datetime(2026, 11, 15, tzinfo=UTC)
 

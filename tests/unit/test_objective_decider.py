@@ -8,11 +8,11 @@ from events.envelope import EventPayload
 from events.goals import GoalArchived, GoalCarriedOver, GoalClosed
 from events.objectives import KeyResultAdded, KeyResultAdjusted, ObjectiveActivated
 from events.values import AggregateType, Direction, Metric, MetricKind
-from services import commands as c
+from services.domain import commands as c
 from services.domain import decide_objective, evolve_all, evolve_objective, objective_from
+from services.domain.errors import ErrorCode, RuleViolation
 from services.domain.facts import DecisionFacts
 from services.domain.state import GoalStatus, KeyResultState, ObjectiveState
-from services.errors import ErrorCode, RuleViolation
 from tests.unit.factories import (
     BEFORE_Q4,
     MID_Q4,

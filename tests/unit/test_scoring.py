@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from events.values import Direction, Metric, MetricKind
-from projections.scoring import ScoringPolicy, key_result_score
+from projections.scoring import ScoringPolicy, adjustment_scores, key_result_score, superseded
 
 DEFAULT = ScoringPolicy()
 UNCAPPED = ScoringPolicy(cap_key_result_at_one=False)
@@ -322,3 +324,18 @@ def test_policy_is_immutable() -> None:
 def test_policy_refuses_meaningless_settings(settings: dict[str, object]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - the message is not the contract
         ScoringPolicy(**settings)  # type: ignore[arg-type]
+
+
+def test_an_adjustment_scores_the_value_under_both_metrics() -> None:
+    before = numeric(Direction.INCREASE, target=100.0)
+    after = numeric(Direction.INCREASE, target=50.0)
+    assert adjustment_scores(before, after, 25.0, DEFAULT) == (0.25, 0.5)
+    assert adjustment_scores(before, after, None, DEFAULT) == (0.0, 0.0)
+
+
+def test_an_observation_older_than_the_latest_is_superseded() -> None:
+    noon = datetime(2026, 11, 3, 12, tzinfo=UTC)
+    assert not superseded(noon, None)
+    assert not superseded(noon, noon)  # the same instant: the later-recorded one wins
+    assert superseded(noon - timedelta(hours=1), noon)
+    assert not superseded(noon + timedelta(hours=1), noon)

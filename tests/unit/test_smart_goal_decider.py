@@ -9,9 +9,9 @@ import pytest
 from events.goals import GoalArchived, GoalClosed
 from events.values import AggregateType, Level, ParentKind, ParentRef
 from services.domain import evolve_all, evolve_smart_goal
+from services.domain.errors import ErrorCode, Violation
 from services.domain.facts import DecisionFacts
 from services.domain.state import GoalStatus, SmartGoalState
-from services.errors import ErrorCode, Violation
 from tests.unit.factories import (
     Q4,
     archive,

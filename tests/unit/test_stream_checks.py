@@ -10,7 +10,7 @@ from nats.aio.client import Client
 from nats.js.api import StreamConfig, StreamInfo, StreamState
 
 from events.subjects import Subjects
-from services.store.stream import (
+from services.adapters.stream import (
     IncompatibleServer,
     StreamSettings,
     check_server,

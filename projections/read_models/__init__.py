@@ -1,0 +1,1 @@
+"""One module per read model: its row, its view and its queries together."""

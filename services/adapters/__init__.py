@@ -1,0 +1,1 @@
+"""What talks to the world: JetStream, PostgreSQL, the embedded servers, files, the clock."""

@@ -1,0 +1,1 @@
+"""The use cases: the command handler and its refusals, repository, ingest, auditor, auth."""

@@ -1,0 +1,1 @@
+"""Inbound progress from integrations: reading reports, applying them in order."""

@@ -1,0 +1,45 @@
+"""What the write side needs of its event log: the port the JetStream store fills.
+
+Typed as a Protocol so that the use cases can run on any log that keeps these promises
+(the tests drive them on one in memory).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from events.chain import GENESIS
+from events.envelope import Envelope, StoredEvent
+from events.subjects import Subjects
+from services.adapters.event_store import AppendResult, Guard
+
+
+class EventLog(Protocol):
+    """Per-aggregate optimistic appends, guarded and atomic, deduplicated by event id."""
+
+    @property
+    def subjects(self) -> Subjects:
+        """How the log names aggregates and guards."""
+        ...
+
+    async def append(
+        self,
+        events: Sequence[Envelope],
+        expected_last_sequence: int,
+        prev_hash: str = GENESIS,
+        guard: Guard | None = None,
+    ) -> AppendResult:
+        """Store one aggregate's events atomically if it (and the guard) did not move;
+        raises ConcurrencyConflict if either did."""
+        ...
+
+    async def load(
+        self, tenant: str, aggregate_type: str, aggregate_id: str, after_sequence: int = 0
+    ) -> list[StoredEvent]:
+        """One aggregate's events stored after ``after_sequence``, in order."""
+        ...
+
+    async def last_sequence_of(self, subject: str) -> int:
+        """The sequence of the last message on ``subject`` (0 when there is none)."""
+        ...

@@ -1,0 +1,1 @@
+"""How requests reach the service: the NATS router, the HTTP app, the command line."""

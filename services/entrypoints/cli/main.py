@@ -1,0 +1,179 @@
+"""``okr``: run the service (on embedded servers unless URLs are configured), or the demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from datetime import timedelta
+
+import nats
+from nats.js.errors import NotFoundError
+
+from projections.runner import rebuild
+from services.adapters import database
+from services.adapters.auth_secret import UnusableSecret, token_secret
+from services.adapters.clock import now_utc
+from services.adapters.data_dir import RUNTIME_FILE, DataDirInUse
+from services.adapters.nats_auth import redact
+from services.adapters.servers import announce_http, resolve_servers
+from services.application.auth import Role, TokenAuthority
+from services.bootstrap import command_service, read_side
+from services.entrypoints.cli.audit import add_audit_commands, run_audit
+from services.entrypoints.cli.demo import TENANT, run_demo, show_read_models
+from services.entrypoints.cli.projections import add_projection_commands, run_projections
+from services.settings import Settings
+
+log = logging.getLogger("okr")
+MAX_TOKEN_DAYS = 3660  # ten years; more would only overflow the expiry's date arithmetic
+
+
+async def _wait_for_stop() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
+    """Start servers and the command service; optionally run the demo; serve until stopped."""
+    async with (
+        # A second service on the same embedded servers would answer the same commands.
+        resolve_servers(settings, attach=False) as (nats_url, database_url),
+        command_service(settings, nats_url) as service,
+        read_side(settings, service.connection, database_url) as reads,
+    ):
+        announce_http(settings, reads.http_url)
+        log.info("NATS %s  PostgreSQL %s", redact(nats_url), database_url)
+        if demo:
+            await run_demo(service.connection, service.store, now_utc())
+            await reads.wait_until_current()
+            # The demo reads the API over HTTP, as a user would; the server runs on this loop.
+            token = _authority(settings).issue(TENANT, Role.AUDITOR, "demo", now_utc())
+            await asyncio.to_thread(show_read_models, reads.http_url, now_utc(), token)
+        if keep_running:
+            print(
+                f"\nHTTP API {reads.http_url}/docs (token: okr token --tenant {TENANT} "
+                f"--role admin); commands on {service.subjects.command_wildcard('<command>')}, "
+                f"progress on {service.subjects.ingest('<tenant>')} at {redact(nats_url)} "
+                f"(URLs and credentials: {RUNTIME_FILE} in the data dir). Ctrl-C stops."
+            )
+            await _wait_for_stop()
+    return 0
+
+
+async def rebuild_read_models(settings: Settings) -> int:
+    """Rebuild the read models from sequence 1 and swap them in (service stopped)."""
+    async with resolve_servers(settings) as (nats_url, database_url):
+        nc = await nats.connect(nats_url)
+        conn = await database.connect(database_url, settings.db_timeouts)
+        try:
+            try:
+                await nc.jetstream().stream_info(settings.stream_name)
+            except NotFoundError:
+                where = redact(nats_url)
+                print(f"no stream {settings.stream_name!r} at {where}: nothing to rebuild")
+                return 1
+            started = time.perf_counter()
+            checkpoint = await rebuild(nc, conn, settings.stream_name, settings.db_schema)
+            seconds = time.perf_counter() - started
+            print(
+                f"rebuilt schema {settings.db_schema!r} up to sequence {checkpoint} "
+                f"in {seconds:.1f} s"
+            )
+        finally:
+            await conn.close()
+            await nc.close()
+    return 0
+
+
+def _authority(settings: Settings) -> TokenAuthority:
+    return TokenAuthority(token_secret(settings))
+
+
+def issue_token(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a bearer token for the HTTP API, signed with this deployment's secret."""
+    valid_for = timedelta(days=args.days) if args.days else None
+    role = Role(args.role)
+    print(_authority(settings).issue(args.tenant, role, args.subject, now_utc(), valid_for))
+    return 0
+
+
+def _days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+    if not 0 <= days <= MAX_TOKEN_DAYS:
+        raise argparse.ArgumentTypeError(f"days lie between 0 and {MAX_TOKEN_DAYS} (got {text})")
+    return days
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``okr`` command."""
+    parser = argparse.ArgumentParser(prog="okr", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = sub.add_parser("serve", help="run the service until Ctrl-C")
+    serve_cmd.add_argument("--demo", action="store_true", help="send the demo commands first")
+    sub.add_parser("demo", help="run the service, send the demo commands, and exit")
+    sub.add_parser(
+        "rebuild",
+        help="rebuild the read models from the event log into a fresh schema and swap it in "
+        "(stop the service first)",
+    )
+    token_cmd = sub.add_parser(
+        "token", help="print an HTTP bearer token (signed with OKR_AUTH_SECRET or the data dir's)"
+    )
+    token_cmd.add_argument("--tenant", required=True)
+    token_cmd.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token_cmd.add_argument("--subject", default="okr-cli", help="who holds it (the actor)")
+    token_cmd.add_argument("--days", type=_days, default=90.0, help="validity; 0 = no expiry")
+    add_audit_commands(sub)
+    add_projection_commands(sub)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not args.verbose:
+        for noisy in ("okr.broker", "pgserver"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    # pgserver (through platformdirs) warns that root has no XDG_RUNTIME_DIR; it copes.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    settings = Settings.from_env()
+    try:
+        return _run(args, settings)
+    except UnusableSecret as exc:
+        parser.exit(2, f"okr: error: {exc}\n")
+    except ValueError as exc:  # a token the authority refuses to sign (tenant, subject)
+        if args.command != "token":
+            raise
+        parser.exit(2, f"okr token: error: {exc}\n")
+    except DataDirInUse as exc:
+        print(f"okr {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "serve":
+        return asyncio.run(serve(settings, demo=args.demo, keep_running=True))
+    if args.command == "token":
+        return issue_token(settings, args)
+    if args.command == "rebuild":
+        return asyncio.run(rebuild_read_models(settings))
+    if args.command == "audit":
+        return asyncio.run(run_audit(args, settings))
+    if args.command == "projections":
+        return asyncio.run(run_projections(args, settings))
+    return asyncio.run(serve(settings, demo=True, keep_running=False))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

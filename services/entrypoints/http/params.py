@@ -1,0 +1,39 @@
+"""Query parameters held to the edge's rules: storable, bounded text; instants in the window.
+
+A value PostgreSQL or NATS cannot take (NUL in a text parameter, a sequence past 64 bits)
+gets a 422 here instead of a 500 from the database or the client library.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Final
+
+from fastapi import HTTPException, Path, Query
+from pydantic import AfterValidator
+
+from events.subjects import TOKEN_PATTERN
+from services.application.untrusted_json import storable
+from services.domain.bounds import zoned_instant_in_window
+
+TenantId = Annotated[str, Path(pattern=TOKEN_PATTERN, description="tenant token")]
+MAX_QUERY_TEXT: Final = 200  # the longest free text a query matches: an actor
+MAX_STREAM_SEQUENCE: Final = 2**63 - 2  # one more still fits the server's signed sequences
+
+StorableText = Annotated[str, AfterValidator(storable)]
+ActorQuery = Annotated[
+    StorableText | None, Query(max_length=MAX_QUERY_TEXT, description="who made the change")
+]
+AfterSequence = Annotated[
+    int, Query(ge=0, le=MAX_STREAM_SEQUENCE, description="stream sequence to read after")
+]
+
+
+def check_as_of(as_of: datetime | None) -> None:
+    """422 unless ``as_of`` is omitted or a zone-aware instant inside the window."""
+    if as_of is None:
+        return
+    try:
+        zoned_instant_in_window(as_of)
+    except ValueError as exc:
+        raise HTTPException(422, f"as_of: {exc}") from None

@@ -1,0 +1,229 @@
+"""HTTP routes that change goals: commands and integration progress, relayed over NATS.
+
+The HTTP side only authenticates and relays: the command service answers both (one
+place for validation, idempotency and dead letters), so NATS and HTTP callers are
+treated alike. A command records the token's subject as its actor (the body's
+``meta.actor`` is replaced); a progress report records its integration,
+``integration:<source>``, as it does over NATS.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+import pydantic
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+from nats.aio.client import Client
+from nats.errors import MaxPayloadError, NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
+
+from events.subjects import Subjects
+from services.adapters.dead_letters import DeadLetters
+from services.application.auth import Permission, Principal
+from services.application.codec import COMMANDS_BY_NAME, MAX_REQUEST_BYTES
+from services.application.ingest.reports import (
+    MAX_INGEST_BYTES,
+    IngestReply,
+    MessageRefused,
+    ProgressBatch,
+    ProgressReport,
+)
+from services.application.untrusted_json import UnreadableJson, read_json
+from services.domain.errors import ErrorCode
+from services.domain.replies import REPLY, Accepted, ErrorBody, Rejected, rejected, unavailable
+from services.entrypoints.http.auth import Gate
+from services.entrypoints.http.params import AfterSequence, TenantId
+
+_STATUS = {
+    ErrorCode.MALFORMED_REQUEST: 400,
+    ErrorCode.UNKNOWN_COMMAND: 404,
+    ErrorCode.UNKNOWN_GOAL: 404,
+    ErrorCode.TOO_LARGE: 413,
+    ErrorCode.CONCURRENCY_CONFLICT: 409,
+    ErrorCode.GOAL_EXISTS: 409,
+    ErrorCode.KEY_RESULT_EXISTS: 409,
+    ErrorCode.INTERNAL_ERROR: 500,
+    ErrorCode.UNAVAILABLE: 503,
+}
+
+
+def status_for(error: ErrorBody) -> int:
+    """The HTTP status of a refusal (422 for every broken business rule not listed)."""
+    return _STATUS.get(error.code, 422)
+
+
+class DeadLetterView(pydantic.BaseModel):
+    """A refused report as kept on the dead-letter stream."""
+
+    sequence: int
+    code: str
+    reason: ErrorBody
+    received_at: str
+    received_on: str
+    batch_index: int | None
+    body: str = pydantic.Field(description="the report as received (UTF-8; bad bytes replaced)")
+
+
+@dataclass(frozen=True)
+class WriteGateway:
+    """Relays HTTP writes to the command service over NATS."""
+
+    nc: Client
+    subjects: Subjects
+    dead_letters: DeadLetters
+    clock: Callable[[], datetime]
+    timeout_s: float = 10.0
+
+    async def request(
+        self, subject: str, body: bytes, headers: dict[str, str]
+    ) -> bytes | ErrorBody:
+        """The service's reply, or why none came (retryable)."""
+        try:
+            msg = await self.nc.request(subject, body, timeout=self.timeout_s, headers=headers)
+        except MaxPayloadError:
+            return ErrorBody(
+                code=ErrorCode.TOO_LARGE, message="the body is over the NATS limit", retryable=False
+            )
+        except NoRespondersError:
+            return unavailable("no command service is listening; retry shortly").error
+        except NatsTimeoutError:
+            message = f"no reply within {self.timeout_s} s; resend (it is idempotent)"
+            return unavailable(message).error
+        return msg.data
+
+
+def _json(model: pydantic.BaseModel, status: int) -> JSONResponse:
+    return JSONResponse(model.model_dump(mode="json"), status_code=status)
+
+
+def _with_actor(body: bytes, actor: str) -> bytes:
+    # Only a well-formed command is rewritten; anything else goes as sent, so that the
+    # service gives the same typed answer an NATS caller would get.
+    try:
+        data = read_json(body)
+    except UnreadableJson:
+        return body
+    if not isinstance(data, dict) or not isinstance(data.get("meta", {}), dict):
+        return body
+    data["meta"] = {**data.get("meta", {}), "actor": actor}
+    try:
+        # Compact and unescaped: the rewritten body is no larger than the sent one (but for
+        # the actor), so what fits the service's limit on the way in still fits it.
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:  # a lone surrogate: escaped, the service names its field
+        return json.dumps(data, separators=(",", ":")).encode()
+
+
+async def _read_limited(request: Request, limit: int) -> tuple[bytes, int]:
+    """The body's first ``limit`` bytes and its whole length (the rest is not kept)."""
+    kept, size = bytearray(), 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if len(kept) < limit:
+            kept += chunk[: limit - len(kept)]
+    return bytes(kept), size
+
+
+def _body_schema(*models: type[pydantic.BaseModel]) -> dict[str, Any]:
+    schemas = [m.model_json_schema(ref_template="#/components/schemas/{model}") for m in models]
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"oneOf": schemas}}},
+        }
+    }
+
+
+def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
+    """Routes for commands (admin, member) and progress reports (admin, integration)."""
+    router = APIRouter(prefix="/tenants/{tenant}", tags=["writes"])
+    commanding = gate.permit(Permission.COMMAND)
+    reporting = gate.permit(Permission.REPORT_PROGRESS)
+
+    @router.post(
+        "/commands/{command}",
+        response_model=Accepted | Rejected,
+        responses={409: {"model": Rejected}, 422: {"model": Rejected}, 503: {"model": Rejected}},
+    )
+    async def command(
+        tenant: TenantId,
+        command: Annotated[str, Path(description=", ".join(sorted(COMMANDS_BY_NAME)))],
+        request: Request,
+        principal: Principal = commanding,
+    ) -> JSONResponse:
+        """Send a command (body as on NATS, see the README's Commands); the token's
+        subject is recorded as the actor."""
+        if command not in COMMANDS_BY_NAME:
+            return _json(rejected(ErrorCode.UNKNOWN_COMMAND, f"no command named {command!r}"), 404)
+        body, size = await _read_limited(request, MAX_REQUEST_BYTES)
+        if size <= MAX_REQUEST_BYTES:
+            body = _with_actor(body, principal.subject)
+        if max(size, len(body)) > MAX_REQUEST_BYTES:
+            return _json(
+                rejected(ErrorCode.TOO_LARGE, f"the body is over {MAX_REQUEST_BYTES} bytes"), 413
+            )
+        answer = await gateway.request(gateway.subjects.command(tenant, command), body, {})
+        if isinstance(answer, ErrorBody):
+            return _json(Rejected(error=answer), status_for(answer))
+        reply = REPLY.validate_json(answer)
+        return _json(reply, 200 if isinstance(reply, Accepted) else status_for(reply.error))
+
+    @router.post(
+        "/progress",
+        response_model=IngestReply,
+        openapi_extra=_body_schema(ProgressReport, ProgressBatch),
+    )
+    async def report_progress(
+        tenant: TenantId, request: Request, principal: Principal = reporting
+    ) -> JSONResponse:
+        """Report one KR value or a batch ({"reports": [...]}); each report is answered on
+        its own, refused ones are kept as dead letters. 200 for a batch whatever its
+        outcomes (see ``rejected``); a single refused report gets its error's status."""
+        body, size = await _read_limited(request, MAX_INGEST_BYTES)
+        if size > MAX_INGEST_BYTES:
+            refusal = MessageRefused(
+                ErrorCode.TOO_LARGE,
+                f"the body is {size} bytes; the limit is {MAX_INGEST_BYTES} (kept truncated)",
+            )
+            await gateway.dead_letters.keep(
+                tenant, body, refusal.error, request.url.path, gateway.clock()
+            )
+            return _json(IngestReply.refused(refusal.error), 413)
+        answer = await gateway.request(
+            gateway.subjects.ingest(tenant), body, {}
+        )
+        if isinstance(answer, ErrorBody):
+            return _json(IngestReply.refused(answer), status_for(answer))
+        reply = IngestReply.model_validate_json(answer)
+        if reply.error is not None:
+            return _json(reply, status_for(reply.error))
+        error = None if reply.batch else reply.results[0].error
+        return _json(reply, status_for(error) if error is not None else 200)
+
+    @router.get("/progress/dead-letters", dependencies=[reporting])
+    async def dead_letters(
+        tenant: TenantId,
+        after: AfterSequence = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[DeadLetterView]:
+        """The tenant's refused reports, oldest first, with why each was refused."""
+        kept = await gateway.dead_letters.read(tenant, limit, after)
+        return [
+            DeadLetterView(
+                sequence=k.sequence,
+                code=k.code,
+                reason=k.reason,
+                received_at=k.received_at,
+                received_on=k.received_on,
+                batch_index=k.batch_index,
+                body=k.body.decode(errors="replace"),
+            )
+            for k in kept
+        ]
+
+    return router

@@ -1,1 +1,0 @@
-"""The event store adapter: the JetStream stream, append and load."""
