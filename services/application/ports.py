@@ -1,4 +1,5 @@
-"""What the write side needs of its event log: the port the JetStream store fills.
+"""What the write side needs of its event log and its dead letters: the ports the JetStream
+adapters fill.
 
 Typed as a Protocol so that the use cases can run on any log that keeps these promises
 (the tests drive them on one in memory).
@@ -7,12 +8,14 @@ Typed as a Protocol so that the use cases can run on any log that keeps these pr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from events.chain import GENESIS
 from events.envelope import Envelope, StoredEvent
 from events.subjects import Subjects
 from services.adapters.event_store import AppendResult, Guard
+from services.domain.replies import ErrorBody
 
 
 class EventLog(Protocol):
@@ -42,4 +45,20 @@ class EventLog(Protocol):
 
     async def last_sequence_of(self, subject: str) -> int:
         """The sequence of the last message on ``subject`` (0 when there is none)."""
+        ...
+
+
+class DeadLetterKeeper(Protocol):
+    """Keeps a refused report as it was sent, with why it was refused."""
+
+    async def keep(
+        self,
+        tenant: str,
+        body: bytes,
+        reason: ErrorBody,
+        received_on: str,
+        received_at: datetime,
+        batch_index: int | None = None,
+    ) -> int:
+        """Store one refused report; returns where it is kept (its sequence)."""
         ...

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import datetime
 from itertools import groupby
 
-from services.adapters.dead_letters import DeadLetters
 from services.application.answers import run_command, run_in_order
 from services.application.handler import CommandHandler
 from services.application.ingest.reports import (
@@ -20,6 +19,7 @@ from services.application.ingest.reports import (
     read_message,
     report_command,
 )
+from services.application.ports import DeadLetterKeeper
 from services.domain.replies import Accepted, ErrorBody, Reply
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class Ingestor:
     def __init__(
         self,
         handler: CommandHandler,
-        dead_letters: DeadLetters,
+        dead_letters: DeadLetterKeeper,
         clock: Callable[[], datetime],
         goals_in_parallel: int = GOALS_IN_PARALLEL,
     ) -> None:

@@ -40,7 +40,7 @@ def wire(store: InMemoryEventStore) -> Service:
         store, repository, DECIDERS, FactsLoader(repository), lambda: MID_Q4, claims=claims
     )
     letters = KeptLetters()
-    ingestor = Ingestor(handler, letters, lambda: MID_Q4)  # type: ignore[arg-type]
+    ingestor = Ingestor(handler, letters, lambda: MID_Q4)
     return Service(store, repository, handler, ingestor, letters)
 
 
