@@ -126,9 +126,8 @@ class ProjectionWriter:
         included; the checkpoint moves past all of them.
         """
         fresh = [e for e in batch if e.stream_sequence > self.checkpoint]
-        sequences = [e.stream_sequence for e in fresh]
-        if delivered is not None:
-            sequences = [s for s in delivered if s > self.checkpoint]
+        arrived = (e.stream_sequence for e in batch) if delivered is None else delivered
+        sequences = [s for s in arrived if s > self.checkpoint]
         if not sequences:
             return 0
         # The stream has no gaps (deny_delete, no limits) and the projection reads all of
