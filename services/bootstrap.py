@@ -109,7 +109,7 @@ async def command_service(
         await nc.flush()
         log.info(
             "command service listening on %s and %s",
-            subjects.command_wildcard("*"),
+            subjects.any_command(),
             subjects.ingest_wildcard(),
         )
         yield CommandService(

@@ -21,7 +21,7 @@ from projections.runner import Projector
 from services.adapters.stream import StreamSettings
 from services.application.ingest.reports import MAX_BATCH_REPORTS, MAX_INGEST_BYTES, IngestReply
 from services.bootstrap import CommandService, command_service
-from services.client import OkrClient
+from services.client import NO_RESPONDER_PAUSE_S, NO_RESPONDER_RETRIES, OkrClient
 from services.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -85,14 +85,14 @@ def report(key: str, value: Any = 150.0, **extra: Any) -> dict[str, Any]:
 async def send(nc: Client, service: CommandService, tenant: str, body: bytes) -> IngestReply:
     # As OkrClient does: on a loaded machine a request right after the service subscribed
     # has been seen to find no responder once; a moment later it is routed.
-    for attempt in range(3):
+    for attempt in range(NO_RESPONDER_RETRIES + 1):
         try:
             msg = await nc.request(service.subjects.ingest(tenant), body, timeout=10)
             break
         except NoRespondersError:
-            if attempt == 2:
+            if attempt == NO_RESPONDER_RETRIES:
                 raise
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(NO_RESPONDER_PAUSE_S)
     return IngestReply.model_validate_json(msg.data)
 
 
