@@ -12,29 +12,12 @@ from typing import Any, Final
 from pydantic import BaseModel, Field, JsonValue, create_model
 
 from events.envelope import Envelope, EventPayload
+from events.historical import HISTORICAL_PAYLOADS
+from events.personal import PERSONAL_KEY
 from events.registry import REGISTRY, EventRegistry
-from events.values import Confidence, FiniteFloat, Frozen, Token
+from events.sealed_field import SEALED_FIELD_SCHEMA
 
 JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
-
-
-# --- Payloads of versions the code no longer writes ------------------------------------------
-# Stored events never change, so a superseded version's schema is frozen here, by hand, when
-# its successor and upcaster are added. Every upcaster key must have one (checked below).
-
-
-class CheckInRecordedV1(Frozen):
-    """check_in.recorded v1 (superseded): v2 added ``applies_at``, upcast from occurred_at."""
-
-    key_result_id: Token | None = Field(description="the KR; null for a SMART goal")
-    value: FiniteFloat
-    confidence: Confidence
-    note: str = Field(default="", max_length=5000)
-
-
-HISTORICAL_PAYLOADS: Mapping[tuple[str, int], type[BaseModel]] = {
-    ("check_in.recorded", 1): CheckInRecordedV1,
-}
 
 
 def event_versions(
@@ -109,12 +92,27 @@ def _open(schema: Any) -> Any:
     return schema
 
 
+def _sealable(schema: Any) -> Any:
+    """Each field marked personal also admits its stored form, a sealed field."""
+    if isinstance(schema, list):
+        return [_sealable(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _sealable(value) for key, value in schema.items()}
+    if PERSONAL_KEY not in out:
+        return out
+    marker = out.pop(PERSONAL_KEY)
+    kept = {key: out.pop(key) for key in ("title", "description", "default") if key in out}
+    plain = out.pop("anyOf") if "anyOf" in out else [out]
+    return {**kept, PERSONAL_KEY: marker, "anyOf": [*plain, SEALED_FIELD_SCHEMA]}
+
+
 def event_schema(
     event_type: str, version: int, payload: type[BaseModel], registry: EventRegistry = REGISTRY
 ) -> dict[str, Any]:
     """The JSON Schema of one stored event: the envelope with this version's payload."""
     model = envelope_model(event_type, version, payload, registry)
-    schema: dict[str, Any] = _open(model.model_json_schema(mode="serialization"))
+    schema: dict[str, Any] = _open(_sealable(model.model_json_schema(mode="serialization")))
     current = _current(registry, event_type)
     superseded = version < current.schema_version
     note = (

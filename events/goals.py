@@ -7,6 +7,7 @@ from typing import ClassVar
 from pydantic import AwareDatetime, Field
 
 from events.envelope import EventPayload
+from events.personal import personal
 from events.values import AggregateType, Confidence, Cycle, FiniteFloat, ParentRef, Token
 
 _BOTH = (AggregateType.OBJECTIVE, AggregateType.SMART_GOAL)
@@ -23,30 +24,31 @@ class GoalAligned(EventPayload):
 
 
 class GoalUnaligned(EventPayload):
-    """The goal no longer contributes to a parent."""
+    """The goal no longer contributes to a parent (v2: personal fields sealed)."""
 
     event_type: ClassVar[str] = "goal.unaligned"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     aggregate_types = _BOTH
 
     parent: ParentRef
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: str | None = personal(default=None, max_length=2000)
 
 
 class CheckInRecorded(EventPayload):
     """A person's check-in: the value as of ``applies_at`` and their confidence.
 
-    Schema v2 added ``applies_at``; v1 events are upcast with their occurred-at.
+    Schema v2 added ``applies_at``; v1 events are upcast with their occurred-at. Schema v3
+    stores its personal fields sealed; v2 is read as it is.
     """
 
     event_type: ClassVar[str] = "check_in.recorded"
-    schema_version: ClassVar[int] = 2
+    schema_version: ClassVar[int] = 3
     aggregate_types = _BOTH
 
     key_result_id: Token | None = Field(description="the KR; null for a SMART goal")
     value: FiniteFloat
     confidence: Confidence
-    note: str = Field(default="", max_length=5000)
+    note: str = personal(default="", max_length=5000)
     applies_at: AwareDatetime = Field(description="the instant the value held")
 
 
@@ -65,33 +67,33 @@ class ProgressReported(EventPayload):
 
 
 class GoalClosed(EventPayload):
-    """The goal was closed at the end of its cycle, optionally with a grade."""
+    """The goal was closed at the end of its cycle, optionally with a grade (v2: sealed)."""
 
     event_type: ClassVar[str] = "goal.closed"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     aggregate_types = _BOTH
 
     grade: float | None = Field(default=None, ge=0.0, le=1.0, description="owner's grade")
-    note: str = Field(default="", max_length=5000)
+    note: str = personal(default="", max_length=5000)
 
 
 class GoalCarriedOver(EventPayload):
-    """The unfinished goal continues, unchanged, into a later cycle."""
+    """The unfinished goal continues, unchanged, into a later cycle (v2: sealed)."""
 
     event_type: ClassVar[str] = "goal.carried_over"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     aggregate_types = _BOTH
 
     from_cycle: Cycle
     to_cycle: Cycle
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: str | None = personal(default=None, max_length=2000)
 
 
 class GoalArchived(EventPayload):
-    """The goal was archived; it accepts nothing more."""
+    """The goal was archived; it accepts nothing more (v2: personal fields sealed)."""
 
     event_type: ClassVar[str] = "goal.archived"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     aggregate_types = _BOTH
 
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: str | None = personal(default=None, max_length=2000)

@@ -7,20 +7,24 @@ from typing import ClassVar
 from pydantic import Field
 
 from events.envelope import EventPayload
+from events.personal import personal, personal_when_individual
 from events.values import AggregateType, Commitment, Cycle, Frozen, Level, Metric, Token
 
 _OBJECTIVE = (AggregateType.OBJECTIVE,)
 
 
 class ObjectiveCreated(EventPayload):
-    """An objective was drafted for a cycle."""
+    """An objective was drafted for a cycle.
+
+    Schema v2 stores its personal fields sealed (docs/privacy.md); v1 is read as it is.
+    """
 
     event_type: ClassVar[str] = "objective.created"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     aggregate_types = _OBJECTIVE
 
-    title: str = Field(min_length=1, max_length=300)
-    description: str = Field(default="", max_length=5000)
+    title: str = personal_when_individual(min_length=1, max_length=300)
+    description: str = personal(default="", max_length=5000)
     level: Level
     owner: str = Field(min_length=1, max_length=200, description="person or team accountable")
     team: str | None = Field(default=None, max_length=200)
@@ -42,16 +46,16 @@ class ObjectiveActivated(EventPayload):
 class KeyResultTerms(Frozen):
     """What a key result promises: everything a mid-cycle adjustment may change."""
 
-    title: str = Field(min_length=1, max_length=300)
+    title: str = personal_when_individual(min_length=1, max_length=300)
     metric: Metric
     weight: float = Field(gt=0.0, le=100.0, description="relative weight in the roll-up")
 
 
 class KeyResultAdded(EventPayload):
-    """A measurable key result was added to the objective."""
+    """A measurable key result was added to the objective (v2: personal fields sealed)."""
 
     event_type: ClassVar[str] = "key_result.added"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     aggregate_types = _OBJECTIVE
 
     key_result_id: Token
@@ -60,10 +64,13 @@ class KeyResultAdded(EventPayload):
 
 
 class KeyResultAdjusted(EventPayload):
-    """A key result's terms changed; after the cycle started this is a mid-cycle adjustment."""
+    """A key result's terms changed; after the cycle started this is a mid-cycle adjustment.
+
+    Schema v2 stores its personal fields sealed; v1 is read as it is.
+    """
 
     event_type: ClassVar[str] = "key_result.adjusted"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     aggregate_types = _OBJECTIVE
 
     key_result_id: Token
@@ -71,4 +78,4 @@ class KeyResultAdjusted(EventPayload):
     after: KeyResultTerms
     changed_fields: tuple[str, ...] = Field(description="e.g. ('metric.target', 'weight')")
     mid_cycle: bool = Field(description="true when made after the cycle started")
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: str | None = personal(default=None, max_length=2000)

@@ -8,6 +8,7 @@ from typing import Any
 import pydantic_core
 from pydantic import ValidationError, create_model
 
+from events.data_subjects import DataSubjectErased
 from events.envelope import Envelope, EventPayload, StoredEvent
 from events.goals import (
     CheckInRecorded,
@@ -23,6 +24,15 @@ from events.objectives import (
     KeyResultAdjusted,
     ObjectiveActivated,
     ObjectiveCreated,
+)
+from events.personal import (
+    SEALED_MARK,
+    KeyLookup,
+    PersonalPath,
+    Sealing,
+    open_payload,
+    personal_paths,
+    seal_payload,
 )
 from events.smart_goals import SmartGoalCreated
 from events.upcasters import UPCASTERS, Upcaster
@@ -57,6 +67,11 @@ class EventRegistry:
         self._types = {cls.event_type: cls for cls in payload_types}
         self._envelopes = {name: _envelope_of(cls) for name, cls in self._types.items()}
         self._upcasters = dict(upcasters)
+        self._personal = {name: personal_paths(cls) for name, cls in self._types.items()}
+
+    def personal_paths(self, event_type: str) -> tuple[PersonalPath, ...]:
+        """Where an event type's personal fields sit in its payload JSON."""
+        return self._personal.get(event_type, ())
 
     @property
     def payload_types(self) -> Mapping[str, type[EventPayload]]:
@@ -87,12 +102,16 @@ class EventRegistry:
             version += 1
         return payload
 
-    def decode(self, data: bytes | str) -> Envelope:
-        """Parse a stored envelope, upcasting its payload to the current version."""
+    def decode(self, data: bytes | str, keys: KeyLookup | None = None) -> Envelope:
+        """Parse a stored envelope, upcasting its payload to the current version and
+        opening its sealed fields with ``keys`` (placeholders where a key is missing)."""
         # Fast path, the common case: the event is at the current schema version, so one
         # validation straight from JSON with its concrete envelope model is the whole work
-        # (a third of the general path's cost, which builds Python dicts first).
+        # (a third of the general path's cost, which builds Python dicts first). A body
+        # with sealed fields takes the general path, which opens them.
         body = data.encode() if isinstance(data, str) else data
+        if SEALED_MARK in body:
+            return self._decode_general(body, keys)
         event_type = _peek_event_type(body)
         envelope_type = self._envelopes.get(event_type) if event_type else None
         if envelope_type is not None and event_type is not None:
@@ -104,9 +123,9 @@ class EventRegistry:
                 current = self._types[event_type].schema_version
                 if envelope.event_type == event_type and envelope.schema_version == current:
                     return envelope
-        return self._decode_general(data)
+        return self._decode_general(data, keys)
 
-    def _decode_general(self, data: bytes | str) -> Envelope:
+    def _decode_general(self, data: bytes | str, keys: KeyLookup | None) -> Envelope:
         """Decode through a dict, so old payloads can be upcast before validation."""
         raw = pydantic_core.from_json(data)
         if not isinstance(raw, dict):
@@ -122,23 +141,38 @@ class EventRegistry:
                 raise UnsupportedSchemaVersion(f"{event_type} has no schema_version")
             raw["payload"] = self.upcast(event_type, version, raw.get("payload", {}), raw)
             raw["schema_version"] = current
+        paths = self._personal[event_type]
+        if paths and isinstance(raw.get("payload"), dict):
+            open_payload(raw["payload"], paths, str(raw.get("tenant_id")), keys)
         # One validation pass over header and payload, with the payload's concrete model.
         return envelope_type.model_validate(raw)
 
     def decode_stored(
-        self, stream_sequence: int, subject: str, data: bytes, hash: str | None = None
+        self,
+        stream_sequence: int,
+        subject: str,
+        data: bytes,
+        hash: str | None = None,
+        keys: KeyLookup | None = None,
     ) -> StoredEvent:
         """A stored message as a StoredEvent (the envelope is validated once, in ``decode``)."""
         # A validated envelope instance is taken as it is (no revalidation); this costs less
         # than model_construct, which is written in Python.
         return StoredEvent(
-            stream_sequence=stream_sequence, subject=subject, envelope=self.decode(data), hash=hash
+            stream_sequence=stream_sequence,
+            subject=subject,
+            envelope=self.decode(data, keys),
+            hash=hash,
         )
 
-    @staticmethod
-    def encode(envelope: Envelope) -> bytes:
-        """Serialise an envelope to its wire JSON."""
-        return envelope.model_dump_json().encode()
+    def encode(self, envelope: Envelope, sealing: Sealing | None = None) -> bytes:
+        """Serialise an envelope to its wire JSON, its personal texts sealed with ``sealing``."""
+        paths = self._personal.get(envelope.event_type, ())
+        if sealing is None or not paths:
+            return envelope.model_dump_json().encode()
+        raw = envelope.model_dump(mode="json")
+        seal_payload(raw["payload"], paths, sealing)
+        return pydantic_core.to_json(raw)
 
 
 _EVENT_TYPE_KEY = b'"event_type":"'
@@ -170,6 +204,7 @@ PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     GoalClosed,
     GoalCarriedOver,
     GoalArchived,
+    DataSubjectErased,
 )
 
 REGISTRY = EventRegistry(PAYLOAD_TYPES, UPCASTERS)

@@ -23,6 +23,7 @@ from typing import Final
 STREAM_NAME: Final = "OKR_EVENTS"
 DEAD_LETTER_STREAM_NAME: Final = "OKR_DEAD_LETTERS"
 COMMAND_ID_BUCKET_NAME: Final = "OKR_COMMAND_IDS"  # a key-value bucket: command id -> request
+SUBJECT_KEY_BUCKET_NAME: Final = "OKR_SUBJECT_KEYS"  # a key-value bucket: data subjects' keys
 EVENT_ROOT: Final = "okr"
 COMMAND_PREFIX: Final = "cmd"
 INGEST_PREFIX: Final = "ingest"

@@ -75,6 +75,7 @@ class AggregateType(StrEnum):
 
     OBJECTIVE = "objective"
     SMART_GOAL = "smart_goal"
+    DATA_SUBJECT = "data_subject"  # a person whose personal data can be erased
 
 
 _CYCLE_ID = re.compile(r"^(\d{4})-q([1-4])$")

@@ -3,13 +3,15 @@ infrastructure failure, and reads stored messages without letting one of them ra
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
 import asyncpg
 import pydantic_core
 
-from events.envelope import StoredEvent
+from events.envelope import RawEvent, StoredEvent
+from events.personal import KeyLookup, KeyRing, kids_in
 from events.registry import REGISTRY, EventRegistry
 from events.subjects import is_token
 
@@ -84,11 +86,12 @@ def read_event(
     body: bytes,
     hash_: str | None,
     registry: EventRegistry = REGISTRY,
+    keys: KeyLookup | None = None,
 ) -> Read:
     """The stored message as an event, or as Unreadable saying why not (never raises for
     the message's content)."""
     try:
-        stored = registry.decode_stored(sequence, subject, body, hash_)
+        stored = registry.decode_stored(sequence, subject, body, hash_, keys)
     except Exception as exc:  # decoding is pure: whatever it raises is the body's fault
         return Unreadable(
             sequence,
@@ -111,3 +114,11 @@ def read_event(
             e.event_type,
         )
     return stored
+
+
+async def read_events(raws: Iterable[RawEvent], keys: KeyRing | None) -> list[Read]:
+    """Stored messages as events, their sealed fields opened with ``keys`` (fetched first)."""
+    batch = list(raws)
+    if keys is not None:
+        await keys.prefetch(kid for m in batch for kid in kids_in(m.body))
+    return [read_event(m.sequence, m.subject, m.body, m.hash, keys=keys) for m in batch]

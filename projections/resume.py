@@ -7,7 +7,7 @@ import logging
 
 from projections.consumer import EventLog
 from projections.parking import Culprit
-from projections.poison import NO_TENANT, read_event
+from projections.poison import NO_TENANT, read_events
 from projections.writer import ProjectionWriter
 
 log = logging.getLogger(__name__)
@@ -31,11 +31,9 @@ async def resume_tenant(
         scan = event_log.scan(event_log.subjects.tenant(tenant), after_sequence=first - 1)
         async with contextlib.aclosing(scan):  # its consumer goes when the loop ends early
             async for raw in scan:
-                reads = [
-                    read_event(m.sequence, m.subject, m.body, m.hash)
-                    for m in raw
-                    if m.sequence <= writer.checkpoint
-                ]
+                reads = await read_events(
+                    (m for m in raw if m.sequence <= writer.checkpoint), writer.keys
+                )
                 culprit = await writer.resume(tenant, reads, done=False)
                 if culprit is not None:
                     return culprit

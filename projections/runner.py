@@ -13,13 +13,15 @@ from nats.js.api import StreamInfo
 from nats.js.errors import NotFoundError
 
 from events.envelope import RawEvent
+from events.personal import KeyRing
 from events.subjects import Subjects
+from projections.collector import CollectorPause
 from projections.consumer import Batch, EventLog, Inbox, push_consumer
 from projections.parking import claim_projector_lock, resume_requests
-from projections.poison import Read, read_event
+from projections.poison import Read, read_event, read_events
 from projections.resume import resume_tenant
 from projections.scoring import DEFAULT_POLICY, ScoringPolicy
-from projections.writer import CollectorPause, OutOfOrder, ProjectionWriter
+from projections.writer import OutOfOrder, ProjectionWriter
 
 log = logging.getLogger(__name__)
 PROJECTION_NAME = "read_models"
@@ -45,13 +47,14 @@ class Projector:
         policy: ScoringPolicy = DEFAULT_POLICY,
         batch_size: int = 1000,
         name: str = PROJECTION_NAME,
+        keys: KeyRing | None = None,
     ) -> None:
         self._nc = nc
         self._conn = conn
         self._js = nc.jetstream()
         self._stream = stream
         self._batch_size = batch_size
-        self.writer = ProjectionWriter(conn, schema, name, policy)
+        self.writer = ProjectionWriter(conn, schema, name, policy, keys=keys)
         self.durable = f"{name}_{schema}"
         self.applied = 0
 
@@ -93,7 +96,10 @@ class Projector:
                     # Decoding this batch overlaps the previous batch's round trips to
                     # PostgreSQL; batches are still written one after the other, in order.
                     delivered = [r.sequence for r in taken.events]
-                    batch = [to_stored(r) for r in taken.events if not Subjects.is_guard(r.subject)]
+                    batch = await read_events(
+                        (r for r in taken.events if not Subjects.is_guard(r.subject)),
+                        self.writer.keys,
+                    )
                 else:
                     pause.release()
                 # The previous write is awaited before the next one starts, and also when
@@ -171,6 +177,7 @@ async def rebuild(
     stream: str,
     schema: str,
     policy: ScoringPolicy = DEFAULT_POLICY,
+    keys: KeyRing | None = None,
 ) -> int:
     """Build the read models from sequence 1 into a fresh schema, then swap it in.
 
@@ -180,7 +187,9 @@ async def rebuild(
     """
     fresh, old = f"{schema}__next", f"{schema}__old"
     await conn.execute(f'DROP SCHEMA IF EXISTS "{fresh}" CASCADE')
-    builder = Projector(nc, conn, stream, fresh, policy, name=f"rebuild_{PROJECTION_NAME}")
+    builder = Projector(
+        nc, conn, stream, fresh, policy, name=f"rebuild_{PROJECTION_NAME}", keys=keys
+    )
     try:
         checkpoint = await builder.catch_up(timeout_s=3600)
     finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import re
 from collections.abc import Sequence
@@ -10,12 +9,15 @@ from typing import Literal, cast
 
 import asyncpg
 
+from events.data_subjects import DataSubjectErased
 from events.envelope import StoredEvent
+from events.personal import KeyRing
 from projections.apply import View, apply
 from projections.migrations import migrate
 from projections.parking import Culprit, advance, load_parked, park, unpark
 from projections.pg_rows import flush, preload, prepare_staging
 from projections.poison import POISON, Read, Unreadable, describe
+from projections.read_models.erasure import erase_subject
 from projections.rows import Changes
 from projections.scoring import ScoringPolicy
 from projections.tables import CHECKPOINTS
@@ -24,40 +26,6 @@ log = logging.getLogger(__name__)
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # Rows kept in memory between batches; past this the view starts afresh (reloads lazily).
 MAX_CACHED_GOALS = 50_000
-
-
-class CollectorPause:
-    """Keeps Python's cyclic garbage collector off across a run of busy batches.
-
-    A batch keeps thousands of fresh objects alive until it commits (events, rows), so
-    the collector would promote them and walk the whole heap several times a second: a
-    third of the projector's time, measured. They hold no reference cycles, so reference
-    counting frees them anyway. The collector is switched back on every ``every``
-    batches (it then runs once, over the little that is alive) and whenever the caller
-    goes idle or stops, so cycles made elsewhere in the process are still collected.
-    """
-
-    def __init__(self, every: int = 16) -> None:
-        self._every = every
-        self._batches = 0
-        self._held = False
-
-    def busy(self) -> None:
-        """A batch is about to be decoded and written."""
-        if self._held:
-            self._batches += 1
-            if self._batches >= self._every:
-                self.release()
-            return
-        if gc.isenabled():  # else someone else holds it (another projector): leave it
-            gc.disable()
-            self._held, self._batches = True, 0
-
-    def release(self) -> None:
-        """Switch the collector back on, if this pause switched it off."""
-        if self._held:
-            gc.enable()
-            self._held = False
 
 
 class OutOfOrder(RuntimeError):
@@ -88,6 +56,7 @@ class ProjectionWriter:
         name: str,
         policy: ScoringPolicy,
         on_poison: Literal["park", "skip"] = "park",
+        keys: KeyRing | None = None,
     ) -> None:
         self._conn = conn
         self.schema = check_schema(schema)
@@ -95,6 +64,7 @@ class ProjectionWriter:
         self._policy = policy
         self._view = View()
         self._on_poison = on_poison
+        self.keys = keys  # opens the personal fields of what this writer is given to read
         self.checkpoint = 0
         self.parked: dict[str, int] = {}  # tenant -> its first unapplied sequence
         self.skipped: list[Culprit] = []
@@ -195,7 +165,19 @@ class ProjectionWriter:
         return first is not None and e.stream_sequence >= first
 
     async def _apply(self, events: Sequence[StoredEvent]) -> None:
-        """Apply and flush ``events`` inside the caller's transaction."""
+        """Apply and flush ``events`` inside the caller's transaction; an erasure scrubs
+        the rows written so far, in stream order, and empties the cache of rows."""
+        start = 0
+        for index, stored in enumerate(events):
+            erased = stored.envelope.payload
+            if isinstance(erased, DataSubjectErased):
+                await self._apply_run(events[start : index + 1])
+                await erase_subject(self._conn, stored.envelope.tenant_id, erased.subject_id)
+                self._view = View()
+                start = index + 1
+        await self._apply_run(events[start:])
+
+    async def _apply_run(self, events: Sequence[StoredEvent]) -> None:
         await preload(self._conn, self._view, (_goal_key(e) for e in events))
         for stored in events:
             apply(self._view, stored, self._policy)

@@ -29,6 +29,7 @@ from services.adapters.dead_letters import DeadLetters
 from services.adapters.embedded import free_port
 from services.adapters.event_store import EventStore
 from services.adapters.stream import StreamSettings, ensure_stream
+from services.adapters.subject_keys import SubjectKeys
 from services.application.auditor import Auditor
 from services.application.auth import TokenAuthority
 from services.application.facts_loader import FactsLoader
@@ -57,6 +58,7 @@ class CommandService:
     store: EventStore
     handler: CommandHandler
     dead_letters: DeadLetters
+    keys: SubjectKeys
 
 
 @asynccontextmanager
@@ -86,7 +88,8 @@ async def command_service(
                 replicas=settings.stream_replicas,
             ),
         )
-        store = EventStore(nc, settings.stream_name, subjects)
+        keys = await SubjectKeys.open(nc, settings.subject_keys, settings.stream_replicas)
+        store = EventStore(nc, settings.stream_name, subjects, keys=keys)
         repository = Repository(store, DECIDERS)
         claims = await CommandIdClaims.open(
             nc, settings.command_ids, settings.command_id_days, settings.stream_replicas
@@ -100,6 +103,7 @@ async def command_service(
             settings.command_retries,
             claims,
             settings.clock_skew,
+            keys,
         )
         dead_letters = DeadLetters(nc, settings.dead_letters, subjects)
         await dead_letters.ensure_stream(settings.stream_replicas)
@@ -113,15 +117,13 @@ async def command_service(
             subjects.ingest_wildcard(),
         )
         yield CommandService(
-            nats_url, subjects, settings.stream_name, nc, store, handler, dead_letters
+            nats_url, subjects, settings.stream_name, nc, store, handler, dead_letters, keys
         )
     finally:
         try:
             await broker.stop()
         except NatsError as exc:  # shutting down anyway; say why the drain was cut short
             log.warning("NATS connection closed uncleanly: %s", exc)
-
-
 
 
 @dataclass(frozen=True)
@@ -163,13 +165,19 @@ def _http_port(host: str, wanted: int) -> int:
 
 
 @asynccontextmanager
-async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncIterator[ReadSide]:
-    """Migrate, start the projector and the query API; stop both on exit."""
+async def read_side(
+    settings: Settings, nc: Client, database_url: str, keys: SubjectKeys | None = None
+) -> AsyncIterator[ReadSide]:
+    """Migrate, start the projector and the query API; stop both on exit.
+
+    ``keys``: the command service's, so that an erasure it makes is seen here at once.
+    """
     waits = settings.db_timeouts
+    keys = keys or await SubjectKeys.open(nc, settings.subject_keys, settings.stream_replicas)
     projector_conn = await database.connect(database_url, waits)
     pool = await database.read_pool(database_url, waits, settings.db_schema)
     models = ReadModels(pool, acquire_timeout_s=waits.acquire_s)
-    projector = Projector(nc, projector_conn, settings.stream_name, settings.db_schema)
+    projector = Projector(nc, projector_conn, settings.stream_name, settings.db_schema, keys=keys)
     supervisor = ProjectorSupervisor(nc, database_url, settings, projector_conn, projector)
     port = _http_port(settings.http_host, settings.http_port)
     side = ReadSide(supervisor, models, f"http://{settings.http_host}:{port}")
@@ -180,7 +188,7 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
         models,
         side.lag,
         Gate(TokenAuthority(token_secret(settings))),
-        Auditor(event_log, database_url, settings.db_schema, timeouts=waits),
+        Auditor(event_log, database_url, settings.db_schema, timeouts=waits, keys=keys),
         writes,
     )
     server = uvicorn.Server(

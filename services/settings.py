@@ -12,6 +12,7 @@ from events.subjects import (
     DEAD_LETTER_STREAM_NAME,
     EVENT_ROOT,
     STREAM_NAME,
+    SUBJECT_KEY_BUCKET_NAME,
 )
 from services.domain.clock_skew import DEFAULT_AHEAD, DEFAULT_BEHIND, ClockSkew
 
@@ -72,6 +73,13 @@ class Settings:
         if self.stream_name == STREAM_NAME:
             return COMMAND_ID_BUCKET_NAME
         return f"{self.stream_name}_COMMAND_IDS"
+
+    @property
+    def subject_keys(self) -> str:
+        """The key-value bucket of the data subjects' keys (one per event stream)."""
+        if self.stream_name == STREAM_NAME:
+            return SUBJECT_KEY_BUCKET_NAME
+        return f"{self.stream_name}_SUBJECT_KEYS"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

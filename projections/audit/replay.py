@@ -12,11 +12,13 @@ from typing import Literal
 import asyncpg
 
 from events.envelope import Envelope, StoredEvent
+from events.personal import KeyRing
+from projections.collector import CollectorPause
 from projections.consumer import EventLog
 from projections.parking import Culprit
-from projections.poison import read_event
+from projections.poison import read_events
 from projections.scoring import DEFAULT_POLICY, ScoringPolicy
-from projections.writer import CollectorPause, ProjectionWriter, check_schema
+from projections.writer import ProjectionWriter, check_schema
 
 Basis = Literal["occurred", "recorded"]
 Progress = Callable[[int, int], None]  # events read, events selected
@@ -57,6 +59,7 @@ async def replay_tenant(
     policy: ScoringPolicy = DEFAULT_POLICY,
     progress: Progress | None = None,
     consumer: Consumer | None = None,
+    keys: KeyRing | None = None,
 ) -> Replayed:
     """Project the tenant's events known at ``as_of`` into ``schema`` (made afresh).
 
@@ -69,9 +72,7 @@ async def replay_tenant(
     await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     # A poison event is passed over (and named), not parked on: the replay goes on with
     # the tenant's other events, as an auditor needs to see the rest.
-    writer = ProjectionWriter(
-        conn, schema, REPLAY_PROJECTION, policy, on_poison="skip"
-    )
+    writer = ProjectionWriter(conn, schema, REPLAY_PROJECTION, policy, on_poison="skip", keys=keys)
     read = selected = 0
     writing: asyncio.Task[int] | None = None
     pause = CollectorPause()
@@ -84,7 +85,7 @@ async def replay_tenant(
             # An unreadable event has no instant to judge: it is kept, to be named.
             picked = [
                 r
-                for r in (read_event(m.sequence, m.subject, m.body, m.hash) for m in batch)
+                for r in await read_events(batch, keys)
                 if not isinstance(r, StoredEvent) or known_at(r.envelope, as_of, basis)
             ]
             chosen = [r for r in picked if isinstance(r, StoredEvent)]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -16,6 +16,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 
 from events.chain import GENESIS, event_hash
 from events.envelope import Envelope, RawEvent, StoredEvent
+from events.personal import KeyRing, Sealing, kids_in
 from events.registry import REGISTRY, EventRegistry
 from events.subjects import (
     DEFAULT_SUBJECTS,
@@ -85,12 +86,14 @@ class EventStore:
         subjects: Subjects = DEFAULT_SUBJECTS,
         registry: EventRegistry = REGISTRY,
         timeout_s: float = 5.0,
+        keys: KeyRing | None = None,
     ) -> None:
         self._nc = nc
         self._stream = stream
         self.subjects = subjects
         self._registry = registry
         self._timeout = timeout_s
+        self._keys = keys  # opens sealed fields of loaded events; None: placeholders
 
     async def append(
         self,
@@ -98,13 +101,16 @@ class EventStore:
         expected_last_sequence: int,
         prev_hash: str = GENESIS,
         guard: Guard | None = None,
+        sealings: Mapping[UUID, Sealing] | None = None,
     ) -> AppendResult:
         """Append one aggregate's events atomically, if its last stored event is still
         at ``expected_last_sequence`` (0: the aggregate has no events yet), and, with a
         ``guard``, if the guard's subject is still at its expected sequence too.
 
         Each event is chained: its ``prev_hash`` is the previous event's Okr-Hash
-        (``prev_hash`` for the first), and its own Okr-Hash covers its exact body.
+        (``prev_hash`` for the first), and its own Okr-Hash covers its exact body, as
+        stored: with the personal fields sealed as ``sealings`` says. The stored events
+        returned hold the envelopes as given (plaintext).
         """
         if not events:
             raise ValueError("nothing to append")
@@ -120,7 +126,7 @@ class EventStore:
         messages: list[Outgoing] = []
         for event in events:
             event = event.model_copy(update={"prev_hash": prev_hash})
-            body = self._registry.encode(event)
+            body = self._registry.encode(event, (sealings or {}).get(event.event_id))
             prev_hash = event_hash(prev_hash, body)
             chained.append((event, prev_hash))
             subject = self.subjects.event(*key, event.event_type)
@@ -216,8 +222,11 @@ class EventStore:
         """Every event whose subject matches ``subject_filter``, after ``after_sequence``."""
         events: list[StoredEvent] = []
         async for batch in self.raw_batches(subject_filter, after_sequence):
+            if self._keys is not None:
+                await self._keys.prefetch(kid for m in batch for kid in kids_in(m.body))
             events.extend(
-                self._registry.decode_stored(m.sequence, m.subject, m.body, m.hash) for m in batch
+                self._registry.decode_stored(m.sequence, m.subject, m.body, m.hash, self._keys)
+                for m in batch
             )
         return events
 

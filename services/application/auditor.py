@@ -9,6 +9,7 @@ from datetime import datetime
 
 import asyncpg
 
+from events.personal import KeyRing
 from projections.audit.build import ReportFold, report_of
 from projections.audit.consistency import Difference, compare
 from projections.audit.replay import Basis, Consumer, Progress, Replayed, replay_tenant
@@ -36,8 +37,10 @@ class Auditor:
         policy: ScoringPolicy = DEFAULT_POLICY,
         replay_prefix: str = "replay_",
         timeouts: DatabaseTimeouts | None = None,
+        keys: KeyRing | None = None,
     ) -> None:
         self._timeouts = timeouts or DatabaseTimeouts()
+        self._keys = keys
         self._replay_prefix = replay_prefix
         self._log = event_log
         self._database_url = database_url
@@ -57,7 +60,16 @@ class Auditor:
         conn = await database.connect(self._database_url, self._timeouts)
         try:
             replayed = await replay_tenant(
-                self._log, conn, tenant, as_of, basis, schema, self._policy, progress, consumer
+                self._log,
+                conn,
+                tenant,
+                as_of,
+                basis,
+                schema,
+                self._policy,
+                progress,
+                consumer,
+                self._keys,
             )
             yield replayed, conn
         finally:

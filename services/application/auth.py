@@ -39,6 +39,7 @@ class Permission(StrEnum):
     REPORT_PROGRESS = "report_progress"  # push integration progress, read its dead letters
     READ = "read"  # scores, cascade, check-in history, adjustment log
     AUDIT = "audit"  # point-in-time reports, verification, consistency checks
+    ERASE = "erase_data_subject"  # forget a person: only a tenant's admin
 
 
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {

@@ -13,13 +13,16 @@ from typing import Any
 from uuid import UUID
 
 from events.envelope import Envelope, EventPayload
+from events.personal import Sealing, has_personal_text
+from events.registry import REGISTRY
 from services.adapters.command_ids import CommandIdClaims
 from services.adapters.event_store import ConcurrencyConflict, Guard
 from services.application.facts_loader import FactsLoader
-from services.application.ports import EventLog
+from services.application.ports import EventLog, KeyVault
 from services.application.repository import LoadedAggregate, Repository
 from services.domain.clock_skew import DEFAULT_SKEW, ClockSkew
-from services.domain.commands import AlignGoal, Command
+from services.domain.commands import AlignGoal, Command, EraseDataSubject
+from services.domain.data_subject import sealing_subject
 from services.domain.decider import Decider
 from services.domain.errors import ErrorCode, RuleViolation
 from services.domain.ids import event_id_for
@@ -93,8 +96,10 @@ class CommandHandler:
         retries: int = 5,
         claims: CommandIdClaims | None = None,
         skew: ClockSkew = DEFAULT_SKEW,
+        keys: KeyVault | None = None,
     ) -> None:
         self._store = store
+        self._keys = keys  # None: personal fields are stored unsealed (pure use-case tests)
         self._claims = claims
         self._skew = skew
         self._repository = repository
@@ -120,6 +125,11 @@ class CommandHandler:
         id already names another request."""
         if claim_id and self._claims is not None:
             await self._claims.claim(command)
+        if isinstance(command, EraseDataSubject) and self._keys is not None:
+            # The key goes first: the erasure event never claims more than is done, and a
+            # retry or a repeated erasure destroys whatever key is left.
+            await self._keys.destroy(command.meta.tenant_id, command.subject_id)
+            self._repository.forget_tenant(command.meta.tenant_id)
         [outcome] = await self.execute_in_order([command])
         if isinstance(outcome, RuleViolation):
             raise outcome
@@ -150,15 +160,16 @@ class CommandHandler:
             trust_cache = False
             # Read before the facts: a guard moved after this read refuses the append.
             guard_at = await self._guard_sequence(commands)
-            outcomes, envelopes = await self._decide_in_order(commands, loaded)
+            outcomes, envelopes, subjects = await self._decide_in_order(commands, loaded)
             if loaded.from_cache and any(isinstance(o, RuleViolation) for o in outcomes):
                 continue  # refused on cached state: decide again on the stream's
             if not envelopes:
                 return outcomes
             guard = None if guard_at is None else alignment_guard(self._store, envelopes, guard_at)
+            sealings = await self._sealings(envelopes, subjects)
             try:
                 result = await self._store.append(
-                    envelopes, loaded.last_sequence, loaded.last_hash, guard
+                    envelopes, loaded.last_sequence, loaded.last_hash, guard, sealings
                 )
             except ConcurrencyConflict:
                 conflicts += 1
@@ -182,6 +193,22 @@ class CommandHandler:
                 ]
             return outcomes
 
+    async def _sealings(
+        self, envelopes: Sequence[Envelope], subjects: Sequence[tuple[str, bool]]
+    ) -> dict[UUID, Sealing]:
+        """How each event with personal text is sealed: under its data subject's key."""
+        sealings: dict[UUID, Sealing] = {}
+        if self._keys is None:
+            return sealings
+        for envelope, (subject, individual) in zip(envelopes, subjects, strict=True):
+            paths = REGISTRY.personal_paths(envelope.event_type)
+            if paths and has_personal_text(
+                envelope.payload.model_dump(mode="json"), paths, individual
+            ):
+                key = await self._keys.key_for(envelope.tenant_id, subject)
+                sealings[envelope.event_id] = Sealing(key, individual)
+        return sealings
+
     async def _guard_sequence(self, commands: Sequence[Command]) -> int | None:
         """Where the tenant's alignment guard stands, when a command aligns a goal."""
         if not any(isinstance(c, AlignGoal) for c in commands):
@@ -191,13 +218,15 @@ class CommandHandler:
 
     async def _decide_in_order(
         self, commands: Sequence[Command], loaded: LoadedAggregate
-    ) -> tuple[list[Accepted | RuleViolation], list[Envelope]]:
+    ) -> tuple[list[Accepted | RuleViolation], list[Envelope], list[tuple[str, bool]]]:
+        """Each command's outcome, the events decided, and whose key seals each event."""
         decider = self._deciders[commands[0].target_type.value]
         state, version = loaded.state, loaded.version
         handled: dict[UUID, int] = {}  # decided in this call; the rest is in ``loaded``
         recorded_at = self._clock()
         outcomes: list[Accepted | RuleViolation] = []
         envelopes: list[Envelope] = []
+        subjects: list[tuple[str, bool]] = []
         for command in commands:
             meta = command.meta
             earlier = handled.get(meta.command_id, loaded.handled_commands.get(meta.command_id))
@@ -218,12 +247,13 @@ class CommandHandler:
                 continue
             decided = wrap(command, version, payloads, recorded_at)
             for payload in payloads:
+                subjects.append(sealing_subject(state, payload, meta.actor))
                 state = decider.evolve(state, payload)
             version += len(payloads)
             handled[meta.command_id] = version
             envelopes.extend(decided)
             outcomes.append(self._accepted(command, version, decided, not decided))
-        return outcomes, envelopes
+        return outcomes, envelopes, subjects
 
     @staticmethod
     def _accepted(

@@ -7,12 +7,14 @@ Typed as a Protocol so that the use cases can run on any log that keeps these pr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
+from uuid import UUID
 
 from events.chain import GENESIS
 from events.envelope import Envelope, StoredEvent
+from events.personal import Sealing, SubjectKey
 from events.subjects import Subjects
 from services.adapters.event_store import AppendResult, Guard
 from services.domain.replies import ErrorBody
@@ -32,9 +34,11 @@ class EventLog(Protocol):
         expected_last_sequence: int,
         prev_hash: str = GENESIS,
         guard: Guard | None = None,
+        sealings: Mapping[UUID, Sealing] | None = None,
     ) -> AppendResult:
         """Store one aggregate's events atomically if it (and the guard) did not move;
-        raises ConcurrencyConflict if either did."""
+        raises ConcurrencyConflict if either did. An event named in ``sealings`` is stored
+        with its personal fields sealed so."""
         ...
 
     async def load(
@@ -45,6 +49,18 @@ class EventLog(Protocol):
 
     async def last_sequence_of(self, subject: str) -> int:
         """The sequence of the last message on ``subject`` (0 when there is none)."""
+        ...
+
+
+class KeyVault(Protocol):
+    """The data subjects' keys, as the write side uses them."""
+
+    async def key_for(self, tenant: str, subject: str) -> SubjectKey:
+        """The subject's current key, created on its first personal field."""
+        ...
+
+    async def destroy(self, tenant: str, subject: str) -> int:
+        """Destroy the subject's key; how many were destroyed (0: none was left)."""
         ...
 
 

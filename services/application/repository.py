@@ -96,6 +96,11 @@ class Repository:
         key = (envelope.tenant_id, envelope.aggregate_type.value, envelope.aggregate_id)
         self._remember(key, loaded.fold(self._deciders[key[1]].evolve, list(stored)))
 
+    def forget_tenant(self, tenant: str) -> None:
+        """Drop a tenant's cached states (after an erasure they may hold erased texts)."""
+        for key in [k for k in self._cache if k[0] == tenant]:
+            del self._cache[key]
+
     def _remember(self, key: AggregateKey, loaded: LoadedAggregate) -> None:
         self._cache[key] = loaded
         self._cache.move_to_end(key)

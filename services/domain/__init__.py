@@ -10,6 +10,7 @@ from events.objectives import ObjectiveCreated
 from events.smart_goals import SmartGoalCreated
 from events.values import AggregateType
 from services.domain.commands import Command
+from services.domain.data_subject import DataSubjectState, decide_data_subject, evolve_data_subject
 from services.domain.decider import Decide, Decider, Evolve
 from services.domain.facts import NO_FACTS, DecisionFacts, ParentFacts
 from services.domain.objective import decide_objective, evolve_objective
@@ -28,8 +29,11 @@ OBJECTIVE: Decider[ObjectiveState] = Decider(
 SMART_GOAL: Decider[SmartGoalState] = Decider(
     AggregateType.SMART_GOAL, decide_smart_goal, evolve_smart_goal
 )
+DATA_SUBJECT: Decider[DataSubjectState] = Decider(
+    AggregateType.DATA_SUBJECT, decide_data_subject, evolve_data_subject
+)
 DECIDERS: Mapping[str, Decider[Any]] = {
-    decider.aggregate_type.value: decider for decider in (OBJECTIVE, SMART_GOAL)
+    decider.aggregate_type.value: decider for decider in (OBJECTIVE, SMART_GOAL, DATA_SUBJECT)
 }
 
 

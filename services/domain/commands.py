@@ -28,7 +28,7 @@ from services.domain.bounds import (
     WindowDate,
     WindowInstant,
 )
-from services.domain.ids import ReportName
+from services.domain.ids import ReportName, data_subject_id
 
 # Every text field is bounded as its event field is (the event model refuses more),
 # and every number as a PostgreSQL column and the scoring hold it.
@@ -248,6 +248,20 @@ class ArchiveGoal(GoalCommand):
     reason: str | None = Field(default=None, max_length=2000)
 
 
+class EraseDataSubject(Command):
+    """Forget a person: destroy their key, so every field sealed under it reads [erased]."""
+
+    name = "erase_data_subject"
+    aggregate_type = AggregateType.DATA_SUBJECT
+    subject_id: str = Field(min_length=1, max_length=200, description="the person's id")
+    reason: str = Field(min_length=1, max_length=2000, description="why, e.g. a reference")
+
+    @property
+    def aggregate_id(self) -> str:
+        """The data subject's derived id."""
+        return data_subject_id(self.subject_id)
+
+
 COMMAND_TYPES: tuple[type[Command], ...] = (
     CreateObjective,
     AddKeyResult,
@@ -261,4 +275,5 @@ COMMAND_TYPES: tuple[type[Command], ...] = (
     CloseGoal,
     CarryOverGoal,
     ArchiveGoal,
+    EraseDataSubject,
 )

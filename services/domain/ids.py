@@ -7,6 +7,7 @@ aggregate's own history.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -36,8 +37,7 @@ class ReportName:
     def path(self) -> str:
         """The name as one string, tenant first."""
         return (
-            f"{self.tenant_id}/{self.goal_type}/{self.goal_id}/"
-            f"{self.source}/{self.idempotency_key}"
+            f"{self.tenant_id}/{self.goal_type}/{self.goal_id}/{self.source}/{self.idempotency_key}"
         )
 
     @property
@@ -50,6 +50,11 @@ class ReportName:
         """The command id of the report (whichever command id a sender gave, its event's
         id derives from this one)."""
         return uuid5(_REPORT_NAMESPACE, self.path)
+
+
+def data_subject_id(subject_id: str) -> str:
+    """The aggregate id of a data subject: a digest, since a person id need not be a token."""
+    return "ds-" + hashlib.sha256(subject_id.encode()).hexdigest()[:40]
 
 
 def seen_key(source: str, idempotency_key: str) -> tuple[str, str]:

@@ -89,9 +89,9 @@ def test_a_v1_check_in_validates_against_the_v1_schema_only() -> None:
     jsonschema.validate(stored_v1, _schema("check_in.recorded", 1))
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(stored_v1, _schema("check_in.recorded", 2))
-    # What a reader of this service sees: the v2 it is upcast to.
+    # What a reader of this service sees: the current version it is upcast to.
     upcast = json.loads(REGISTRY.encode(REGISTRY.decode(json.dumps(stored_v1))))
-    jsonschema.validate(upcast, _schema("check_in.recorded", 2))
+    jsonschema.validate(upcast, _schema("check_in.recorded", 3))
 
 
 def test_schemas_accept_unknown_fields_as_the_versioning_policy_promises() -> None:
@@ -100,7 +100,7 @@ def test_schemas_accept_unknown_fields_as_the_versioning_policy_promises() -> No
     envelope["added_later"] = True
     envelope["payload"]["also_added_later"] = datetime(2027, 1, 1, tzinfo=UTC).isoformat()
 
-    jsonschema.validate(envelope, _schema("goal.archived", 1))
+    jsonschema.validate(envelope, _schema("goal.archived", 2))
 
 
 def _subscriptions(broker: NatsBroker) -> dict[str, tuple[str, str | None]]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from events.data_subjects import DataSubjectErased
 from events.envelope import Envelope, EventPayload
 from events.goals import (
     CheckInRecorded,
@@ -76,6 +77,7 @@ EXAMPLES: list[EventPayload] = [
     GoalClosed(grade=0.7),
     GoalCarriedOver(from_cycle=Q4, to_cycle=Cycle.quarter("2027-q1")),
     GoalArchived(),
+    DataSubjectErased(subject_id="ana", reason="request 2026-17"),
 ]
 
 
@@ -121,7 +123,7 @@ def test_v1_check_in_is_upcast_with_applies_at_from_occurred_at() -> None:
 
     assert isinstance(decoded.payload, CheckInRecorded)
     assert decoded.payload.applies_at == datetime(2026, 10, 15, 8, tzinfo=UTC)
-    assert decoded.schema_version == 2
+    assert decoded.schema_version == 3
 
 
 def test_a_version_newer_than_the_code_is_refused() -> None:

@@ -14,6 +14,7 @@ from projections.audit.build import UnknownCycle
 from projections.audit.render import to_html, to_markdown
 from projections.consumer import EventLog
 from services.adapters.servers import resolve_servers
+from services.adapters.subject_keys import SubjectKeys
 from services.application.auditor import Auditor
 from services.domain.bounds import zoned_instant_in_window
 from services.settings import Settings
@@ -64,7 +65,8 @@ async def run_audit(args: argparse.Namespace, settings: Settings) -> int:
         nc = await nats.connect(nats_url)
         try:
             event_log = EventLog(nc, settings.stream_name, Subjects(settings.subject_root))
-            auditor = Auditor(event_log, database_url, settings.db_schema)
+            keys = await SubjectKeys.open(nc, settings.subject_keys, settings.stream_replicas)
+            auditor = Auditor(event_log, database_url, settings.db_schema, keys=keys)
             if args.audit_command == "verify":
                 found = await auditor.verify(args.tenant)
                 print(found.model_dump_json(indent=2))

@@ -22,6 +22,7 @@ from services.adapters.clock import now_utc
 from services.adapters.data_dir import RUNTIME_FILE, DataDirInUse
 from services.adapters.nats_auth import redact
 from services.adapters.servers import announce_http, resolve_servers
+from services.adapters.subject_keys import SubjectKeys
 from services.application.auth import Role, TokenAuthority
 from services.bootstrap import command_service, read_side
 from services.entrypoints.cli.audit import add_audit_commands, run_audit
@@ -47,7 +48,7 @@ async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
         # A second service on the same embedded servers would answer the same commands.
         resolve_servers(settings, attach=False) as (nats_url, database_url),
         command_service(settings, nats_url) as service,
-        read_side(settings, service.connection, database_url) as reads,
+        read_side(settings, service.connection, database_url, service.keys) as reads,
     ):
         announce_http(settings, reads.http_url)
         log.info("NATS %s  PostgreSQL %s", redact(nats_url), database_url)
@@ -81,7 +82,10 @@ async def rebuild_read_models(settings: Settings) -> int:
                 print(f"no stream {settings.stream_name!r} at {where}: nothing to rebuild")
                 return 1
             started = time.perf_counter()
-            checkpoint = await rebuild(nc, conn, settings.stream_name, settings.db_schema)
+            keys = await SubjectKeys.open(nc, settings.subject_keys, settings.stream_replicas)
+            checkpoint = await rebuild(
+                nc, conn, settings.stream_name, settings.db_schema, keys=keys
+            )
             seconds = time.perf_counter() - started
             print(
                 f"rebuilt schema {settings.db_schema!r} up to sequence {checkpoint} "

@@ -8,6 +8,7 @@ import asyncio
 import asyncpg
 import nats
 
+from events.personal import KeyRing
 from events.subjects import Subjects
 from projections.consumer import EventLog
 from projections.parking import (
@@ -22,6 +23,7 @@ from projections.scoring import DEFAULT_POLICY, ScoringPolicy
 from projections.tables import PARKED
 from projections.writer import ProjectionWriter, check_schema
 from services.adapters.servers import resolve_servers
+from services.adapters.subject_keys import SubjectKeys
 from services.settings import Settings
 
 _POLL_S = 0.2
@@ -50,6 +52,7 @@ async def resume_parked(
     tenant: str,
     wait_s: float = 60.0,
     policy: ScoringPolicy = DEFAULT_POLICY,
+    keys: KeyRing | None = None,
 ) -> str | None:
     """Resume ``tenant``; returns None once it is un-parked, else why it is not.
 
@@ -60,7 +63,7 @@ async def resume_parked(
     check_schema(schema)
     if await claim_projector_lock(conn, schema):
         try:
-            writer = ProjectionWriter(conn, schema, PROJECTION_NAME, policy)
+            writer = ProjectionWriter(conn, schema, PROJECTION_NAME, policy, keys=keys)
             await writer.open()
             if tenant not in writer.parked:
                 return f"tenant {tenant!r} is not parked"
@@ -112,8 +115,9 @@ async def run_projections(args: argparse.Namespace, settings: Settings) -> int:
             nc = await nats.connect(nats_url)
             try:
                 event_log = EventLog(nc, settings.stream_name, Subjects(settings.subject_root))
+                keys = await SubjectKeys.open(nc, settings.subject_keys, settings.stream_replicas)
                 failure = await resume_parked(
-                    conn, event_log, settings.db_schema, args.tenant, args.wait
+                    conn, event_log, settings.db_schema, args.tenant, args.wait, keys=keys
                 )
             finally:
                 await nc.close()

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import pydantic
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from nats.aio.client import Client
 from nats.errors import MaxPayloadError, NoRespondersError
@@ -34,6 +34,7 @@ from services.application.ingest.reports import (
     ProgressReport,
 )
 from services.application.untrusted_json import UnreadableJson, read_json
+from services.domain.commands import EraseDataSubject
 from services.domain.errors import ErrorCode
 from services.domain.replies import REPLY, Accepted, ErrorBody, Rejected, rejected, unavailable
 from services.entrypoints.http.auth import Gate
@@ -160,6 +161,8 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
         subject is recorded as the actor."""
         if command not in COMMANDS_BY_NAME:
             return _json(rejected(ErrorCode.UNKNOWN_COMMAND, f"no command named {command!r}"), 404)
+        if command == EraseDataSubject.name and not principal.may(Permission.ERASE):
+            raise HTTPException(403, f"role {principal.role.value!r} may not erase a data subject")
         body, size = await _read_limited(request, MAX_REQUEST_BYTES)
         if size <= MAX_REQUEST_BYTES:
             body = _with_actor(body, principal.subject)
@@ -194,9 +197,7 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
                 tenant, body, refusal.error, request.url.path, gateway.clock()
             )
             return _json(IngestReply.refused(refusal.error), 413)
-        answer = await gateway.request(
-            gateway.subjects.ingest(tenant), body, {}
-        )
+        answer = await gateway.request(gateway.subjects.ingest(tenant), body, {})
         if isinstance(answer, ErrorBody):
             return _json(IngestReply.refused(answer), status_for(answer))
         reply = IngestReply.model_validate_json(answer)

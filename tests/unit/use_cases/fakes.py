@@ -8,6 +8,8 @@ from datetime import datetime
 from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from events.personal import SubjectKey
+from events.sealed_field import new_key, new_kid
 from services.domain.replies import ErrorBody
 
 
@@ -47,3 +49,29 @@ class KeptLetters:
         """Keep one refused report; its position is its sequence."""
         self.kept.append((tenant, body, reason, batch_index))
         return len(self.kept)
+
+
+class InMemoryKeys:
+    """Data subjects' keys in a dict: a KeyVault for the handler, a KeyLookup for loads."""
+
+    def __init__(self) -> None:
+        self.by_kid: dict[str, tuple[str, bytes]] = {}
+        self.current: dict[tuple[str, str], str] = {}
+
+    async def key_for(self, tenant: str, subject: str) -> SubjectKey:
+        """The subject's key, made on first use."""
+        kid = self.current.get((tenant, subject))
+        if kid is None:
+            kid = self.current[(tenant, subject)] = new_kid()
+            self.by_kid[kid] = (tenant, new_key())
+        return SubjectKey(tenant, subject, kid, self.by_kid[kid][1])
+
+    async def destroy(self, tenant: str, subject: str) -> int:
+        """Forget the subject's key."""
+        kid = self.current.pop((tenant, subject), None)
+        return 0 if kid is None or self.by_kid.pop(kid, None) is None else 1
+
+    def key(self, tenant_id: str, kid: str) -> bytes | None:
+        """A key of ``tenant_id`` by id."""
+        tenant, key = self.by_kid.get(kid, ("", b""))
+        return key if tenant == tenant_id and key else None

@@ -9,11 +9,12 @@ append would have stored.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from uuid import UUID
 
 from events.chain import GENESIS, event_hash
 from events.envelope import Envelope, StoredEvent
+from events.personal import KeyLookup, Sealing
 from events.registry import REGISTRY
 from events.subjects import DEFAULT_SUBJECTS, Subjects
 from services.adapters.event_store import AppendResult, ConcurrencyConflict, Guard
@@ -35,8 +36,11 @@ def matches(subject_filter: str, subject: str) -> bool:
 class InMemoryEventStore:
     """One stream's messages in a list; sequences start at 1."""
 
-    def __init__(self, subjects: Subjects = DEFAULT_SUBJECTS) -> None:
+    def __init__(
+        self, subjects: Subjects = DEFAULT_SUBJECTS, keys: KeyLookup | None = None
+    ) -> None:
         self.subjects = subjects
+        self._keys = keys
         self.messages: list[tuple[str, bytes, str | None]] = []  # subject, body, hash
         self._ids: dict[UUID, int] = {}  # event id -> its sequence (the duplicate window)
         self._races: list[Race] = []
@@ -57,6 +61,7 @@ class InMemoryEventStore:
         expected_last_sequence: int,
         prev_hash: str = GENESIS,
         guard: Guard | None = None,
+        sealings: Mapping[UUID, Sealing] | None = None,
     ) -> AppendResult:
         """Store one aggregate's events atomically, as the JetStream store does."""
         self.appends += 1
@@ -77,12 +82,14 @@ class InMemoryEventStore:
         stored: list[StoredEvent] = []
         for event in events:
             event = event.model_copy(update={"prev_hash": prev_hash})
-            body = REGISTRY.encode(event)
+            body = REGISTRY.encode(event, (sealings or {}).get(event.event_id))
             prev_hash = event_hash(prev_hash, body)
             subject = self.subjects.event(*key, event.event_type)
             self.messages.append((subject, body, prev_hash))
             self._ids[event.event_id] = len(self.messages)
-            stored.append(REGISTRY.decode_stored(len(self.messages), subject, body, prev_hash))
+            stored.append(
+                REGISTRY.decode_stored(len(self.messages), subject, body, prev_hash, self._keys)
+            )
         if guard is not None:
             self.messages.append((guard.subject, guard.body, None))
         return AppendResult(len(self.messages), duplicate=False, stored=tuple(stored))
@@ -99,7 +106,7 @@ class InMemoryEventStore:
     ) -> list[StoredEvent]:
         """Every event whose subject matches ``subject_filter``, after ``after_sequence``."""
         return [
-            REGISTRY.decode_stored(sequence, subject, body, hash_)
+            REGISTRY.decode_stored(sequence, subject, body, hash_, self._keys)
             for sequence, (subject, body, hash_) in enumerate(self.messages, start=1)
             if sequence > after_sequence and matches(subject_filter, subject)
         ]
@@ -121,7 +128,7 @@ class InMemoryEventStore:
     def events(self) -> list[Envelope]:
         """Every stored event, in stream order (guard messages left out)."""
         return [
-            REGISTRY.decode_stored(sequence, subject, body, hash_).envelope
+            REGISTRY.decode_stored(sequence, subject, body, hash_, self._keys).envelope
             for sequence, (subject, body, hash_) in enumerate(self.messages, start=1)
             if hash_ is not None
         ]
