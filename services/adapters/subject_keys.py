@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
-from nats.js.api import KeyValueConfig, StorageType
+from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.errors import BucketNotFoundError, KeyWrongLastSequenceError, NotFoundError
 from nats.js.kv import KeyValue
 
@@ -69,15 +69,24 @@ class SubjectKeys:
         try:
             kv = await js.key_value(bucket)
         except BucketNotFoundError:
-            kv = await js.create_key_value(
-                KeyValueConfig(
-                    bucket=bucket,
+            # A key-value bucket is a stream by convention; this one is made by hand since
+            # the client makes buckets with deny_delete, which forbids erasing in place.
+            await js.add_stream(
+                StreamConfig(
+                    name=f"KV_{bucket}",
                     description="data subjects' keys; destroyed on erasure (okr-ledger)",
-                    history=1,
+                    subjects=[f"$KV.{bucket}.>"],
+                    allow_direct=True,
+                    allow_rollup_hdrs=True,
+                    deny_delete=False,
+                    deny_purge=False,
+                    discard=DiscardPolicy.NEW,
+                    max_msgs_per_subject=1,
                     storage=StorageType.FILE,
-                    replicas=replicas,
+                    num_replicas=replicas,
                 )
             )
+            kv = await js.key_value(bucket)
         return cls(nc, kv, bucket, cache_s)
 
     async def key_for(self, tenant: str, subject: str) -> SubjectKey:

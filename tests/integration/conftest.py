@@ -99,7 +99,7 @@ async def reads(
         http_port=0,
         auth_secret=TEST_SECRET,
     )
-    async with read_side(settings, service.connection, database_url) as running:
+    async with read_side(settings, service.connection, database_url, service.keys) as running:
         yield running
 
 
