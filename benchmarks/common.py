@@ -12,6 +12,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from events.envelope import Envelope
+from events.personal import Sealing
 from events.registry import REGISTRY
 from events.subjects import Subjects
 from services.adapters.stream import StreamSettings, ensure_stream
@@ -44,8 +45,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
-async def fill(nc: Client, subjects: Subjects, envelopes: Iterable[Envelope]) -> int:
-    """Store ``envelopes`` on their subjects as the store would; returns how many."""
+async def fill(
+    nc: Client, subjects: Subjects, envelopes: Iterable[Envelope], sealing: Sealing | None = None
+) -> int:
+    """Store ``envelopes`` on their subjects as the store would (personal fields sealed
+    with ``sealing``, as the command service seals them); returns how many."""
     js = nc.jetstream()
     window: list[Awaitable[Any]] = []
     stored = 0
@@ -56,7 +60,7 @@ async def fill(nc: Client, subjects: Subjects, envelopes: Iterable[Envelope]) ->
             envelope.aggregate_id,
             envelope.event_type,
         )
-        window.append(js.publish(subject, REGISTRY.encode(envelope)))
+        window.append(js.publish(subject, REGISTRY.encode(envelope, sealing)))
         stored += 1
         if len(window) == FILL_WINDOW:
             await asyncio.gather(*window)

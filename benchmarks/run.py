@@ -29,8 +29,10 @@ from nats.aio.client import Client
 from benchmarks import peer, queries, replay, service_rows
 from benchmarks.common import Row, fill, new_stream, rate, raw_ordered_replay, raw_publish
 from benchmarks.workload import quarter
+from events.personal import Sealing
 from projections.runner import Projector
 from services.adapters.servers import resolve_servers
+from services.adapters.subject_keys import SubjectKeys
 from services.settings import Settings
 
 # A connector's sync: reports spread over many goals, several messages in flight.
@@ -93,7 +95,9 @@ async def raw_copy(conn: asyncpg.Connection, schema: str, count: int) -> float:
 async def catch_up(nc: Client, database_url: str, events: int) -> Row:
     """Projector catch-up over ``events`` events, beside raw ordered replay and raw COPY."""
     subjects, stream = await new_stream(nc)
-    stored = await fill(nc, subjects, quarter("bench", events))
+    keys = await SubjectKeys.open(nc, f"{stream}_SUBJECT_KEYS")
+    sealing = Sealing(await keys.key_for("bench", "bench-owner"), individual=True)
+    stored = await fill(nc, subjects, quarter("bench", events), sealing)
     raw = await raw_ordered_replay(nc, subjects, stored)
     schema = f"bench_{subjects.root}"
     conn = await asyncpg.connect(database_url)
@@ -103,12 +107,13 @@ async def catch_up(nc: Client, database_url: str, events: int) -> Row:
             "(seq bigint, tenant text, goal text, value float8, at timestamptz)"
         )
         copy = await raw_copy(conn, schema, stored)
-        projector = Projector(nc, conn, stream, schema)
+        projector = Projector(nc, conn, stream, schema, keys=keys)
         projected = await rate(stored, lambda: projector.catch_up(timeout_s=3600))
     finally:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await conn.close()
         await nc.jetstream().delete_stream(stream)
+        await nc.jetstream().delete_stream(f"KV_{stream}_SUBJECT_KEYS")
     return {"events": stored, "projector": projected, "raw_replay": raw, "raw_copy": copy}
 
 

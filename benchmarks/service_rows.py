@@ -88,6 +88,7 @@ async def check_ins(nc: Client, nats_url: str, count: int, in_flight: int) -> Ro
                     key_result_id=KEY_RESULTS[i % len(KEY_RESULTS)],
                     value=i % 100,
                     confidence=0.5,
+                    note=f"on track, blocked on review {i}",  # personal: sealed when written
                     meta=META,
                 )
                 latencies.append(time.perf_counter() - started)

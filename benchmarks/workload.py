@@ -192,6 +192,7 @@ class Organisation:
                         key_result_id=kr_id or None,
                         value=value,
                         confidence=round(self._rng.uniform(0.3, 0.9), 2),
+                        note=f"week {week}: on track",  # personal: sealed when stored
                         applies_at=at,
                     ),
                 )
