@@ -44,6 +44,8 @@ def to_markdown(report: AuditReport, sections: tuple[Section, ...] = SECTIONS) -
     lines = header.markdown(report)
     for section in sections:
         body = section.markdown(report)
+        while body and not body[-1]:
+            body = body[:-1]
         if body:
             lines += [f"## {section.title}", "", *body, ""]
     return "\n".join(lines).rstrip("\n") + "\n"
