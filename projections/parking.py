@@ -18,6 +18,7 @@ PROJECTOR_LOCK = 0x6F6B70  # "okp"
 Queryable = asyncpg.Connection | asyncpg.Pool | PoolConnectionProxy
 
 
+
 @dataclass(frozen=True)
 class Culprit:
     """The event a tenant was parked on."""
@@ -94,7 +95,9 @@ async def parked_tenants(conn: Queryable) -> list[ParkedTenant]:
     return [ParkedTenant(**dict(r)) for r in rows]
 
 
-async def parked_summary(conn: Queryable, tenant: str) -> tuple[int, ParkedTenant | None]:
+async def parked_summary(
+    conn: Queryable, tenant: str
+) -> tuple[int, ParkedTenant | None]:
     """How many tenants are parked, and ``tenant``'s parking if it is parked."""
     count = await conn.fetchval(f"SELECT count(*) FROM {PARKED}")
     own = await conn.fetchrow(f"SELECT * FROM {PARKED} WHERE tenant_id = $1", tenant)

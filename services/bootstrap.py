@@ -122,6 +122,8 @@ async def command_service(
             log.warning("NATS connection closed uncleanly: %s", exc)
 
 
+
+
 @dataclass(frozen=True)
 class ReadSide:
     """The running projector and query API."""
