@@ -12,13 +12,12 @@ from nats.aio.subscription import Subscription
 from nats.js.api import StreamInfo
 from nats.js.errors import NotFoundError
 
-from events.envelope import RawEvent
 from events.personal import KeyRing
 from events.subjects import Subjects
 from projections.collector import CollectorPause
 from projections.consumer import Batch, EventLog, Inbox, push_consumer
 from projections.parking import claim_projector_lock, resume_requests
-from projections.poison import Read, read_event, read_events
+from projections.poison import Read, read_events
 from projections.resume import resume_tenant
 from projections.scoring import DEFAULT_POLICY, ScoringPolicy
 from projections.writer import OutOfOrder, ProjectionWriter
@@ -28,11 +27,6 @@ PROJECTION_NAME = "read_models"
 # How often, between batches, the projector looks for tenants an operator asked to resume.
 RESUME_POLL_S = 1.0
 LIVE_ACK_WAIT_S = 60.0
-
-
-def to_stored(raw: RawEvent) -> Read:
-    """A delivered message as a stored event (or as Unreadable, saying why not)."""
-    return read_event(raw.sequence, raw.subject, raw.body, raw.hash)
 
 
 class Projector:
