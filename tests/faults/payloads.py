@@ -222,6 +222,9 @@ VALID: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "archive_goal": st.fixed_dictionaries(
         {"goal_type": st.just("smart_goal"), "goal_id": FRESH_IDS}
     ),
+    "erase_data_subject": st.fixed_dictionaries(
+        {"subject_id": st.sampled_from(["lead", "ana"]), "reason": st.just("request 1")}
+    ),
 }
 
 

@@ -134,7 +134,13 @@ async def scripted(
 @pytest.fixture
 def auditor(scripted: CommandService, database_url: str, pg_schema: str) -> Auditor:
     # Replays named after the test's schema: a shared server may hold others' replays.
-    return Auditor(log_of(scripted), database_url, pg_schema, replay_prefix=f"{pg_schema}_r")
+    return Auditor(
+        log_of(scripted),
+        database_url,
+        pg_schema,
+        replay_prefix=f"{pg_schema}_r",
+        keys=scripted.keys,
+    )
 
 
 def arr(report: AuditReport) -> Any:
@@ -211,7 +217,9 @@ async def live(
     """The scripted quarter projected into the test's live schema."""
     conn = await asyncpg.connect(database_url)
     try:
-        await Projector(nats_client, conn, scripted.stream_name, pg_schema).catch_up()
+        await Projector(
+            nats_client, conn, scripted.stream_name, pg_schema, keys=scripted.keys
+        ).catch_up()
         yield conn
     finally:
         await conn.close()

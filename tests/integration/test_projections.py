@@ -52,7 +52,7 @@ def client(nats_client: Client, service: CommandService, tenant: str) -> OkrClie
 def projector(
     nats_client: Client, conn: asyncpg.Connection, service: CommandService, schema: str, **kw: Any
 ) -> Projector:
-    return Projector(nats_client, conn, service.stream_name, schema, **kw)
+    return Projector(nats_client, conn, service.stream_name, schema, keys=service.keys, **kw)
 
 
 async def scripted_quarter(okr: OkrClient) -> None:
@@ -316,7 +316,9 @@ async def test_rebuild_gives_the_same_rows_as_the_live_run(
     live_rows = await snapshot(pg, pg_schema)
 
     async with connection(database_url) as conn:
-        checkpoint = await rebuild(nats_client, conn, service.stream_name, pg_schema)
+        checkpoint = await rebuild(
+            nats_client, conn, service.stream_name, pg_schema, keys=service.keys
+        )
 
     assert checkpoint == live.writer.checkpoint
     assert await snapshot(pg, pg_schema) == live_rows
