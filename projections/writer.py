@@ -11,14 +11,16 @@ from typing import Literal, cast
 import asyncpg
 
 from events.envelope import StoredEvent
-from projections.apply import View, apply
+from events.scoring_policy import ScoringPolicySet
+from projections.apply import apply
 from projections.migrations import migrate
 from projections.parking import Culprit, advance, load_parked, park, unpark
-from projections.pg_rows import flush, preload, prepare_staging
+from projections.pg_rows import flush, preload, preload_policies, preload_tenant, prepare_staging
 from projections.poison import POISON, Read, Unreadable, describe
 from projections.rows import Changes
 from projections.scoring import ScoringPolicy
 from projections.tables import CHECKPOINTS
+from projections.view import View
 
 log = logging.getLogger(__name__)
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -196,6 +198,10 @@ class ProjectionWriter:
 
     async def _apply(self, events: Sequence[StoredEvent]) -> None:
         """Apply and flush ``events`` inside the caller's transaction."""
+        await preload_policies(self._conn, self._view, {e.envelope.tenant_id for e in events})
+        changing = {e.envelope.tenant_id for e in events if _changes_policy(e)}
+        for tenant in sorted(changing):
+            await preload_tenant(self._conn, self._view, tenant)
         await preload(self._conn, self._view, (_goal_key(e) for e in events))
         for stored in events:
             apply(self._view, stored, self._policy)
@@ -287,6 +293,10 @@ def _culprit(e: Read, error: str | BaseException) -> Culprit:
     return Culprit(
         env.tenant_id, e.stream_sequence, e.subject, str(env.event_id), env.event_type, text
     )
+
+
+def _changes_policy(stored: StoredEvent) -> bool:
+    return isinstance(stored.envelope.payload, ScoringPolicySet)
 
 
 def _goal_key(stored: StoredEvent) -> tuple[str, str, str]:

@@ -11,17 +11,19 @@ from typing import Literal
 from events.envelope import StoredEvent
 from events.goals import CheckInRecorded, GoalCarriedOver, ProgressReported
 from events.objectives import KeyResultAdded, KeyResultAdjusted, ObjectiveCreated
+from events.scoring_policy import ScoringPolicySet
 from events.smart_goals import SmartGoalCreated
 from events.values import Cycle, Metric
+from projections.audit.policy_changes import PolicyChangeAudit, changes_in_cycle, policy_change
 from projections.audit.replay import Basis
 from projections.audit.report import AuditReport, GoalAudit, KeyResultAudit, ScorePoint
 from projections.read_models.adjustments import AdjustmentEntry, adjustment_entry
 from projections.scoring import (
-    DEFAULT_POLICY,
     ScoringPolicy,
     adjustment_scores,
     key_result_score,
     superseded,
+    weighted_rollup,
 )
 from projections.views import GoalScore
 
@@ -37,6 +39,7 @@ class _Measure:
     title: str
     original: Metric
     metric: Metric
+    weight: float = 1.0
     history: list[ScorePoint] = field(default_factory=list)
     adjustments: list[AdjustmentEntry] = field(default_factory=list)
     latest_at: datetime | None = None
@@ -98,7 +101,7 @@ def _observe(
 
 def _adjust(stored: StoredEvent, goal: _Goal, p: KeyResultAdjusted, policy: ScoringPolicy) -> None:
     measure = goal.measures[p.key_result_id]
-    measure.title, measure.metric = p.after.title, p.after.metric
+    measure.title, measure.metric, measure.weight = p.after.title, p.after.metric, p.after.weight
     original, revised = adjustment_scores(p.before.metric, p.after.metric, measure.value, policy)
     measure.adjustments.append(adjustment_entry(stored, p, measure.value, original, revised))
 
@@ -110,9 +113,10 @@ class ReportFold:
     so a replay of a long quarter does not hold the whole log in memory.
     """
 
-    def __init__(self, policy: ScoringPolicy = DEFAULT_POLICY) -> None:
-        self.policy = policy
+    def __init__(self, policy: ScoringPolicy) -> None:
+        self.policy = policy  # the deployment default until the tenant's first policy
         self.goals: dict[GoalKey, _Goal] = {}
+        self.policy_changes: list[PolicyChangeAudit] = []
         self.events = 0
         self.last_stream_sequence = 0
         self._digest = hashlib.sha256()
@@ -135,6 +139,10 @@ class ReportFold:
         goals, policy = self.goals, self.policy
         e, p = stored.envelope, stored.envelope.payload
         key = (e.aggregate_type.value, e.aggregate_id)
+        if isinstance(p, ScoringPolicySet):
+            self.policy_changes.append(policy_change(stored, p, self.scores_under))
+            self.policy = p.policy
+            return
         if isinstance(p, ObjectiveCreated):
             goals[key] = _Goal(p.cycle)
             return
@@ -147,7 +155,7 @@ class ReportFold:
         match p:
             case KeyResultAdded():
                 goal.measures[p.key_result_id] = _Measure(
-                    p.terms.title, p.terms.metric, p.terms.metric
+                    p.terms.title, p.terms.metric, p.terms.metric, p.terms.weight
                 )
             case KeyResultAdjusted():
                 _adjust(stored, goal, p, policy)
@@ -168,6 +176,21 @@ class ReportFold:
                 )
             case GoalCarriedOver():
                 goal.cycle = p.to_cycle
+
+    def scores_under(self, policy: ScoringPolicy) -> dict[GoalKey, float | None]:
+        """Every goal's score so far, were it scored under ``policy``."""
+        return {key: _goal_score(goal, policy) for key, goal in self.goals.items()}
+
+
+def _goal_score(goal: _Goal, policy: ScoringPolicy) -> float | None:
+    """A goal's score from its measures: as the live projection computes it."""
+    own = goal.measures.get(None)
+    if own is not None:
+        return key_result_score(own.metric, own.value, policy)
+    return weighted_rollup(
+        [(key_result_score(m.metric, m.value, policy), m.weight) for m in goal.measures.values()],
+        policy,
+    )
 
 
 def _key_result(kr_id: str, m: _Measure, score: GoalScore, policy: ScoringPolicy) -> KeyResultAudit:
@@ -194,7 +217,7 @@ def build_report(
     basis: Basis,
     events: Sequence[StoredEvent],
     scores: Mapping[GoalKey, GoalScore],
-    policy: ScoringPolicy = DEFAULT_POLICY,
+    policy: ScoringPolicy,
 ) -> AuditReport:
     """The report of ``cycle_id``: final scores from the replay, histories from the events."""
     fold = ReportFold(policy)
@@ -261,4 +284,5 @@ def report_of(
         last_stream_sequence=fold.last_stream_sequence,
         source_digest=fold.digest,
         goals=tuple(goals),
+        policy_changes=changes_in_cycle(fold.policy_changes, in_cycle),
     )

@@ -8,6 +8,7 @@ from html import escape
 
 from projections.audit.build import LATE_AFTER
 from projections.audit.chart import LEGEND, cycle_start, kr_chart_svg, target_of, target_steps
+from projections.audit.policy_changes import POLICY_HEAD, policy_rows
 from projections.audit.report import AuditReport, GoalAudit, KeyResultAudit, ScorePoint
 from projections.read_models.adjustments import AdjustmentEntry
 
@@ -97,7 +98,7 @@ def _goal_summary(goal: GoalAudit) -> str:
     text = (
         f"Level {goal.level}, owner {goal.owner}, status {goal.status}. Final score "
         f"{_score(goal.final_score)} against an expectation of {goal.expectation:g}: "
-        f"band {goal.band}."
+        f"band {goal.band or 'none (nothing to score)'}."
     )
     if goal.goal_type == "smart_goal":
         done = "-" if goal.final_score is None else f"{goal.final_score * 100:.0f}%"
@@ -190,6 +191,9 @@ def to_markdown(report: AuditReport) -> str:
     ]
     for goal in report.goals:
         lines += _md_goal(goal)
+    policies = policy_rows(report.policy_changes)
+    lines += ["## Scoring policy changes", ""]
+    lines += _md_table(POLICY_HEAD, policies) if policies else ["None.", ""]
     late = _late_rows(report)
     lines += ["## Late or back-dated entries", ""]
     lines += _md_table(_LATE, late) if late else ["None."]
@@ -236,8 +240,8 @@ def _html_key_result(kr: KeyResultAudit, report: AuditReport) -> str:
 
 def _html_goal(goal: GoalAudit, report: AuditReport) -> str:
     parts = [
-        f"<h2>{escape(_goal_heading(goal))} <span class='band {escape(goal.band)}'>"
-        f"{escape(goal.band)}</span></h2><p>{escape(_goal_summary(goal))}</p>"
+        f"<h2>{escape(_goal_heading(goal))} <span class='band {escape(goal.band or '')}'>"
+        f"{escape(goal.band or 'unscored')}</span></h2><p>{escape(_goal_summary(goal))}</p>"
     ]
     if goal.goal_type == "smart_goal":
         # A SMART goal's report carries no metric: its target is read off the entries.
@@ -274,6 +278,10 @@ def to_html(report: AuditReport) -> str:
             "</code>: two auditors with the same digest looked at the same facts.</p>",
             f"<p><small>{e(LEGEND)}</small></p>",
             *(_html_goal(goal, report) for goal in report.goals),
+            "<h2>Scoring policy changes</h2>",
+            _html_table(POLICY_HEAD, policy_rows(report.policy_changes))
+            if report.policy_changes
+            else "<p>None.</p>",
             "<h2>Late or back-dated entries</h2>",
             _html_table(_LATE, late) if late else "<p>None.</p>",
             "</body></html>",

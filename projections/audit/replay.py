@@ -15,7 +15,7 @@ from events.envelope import Envelope, StoredEvent
 from projections.consumer import EventLog
 from projections.parking import Culprit
 from projections.poison import read_event
-from projections.scoring import DEFAULT_POLICY, ScoringPolicy
+from projections.scoring import ScoringPolicy
 from projections.writer import CollectorPause, ProjectionWriter, check_schema
 
 Basis = Literal["occurred", "recorded"]
@@ -54,7 +54,7 @@ async def replay_tenant(
     as_of: datetime,
     basis: Basis,
     schema: str,
-    policy: ScoringPolicy = DEFAULT_POLICY,
+    policy: ScoringPolicy,
     progress: Progress | None = None,
     consumer: Consumer | None = None,
 ) -> Replayed:
@@ -69,9 +69,7 @@ async def replay_tenant(
     await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     # A poison event is passed over (and named), not parked on: the replay goes on with
     # the tenant's other events, as an auditor needs to see the rest.
-    writer = ProjectionWriter(
-        conn, schema, REPLAY_PROJECTION, policy, on_poison="skip"
-    )
+    writer = ProjectionWriter(conn, schema, REPLAY_PROJECTION, policy, on_poison="skip")
     read = selected = 0
     writing: asyncio.Task[int] | None = None
     pause = CollectorPause()

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from projections.audit.policy_changes import PolicyChangeAudit
 from projections.read_models.adjustments import AdjustmentEntry
 
 
@@ -60,7 +61,7 @@ class GoalAudit(Part):
     status: str
     expectation: float
     final_score: float | None
-    band: Literal["red", "yellow", "green"]
+    band: Literal["red", "yellow", "green"] | None = Field(description="null: nothing to score")
     deadline: date | None = None
     outcome: str | None = Field(default=None, description="SMART goals: passed/failed/pending")
     key_results: tuple[KeyResultAudit, ...] = ()
@@ -92,6 +93,11 @@ class AuditReport(Part):
     last_stream_sequence: int
     source_digest: str = Field(description="sha256 over the ids and hashes of those events")
     goals: tuple[GoalAudit, ...]
+    policy_changes: tuple[PolicyChangeAudit, ...] = Field(
+        default=(),
+        description="each change of the tenant's scoring policy by as_of, with the cycle's "
+        "goal scores just before and after it",
+    )
     skipped_events: tuple[SkippedEvent, ...] = Field(
         default=(),
         description="events the replay passed over, each with why: the report rests on the others",
