@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from operator import attrgetter
 
 import asyncpg
 
+from events.envelope import StoredEvent
+from events.scoring_policy import ScoringPolicySet as Policy
 from events.values import Metric
 from projections.read_models import scoring_policies
 from projections.read_models.columns import columns_of, upsert, upsert_staged
@@ -109,14 +111,19 @@ async def preload_tenant(conn: asyncpg.Connection, view: View, tenant: str) -> N
     _hold(view, goals, krs)
 
 
-async def preload_policies(conn: asyncpg.Connection, view: View, tenants: Iterable[str]) -> None:
-    """Load into ``view`` the scoring policy of each tenant it has not looked up yet."""
-    missing = {t for t in tenants if t not in view.policies}
-    if not missing:
-        return
-    found = await scoring_policies.current(conn, missing)
-    for tenant in missing:
-        view.policies[tenant] = found.get(tenant)
+async def preload_policies(
+    conn: asyncpg.Connection, view: View, events: Sequence[StoredEvent]
+) -> None:
+    """Load into ``view`` the scoring policy of each tenant of ``events`` it has not looked
+    up yet, and every goal of a tenant whose policy one of them changes."""
+    missing = {e.envelope.tenant_id for e in events} - view.policies.keys()
+    if missing:
+        found = await scoring_policies.current(conn, missing)
+        for tenant in missing:
+            view.policies[tenant] = found.get(tenant)
+    changing = {e.envelope.tenant_id for e in events if type(e.envelope.payload) is Policy}
+    for tenant in sorted(changing):
+        await preload_tenant(conn, view, tenant)
 
 
 def _hold(view: View, goals: list[asyncpg.Record], krs: list[asyncpg.Record]) -> None:

@@ -11,11 +11,10 @@ from typing import Literal, cast
 import asyncpg
 
 from events.envelope import StoredEvent
-from events.scoring_policy import ScoringPolicySet
 from projections.apply import apply
 from projections.migrations import migrate
 from projections.parking import Culprit, advance, load_parked, park, unpark
-from projections.pg_rows import flush, preload, preload_policies, preload_tenant, prepare_staging
+from projections.pg_rows import flush, preload, preload_policies, prepare_staging
 from projections.poison import POISON, Read, Unreadable, describe
 from projections.rows import Changes
 from projections.scoring import ScoringPolicy
@@ -198,10 +197,7 @@ class ProjectionWriter:
 
     async def _apply(self, events: Sequence[StoredEvent]) -> None:
         """Apply and flush ``events`` inside the caller's transaction."""
-        await preload_policies(self._conn, self._view, {e.envelope.tenant_id for e in events})
-        changing = {e.envelope.tenant_id for e in events if _changes_policy(e)}
-        for tenant in sorted(changing):
-            await preload_tenant(self._conn, self._view, tenant)
+        await preload_policies(self._conn, self._view, events)
         await preload(self._conn, self._view, (_goal_key(e) for e in events))
         for stored in events:
             apply(self._view, stored, self._policy)
@@ -293,10 +289,6 @@ def _culprit(e: Read, error: str | BaseException) -> Culprit:
     return Culprit(
         env.tenant_id, e.stream_sequence, e.subject, str(env.event_id), env.event_type, text
     )
-
-
-def _changes_policy(stored: StoredEvent) -> bool:
-    return isinstance(stored.envelope.payload, ScoringPolicySet)
 
 
 def _goal_key(stored: StoredEvent) -> tuple[str, str, str]:
