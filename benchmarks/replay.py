@@ -29,10 +29,10 @@ from benchmarks.common import Row, fill, new_stream, raw_ordered_replay
 from benchmarks.workload import quarter
 from events.scoring_policy import ScoringPolicy
 from events.subjects import Subjects
+from projections.audit.axes import EVERYTHING
 from projections.audit.replay import replay_tenant
 from projections.consumer import EventLog
 from services.adapters.servers import resolve_servers
-from services.application.auditor import END_OF_TIME
 from services.settings import Settings
 
 TENANT = "bench"
@@ -60,7 +60,7 @@ async def replay_once(nats_url: str, database_url: str, stream: str, root: str) 
         event_log = EventLog(nc, stream, Subjects(root))
         started = time.perf_counter()
         replayed = await replay_tenant(
-            event_log, conn, TENANT, END_OF_TIME, "recorded", schema, ScoringPolicy()
+            event_log, conn, TENANT, EVERYTHING, schema, ScoringPolicy()
         )
         seconds = time.perf_counter() - started
     finally:

@@ -93,27 +93,3 @@ def changes_in_cycle(
         )
         for c in changes
     )
-
-
-POLICY_HEAD = ["effective", "recorded", "by", "changed", "why", "goal scores before → after"]
-
-
-def _score(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
-
-
-def policy_rows(changes: Iterable[PolicyChangeAudit]) -> list[list[str]]:
-    """One table row per change, for the Markdown and HTML renderings."""
-    return [
-        [
-            c.effective_at.isoformat(),
-            c.recorded_at.isoformat(),
-            c.actor,
-            ", ".join(f"{s.setting}: {s.before} → {s.after}" for s in c.changes),
-            " ".join((c.reason or "").split()) or "—",
-            "; ".join(
-                f"{g.goal_id} {_score(g.score_before)} → {_score(g.score_after)}" for g in c.goals
-            ),
-        ]
-        for c in changes
-    ]
