@@ -99,7 +99,7 @@ async def report(
 ) -> dict[str, Any]:
     reply = await http.get(
         f"/tenants/{tenant}/audit/cycles/c90/report",
-        params={"as_of": as_of.isoformat(), "format": "json"},
+        params={"as_of": as_of.isoformat(), "known_at": as_of.isoformat(), "format": "json"},
         headers=auth,
     )
     assert reply.status_code == 200, reply.text
@@ -163,7 +163,7 @@ async def test_a_policy_set_mid_cycle_rescores_live_and_replays_score_as_it_stoo
     assert (o1["score_before"], o1["score_after"]) == (1.0, 0.5)
     markdown = await http.get(
         f"/tenants/{tenant}/audit/cycles/c90/report",
-        params={"as_of": after.isoformat(), "format": "markdown"},
+        params={"as_of": after.isoformat(), "known_at": after.isoformat(), "format": "markdown"},
         headers=auditor,
     )
     assert "keep_comparison: inclusive → strict" in markdown.text
