@@ -12,6 +12,7 @@ from datetime import date
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from events.scoring_policy import ScoringPolicy
 from events.values import (
     Commitment,
     Confidence,
@@ -122,6 +123,18 @@ class GoalArchivedV1(Frozen):
     reason: str | None = Field(default=None, max_length=2000)
 
 
+class ScoringPolicySetV1(Frozen):
+    """scoring_policy.set v1 (superseded): the reason in plaintext."""
+
+    effective_at: AwareDatetime = Field(description="from when it is in force (business time)")
+    policy: ScoringPolicy = Field(description="every setting, as in force from then on")
+    previous: ScoringPolicy = Field(
+        description="every setting as in force just before (the deployment default at first)"
+    )
+    changed: tuple[str, ...] = Field(description="the settings whose value changed")
+    reason: str | None = Field(default=None, max_length=2000, description="why, in words")
+
+
 HISTORICAL_PAYLOADS: Mapping[tuple[str, int], type[BaseModel]] = {
     ("check_in.recorded", 1): CheckInRecordedV1,
     ("check_in.recorded", 2): CheckInRecordedV2,
@@ -133,4 +146,5 @@ HISTORICAL_PAYLOADS: Mapping[tuple[str, int], type[BaseModel]] = {
     ("goal.closed", 1): GoalClosedV1,
     ("goal.carried_over", 1): GoalCarriedOverV1,
     ("goal.archived", 1): GoalArchivedV1,
+    ("scoring_policy.set", 1): ScoringPolicySetV1,
 }

@@ -34,6 +34,7 @@ from events.personal import (
     personal_paths,
     seal_payload,
 )
+from events.scoring_policy import ScoringPolicySet
 from events.smart_goals import SmartGoalCreated
 from events.upcasters import UPCASTERS, Upcaster
 
@@ -205,6 +206,7 @@ PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     GoalCarriedOver,
     GoalArchived,
     DataSubjectErased,
+    ScoringPolicySet,
 )
 
 REGISTRY = EventRegistry(PAYLOAD_TYPES, UPCASTERS)

@@ -37,4 +37,5 @@ UPCASTERS: Mapping[tuple[str, int], Upcaster] = {
     ("goal.closed", 1): stored_in_plaintext,
     ("goal.carried_over", 1): stored_in_plaintext,
     ("goal.archived", 1): stored_in_plaintext,
+    ("scoring_policy.set", 1): stored_in_plaintext,
 }

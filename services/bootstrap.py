@@ -98,7 +98,7 @@ async def command_service(
             store,
             repository,
             DECIDERS,
-            FactsLoader(repository),
+            FactsLoader(repository, settings.scoring_policy),
             clock,
             settings.command_retries,
             claims,
@@ -176,8 +176,11 @@ async def read_side(
     keys = keys or await SubjectKeys.open(nc, settings.subject_keys, settings.stream_replicas)
     projector_conn = await database.connect(database_url, waits)
     pool = await database.read_pool(database_url, waits, settings.db_schema)
-    models = ReadModels(pool, acquire_timeout_s=waits.acquire_s)
-    projector = Projector(nc, projector_conn, settings.stream_name, settings.db_schema, keys=keys)
+    policy = settings.scoring_policy
+    models = ReadModels(pool, policy, acquire_timeout_s=waits.acquire_s)
+    projector = Projector(
+        nc, projector_conn, settings.stream_name, settings.db_schema, policy, keys=keys
+    )
     supervisor = ProjectorSupervisor(nc, database_url, settings, projector_conn, projector)
     port = _http_port(settings.http_host, settings.http_port)
     side = ReadSide(supervisor, models, f"http://{settings.http_host}:{port}")
@@ -188,7 +191,7 @@ async def read_side(
         models,
         side.lag,
         Gate(TokenAuthority(token_secret(settings))),
-        Auditor(event_log, database_url, settings.db_schema, timeouts=waits, keys=keys),
+        Auditor(event_log, database_url, settings.db_schema, policy, timeouts=waits, keys=keys),
         writes,
     )
     server = uvicorn.Server(

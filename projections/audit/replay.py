@@ -16,7 +16,7 @@ from projections.collector import CollectorPause
 from projections.consumer import EventLog
 from projections.parking import Culprit
 from projections.poison import read_events
-from projections.scoring import DEFAULT_POLICY, ScoringPolicy
+from projections.scoring import ScoringPolicy
 from projections.writer import ProjectionWriter, check_schema
 
 Progress = Callable[[int, int], None]  # events read, events selected
@@ -43,7 +43,7 @@ async def replay_tenant(
     tenant: str,
     axes: TimeAxes,
     schema: str,
-    policy: ScoringPolicy = DEFAULT_POLICY,
+    policy: ScoringPolicy,
     progress: Progress | None = None,
     consumer: Consumer | None = None,
     keys: KeyRing | None = None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncpg
 
 from events.personal import ERASED
-from projections.read_models import adjustments, progress
+from projections.read_models import adjustments, progress, scoring_policies
 from projections.tables import GOALS, KEY_RESULTS
 
 # $1 tenant, $2 subject, $3 the placeholder
@@ -38,6 +38,8 @@ _STATEMENTS = (
     f" FROM {GOALS} g"
     " WHERE a.tenant_id = $1 AND g.tenant_id = a.tenant_id AND g.goal_type = 'objective'"
     " AND g.goal_id = a.objective_id AND " + _SUBJECTS_TEXT.format(actor="a.actor"),
+    f"UPDATE {scoring_policies.TABLE} SET reason = $3"
+    " WHERE tenant_id = $1 AND actor = $2 AND coalesce(reason, '') NOT IN ('', $3)",
 )
 
 

@@ -40,6 +40,7 @@ class Permission(StrEnum):
     READ = "read"  # scores, cascade, check-in history, adjustment log
     AUDIT = "audit"  # point-in-time reports, verification, consistency checks
     ERASE = "erase_data_subject"  # forget a person: only a tenant's admin
+    CONFIGURE = "configure"  # change the tenant's settings (its scoring policy)
 
 
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {

@@ -107,6 +107,7 @@ class ProjectorSupervisor:
                 conn,
                 self.settings.stream_name,
                 self.settings.db_schema,
+                self.settings.scoring_policy,
                 keys=self.projector.writer.keys,
             )
             return

@@ -22,6 +22,7 @@ from services.domain.state import (
     ObjectiveState,
     SmartGoalState,
 )
+from services.domain.tenant_settings import TENANT_SETTING
 
 OBJECTIVE: Decider[ObjectiveState] = Decider(
     AggregateType.OBJECTIVE, decide_objective, evolve_objective
@@ -33,7 +34,8 @@ DATA_SUBJECT: Decider[DataSubjectState] = Decider(
     AggregateType.DATA_SUBJECT, decide_data_subject, evolve_data_subject
 )
 DECIDERS: Mapping[str, Decider[Any]] = {
-    decider.aggregate_type.value: decider for decider in (OBJECTIVE, SMART_GOAL, DATA_SUBJECT)
+    decider.aggregate_type.value: decider
+    for decider in (OBJECTIVE, SMART_GOAL, TENANT_SETTING, DATA_SUBJECT)
 }
 
 
@@ -75,6 +77,7 @@ __all__ = [
     "NO_FACTS",
     "OBJECTIVE",
     "SMART_GOAL",
+    "TENANT_SETTING",
     "Decide",
     "Decider",
     "DecisionFacts",

@@ -225,6 +225,19 @@ VALID: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "erase_data_subject": st.fixed_dictionaries(
         {"subject_id": st.sampled_from(["lead", "ana"]), "reason": st.just("request 1")}
     ),
+    "set_scoring_policy": st.fixed_dictionaries(
+        {
+            "policy": st.fixed_dictionaries(
+                {},
+                optional={
+                    "keep_comparison": st.sampled_from(["inclusive", "strict"]),
+                    "at_risk_ratio": st.floats(0.6, 1.0),
+                    "green_from": st.floats(0.4, 1.0),
+                },
+            ),
+            "reason": st.just("fuzzed"),
+        }
+    ),
 }
 
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from nats.aio.client import Client
 
+from events.scoring_policy import ScoringPolicy
 from events.values import Cycle
 from projections.audit.axes import TimeAxes
 from projections.audit.consistency import table_keys
@@ -138,6 +139,7 @@ def auditor(scripted: CommandService, database_url: str, pg_schema: str) -> Audi
         log_of(scripted),
         database_url,
         pg_schema,
+        ScoringPolicy(),
         replay_prefix=f"{pg_schema}_r",
         keys=scripted.keys,
     )
@@ -218,7 +220,7 @@ async def live(
     conn = await asyncpg.connect(database_url)
     try:
         await Projector(
-            nats_client, conn, scripted.stream_name, pg_schema, keys=scripted.keys
+            nats_client, conn, scripted.stream_name, pg_schema, ScoringPolicy(), keys=scripted.keys
         ).catch_up()
         yield conn
     finally:
@@ -281,6 +283,7 @@ async def test_an_interrupted_replay_leaves_nothing_half_built(
                 tenant,
                 TimeAxes(day(11, 22), day(11, 22)),
                 f"{pg_schema}_cut",
+                ScoringPolicy(),
                 progress=interrupt,
             )
         left = await conn.fetchval(
@@ -295,7 +298,9 @@ async def test_an_interrupted_replay_leaves_nothing_half_built(
 async def audit_api(
     auditor: Auditor, authority: TokenAuthority, tenant: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_query_app(ReadModels(cast(asyncpg.Pool, None)), _no_lag, Gate(authority), auditor)
+    app = create_query_app(
+        ReadModels(cast(asyncpg.Pool, None), ScoringPolicy()), _no_lag, Gate(authority), auditor
+    )
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://test",
@@ -386,6 +391,7 @@ async def test_the_consistency_check_compares_every_read_model_table(
             "alignments": ("child_type", "child_id", "parent_objective_id", "parent_key_result_id"),
             "progress_entries": ("stream_sequence",),
             "key_result_adjustments": ("stream_sequence",),
+            "scoring_policy_changes": ("stream_sequence",),
         }
         await conn.execute(
             f'CREATE TABLE "{pg_schema}".later (tenant_id text, day date, n int,'

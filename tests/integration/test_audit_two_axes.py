@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 from nats.aio.client import Client
 
+from events.scoring_policy import ScoringPolicy
 from events.values import Cycle
 from projections.audit.axes import TimeAxes
 from projections.audit.render import to_html
@@ -252,7 +253,12 @@ async def quarter(
         async with command_service(settings, nats_url, clock) as service:
             okr = OkrClient(nats_client, tenant, "ana", service.subjects)
             projector = Projector(
-                nats_client, conn, service.stream_name, pg_schema, keys=service.keys
+                nats_client,
+                conn,
+                service.stream_name,
+                pg_schema,
+                ScoringPolicy(),
+                keys=service.keys,
             )
             sent = Quarter(log_of(service), service.keys)
             for recorded, command, occurred, body, snap in SCRIPT:
@@ -279,7 +285,12 @@ async def test_every_snapshot_equals_the_replay_as_of_then_known_then(
     compared = []
     for instant, schema in quarter.snapshots:
         auditor = Auditor(
-            quarter.log, database_url, schema, replay_prefix=f"{pg_schema}_r", keys=quarter.keys
+            quarter.log,
+            database_url,
+            schema,
+            ScoringPolicy(),
+            replay_prefix=f"{pg_schema}_r",
+            keys=quarter.keys,
         )
         found = await auditor.check(tenant, TimeAxes(instant, instant))
         assert found.differences == (), (instant, found.differences)
@@ -292,7 +303,12 @@ async def test_the_check_names_what_a_snapshot_of_another_moment_lacks(
 ) -> None:
     (before, _), (_, after_check_in) = quarter.snapshots[0], quarter.snapshots[1]
     auditor = Auditor(
-        quarter.log, database_url, after_check_in, replay_prefix=f"{pg_schema}_r", keys=quarter.keys
+        quarter.log,
+        database_url,
+        after_check_in,
+        ScoringPolicy(),
+        replay_prefix=f"{pg_schema}_r",
+        keys=quarter.keys,
     )
 
     found = await auditor.check(tenant, TimeAxes(before, before))
@@ -312,7 +328,12 @@ async def test_the_back_dated_check_in_on_both_axes(
     quarter: Quarter, database_url: str, pg_schema: str, tenant: str
 ) -> None:
     auditor = Auditor(
-        quarter.log, database_url, pg_schema, replay_prefix=f"{pg_schema}_r", keys=quarter.keys
+        quarter.log,
+        database_url,
+        pg_schema,
+        ScoringPolicy(),
+        replay_prefix=f"{pg_schema}_r",
+        keys=quarter.keys,
     )
 
     known_before = await auditor.report(tenant, "2026-q4", TimeAxes(day(11, 10), day(11, 12)))
@@ -332,7 +353,12 @@ async def test_the_report_tells_the_quarter(
     quarter: Quarter, database_url: str, pg_schema: str, tenant: str
 ) -> None:
     auditor = Auditor(
-        quarter.log, database_url, pg_schema, replay_prefix=f"{pg_schema}_r", keys=quarter.keys
+        quarter.log,
+        database_url,
+        pg_schema,
+        ScoringPolicy(),
+        replay_prefix=f"{pg_schema}_r",
+        keys=quarter.keys,
     )
     axes = TimeAxes(day(12, 15), day(12, 15))
 

@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 from nats.aio.client import Client
 
+from events.scoring_policy import ScoringPolicy
 from events.values import Cycle
 from projections import writer as writer_module
 from projections.queries import ReadModels
@@ -52,7 +53,9 @@ def client(nats_client: Client, service: CommandService, tenant: str) -> OkrClie
 def projector(
     nats_client: Client, conn: asyncpg.Connection, service: CommandService, schema: str, **kw: Any
 ) -> Projector:
-    return Projector(nats_client, conn, service.stream_name, schema, keys=service.keys, **kw)
+    return Projector(
+        nats_client, conn, service.stream_name, schema, ScoringPolicy(), keys=service.keys, **kw
+    )
 
 
 async def scripted_quarter(okr: OkrClient) -> None:
@@ -209,7 +212,7 @@ async def test_events_in_rows_out(
     await scripted_quarter(client)
 
     await projector(nats_client, pg, service, pg_schema).catch_up()
-    models = ReadModels(pool)
+    models = ReadModels(pool, ScoringPolicy())
 
     company = await models.goal_score(tenant, "objective", "co", AS_OF)
     assert company is not None
@@ -317,7 +320,7 @@ async def test_rebuild_gives_the_same_rows_as_the_live_run(
 
     async with connection(database_url) as conn:
         checkpoint = await rebuild(
-            nats_client, conn, service.stream_name, pg_schema, keys=service.keys
+            nats_client, conn, service.stream_name, pg_schema, ScoringPolicy(), keys=service.keys
         )
 
     assert checkpoint == live.writer.checkpoint

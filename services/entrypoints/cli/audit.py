@@ -109,7 +109,9 @@ async def run_audit(args: argparse.Namespace, settings: Settings) -> int:
         try:
             event_log = EventLog(nc, settings.stream_name, Subjects(settings.subject_root))
             keys = await SubjectKeys.open(nc, settings.subject_keys, settings.stream_replicas)
-            auditor = Auditor(event_log, database_url, settings.db_schema, keys=keys)
+            auditor = Auditor(
+                event_log, database_url, settings.db_schema, settings.scoring_policy, keys=keys
+            )
             if args.audit_command == "verify":
                 found = await auditor.verify(args.tenant)
                 print(found.model_dump_json(indent=2))

@@ -84,7 +84,7 @@ async def rebuild_read_models(settings: Settings) -> int:
             started = time.perf_counter()
             keys = await SubjectKeys.open(nc, settings.subject_keys, settings.stream_replicas)
             checkpoint = await rebuild(
-                nc, conn, settings.stream_name, settings.db_schema, keys=keys
+                nc, conn, settings.stream_name, settings.db_schema, settings.scoring_policy, keys
             )
             seconds = time.perf_counter() - started
             print(

@@ -19,7 +19,7 @@ from projections.parking import (
 )
 from projections.resume import resume_tenant
 from projections.runner import PROJECTION_NAME
-from projections.scoring import DEFAULT_POLICY, ScoringPolicy
+from projections.scoring import ScoringPolicy
 from projections.tables import PARKED
 from projections.writer import ProjectionWriter, check_schema
 from services.adapters.servers import resolve_servers
@@ -50,8 +50,8 @@ async def resume_parked(
     event_log: EventLog,
     schema: str,
     tenant: str,
+    policy: ScoringPolicy,
     wait_s: float = 60.0,
-    policy: ScoringPolicy = DEFAULT_POLICY,
     keys: KeyRing | None = None,
 ) -> str | None:
     """Resume ``tenant``; returns None once it is un-parked, else why it is not.
@@ -117,7 +117,13 @@ async def run_projections(args: argparse.Namespace, settings: Settings) -> int:
                 event_log = EventLog(nc, settings.stream_name, Subjects(settings.subject_root))
                 keys = await SubjectKeys.open(nc, settings.subject_keys, settings.stream_replicas)
                 failure = await resume_parked(
-                    conn, event_log, settings.db_schema, args.tenant, args.wait, keys=keys
+                    conn,
+                    event_log,
+                    settings.db_schema,
+                    args.tenant,
+                    settings.scoring_policy,
+                    args.wait,
+                    keys=keys,
                 )
             finally:
                 await nc.close()

@@ -37,6 +37,7 @@ from services.application.untrusted_json import UnreadableJson, read_json
 from services.domain.commands import EraseDataSubject
 from services.domain.errors import ErrorCode
 from services.domain.replies import REPLY, Accepted, ErrorBody, Rejected, rejected, unavailable
+from services.domain.tenant_settings import SETTING_COMMANDS
 from services.entrypoints.http.auth import Gate
 from services.entrypoints.http.params import AfterSequence, TenantId
 
@@ -51,6 +52,10 @@ _STATUS = {
     ErrorCode.INTERNAL_ERROR: 500,
     ErrorCode.UNAVAILABLE: 503,
 }
+
+
+# A tenant's settings change every goal's score: only its admins may change them.
+_CONFIGURING = frozenset(cls.name for cls in SETTING_COMMANDS)
 
 
 def status_for(error: ErrorBody) -> int:
@@ -141,7 +146,8 @@ def _body_schema(*models: type[pydantic.BaseModel]) -> dict[str, Any]:
 
 
 def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
-    """Routes for commands (admin, member) and progress reports (admin, integration)."""
+    """Routes for commands (admin, member; the tenant's settings admin only) and progress
+    reports (admin, integration)."""
     router = APIRouter(prefix="/tenants/{tenant}", tags=["writes"])
     commanding = gate.permit(Permission.COMMAND)
     reporting = gate.permit(Permission.REPORT_PROGRESS)
@@ -161,6 +167,8 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
         subject is recorded as the actor."""
         if command not in COMMANDS_BY_NAME:
             return _json(rejected(ErrorCode.UNKNOWN_COMMAND, f"no command named {command!r}"), 404)
+        if command in _CONFIGURING and not principal.may(Permission.CONFIGURE):
+            raise HTTPException(403, f"role {principal.role.value!r} may not {command}")
         if command == EraseDataSubject.name and not principal.may(Permission.ERASE):
             raise HTTPException(403, f"role {principal.role.value!r} may not erase a data subject")
         body, size = await _read_limited(request, MAX_REQUEST_BYTES)
