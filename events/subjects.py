@@ -6,6 +6,8 @@ Command subjects: cmd.<root>.<tenant>.<command_name>   (NATS request/reply)
 Ingest subject:   ingest.<root>.<tenant>.progress         (integrations; request/reply)
 Dead letters:     dlq.<root>.<tenant>.progress            (stream OKR_DEAD_LETTERS)
 Alignment guard:  guard.<root>.<tenant>.alignment         (stream OKR_EVENTS; not an event)
+Seals:            seal.<root>.<tenant>.head               (stream OKR_SEALS: signed tree heads)
+                  seal.<root>.<tenant>.leaves             (the sealed leaf hashes, in chunks)
 
 ``root`` is ``okr`` in every deployment; tests give each stream its own root, since
 JetStream refuses two streams whose subjects overlap.
@@ -22,12 +24,16 @@ from typing import Final
 
 STREAM_NAME: Final = "OKR_EVENTS"
 DEAD_LETTER_STREAM_NAME: Final = "OKR_DEAD_LETTERS"
+SEAL_STREAM_NAME: Final = "OKR_SEALS"
 COMMAND_ID_BUCKET_NAME: Final = "OKR_COMMAND_IDS"  # a key-value bucket: command id -> request
 EVENT_ROOT: Final = "okr"
 COMMAND_PREFIX: Final = "cmd"
 INGEST_PREFIX: Final = "ingest"
 DEAD_LETTER_PREFIX: Final = "dlq"
 GUARD_PREFIX: Final = "guard"
+SEAL_PREFIX: Final = "seal"
+SEAL_HEAD: Final = "head"
+SEAL_LEAVES: Final = "leaves"
 ALIGNMENT_GUARD: Final = "alignment"
 PROGRESS_KIND: Final = "progress"
 COMMAND_QUEUE_GROUP: Final = "okr-command-service"
@@ -159,6 +165,32 @@ class Subjects:
     def dead_letter_subjects(self) -> list[str]:
         """The subjects the dead-letter stream captures."""
         return [f"{DEAD_LETTER_PREFIX}.{self.root}.>"]
+
+    def seal_head(self, tenant: str) -> str:
+        """Subject of ``tenant``'s signed tree heads (one message per seal)."""
+        return f"{SEAL_PREFIX}.{self.root}.{tenant}.{SEAL_HEAD}"
+
+    def seal_heads(self) -> str:
+        """Wildcard matching every tenant's seals."""
+        return f"{SEAL_PREFIX}.{self.root}.*.{SEAL_HEAD}"
+
+    def seal_leaves(self, tenant: str) -> str:
+        """Subject of the leaf hashes ``tenant``'s seals cover, in chunks."""
+        return f"{SEAL_PREFIX}.{self.root}.{tenant}.{SEAL_LEAVES}"
+
+    def seal_subjects(self) -> list[str]:
+        """The subjects the seal stream captures."""
+        return [f"{SEAL_PREFIX}.{self.root}.>"]
+
+    @staticmethod
+    def tenant_of_seal(subject: str) -> str:
+        """Tenant token of a seal subject (``seal.<root>.<tenant>.head``)."""
+        return subject.split(".")[2]
+
+    @staticmethod
+    def tenant_of_event(subject: str) -> str:
+        """Tenant token of an event subject (``<root>.<tenant>.<type>.<id>.<event>``)."""
+        return subject.split(".")[1]
 
 
 DEFAULT_SUBJECTS = Subjects()

@@ -11,6 +11,7 @@ from events.subjects import (
     COMMAND_ID_BUCKET_NAME,
     DEAD_LETTER_STREAM_NAME,
     EVENT_ROOT,
+    SEAL_STREAM_NAME,
     STREAM_NAME,
 )
 from services.domain.clock_skew import DEFAULT_AHEAD, DEFAULT_BEHIND, ClockSkew
@@ -49,6 +50,20 @@ class Settings:
     command_id_days: float = 30.0
     max_clock_ahead_s: float = DEFAULT_AHEAD.total_seconds()
     max_clock_behind_days: float = DEFAULT_BEHIND.days
+    seal_stream: str | None = None
+    seal_key: str | None = None  # hex Ed25519 seed; unset: <data_dir>/seal-key
+    seal_retired_keys: tuple[str, ...] = ()  # hex public keys of earlier signing keys
+    seal_interval_s: float = 86400.0  # scheduled seals of grown tenants; 0 = none
+    seal_poll_s: float = 30.0  # how often the sealer looks for due seals and closed cycles
+
+    @property
+    def seals(self) -> str:
+        """The seal stream: as configured, else named after the event stream."""
+        if self.seal_stream:
+            return self.seal_stream
+        if self.stream_name == STREAM_NAME:
+            return SEAL_STREAM_NAME
+        return f"{self.stream_name}_SEALS"
 
     @property
     def dead_letters(self) -> str:
@@ -104,6 +119,13 @@ class Settings:
             max_clock_behind_days=float(
                 e.get("OKR_MAX_CLOCK_BEHIND_DAYS", defaults.max_clock_behind_days)
             ),
+            seal_stream=e.get("OKR_SEAL_STREAM") or None,
+            seal_key=e.get("OKR_SEAL_KEY") or None,
+            seal_retired_keys=tuple(
+                k.strip() for k in e.get("OKR_SEAL_RETIRED_KEYS", "").split(",") if k.strip()
+            ),
+            seal_interval_s=float(e.get("OKR_SEAL_INTERVAL_S", defaults.seal_interval_s)),
+            seal_poll_s=_seconds(e, "OKR_SEAL_POLL_S", defaults.seal_poll_s),
         )
 
 

@@ -114,3 +114,13 @@ async def scores(
         )
         for g in goals
     }
+
+
+async def closed_cycles(conn: Queryable) -> list[tuple[str, str]]:
+    """(tenant, cycle) of every cycle whose goals are all closed (archived ones aside)."""
+    rows = await conn.fetch(
+        f"""SELECT tenant_id, cycle_id FROM {GOALS}
+            GROUP BY tenant_id, cycle_id
+            HAVING bool_and(status IN ('closed', 'archived')) AND bool_or(status = 'closed')"""
+    )
+    return [(r["tenant_id"], r["cycle_id"]) for r in rows]
