@@ -19,6 +19,7 @@ from nats.errors import Error as NatsError
 from events.subjects import Subjects
 from projections.consumer import EventLog
 from projections.queries import ReadModels
+from projections.read_models import goals
 from projections.runner import PROJECTION_NAME, Projector
 from projections.views import ProjectionLag
 from services.adapters import database
@@ -28,6 +29,8 @@ from services.adapters.command_ids import CommandIdClaims
 from services.adapters.dead_letters import DeadLetters
 from services.adapters.embedded import free_port
 from services.adapters.event_store import EventStore
+from services.adapters.seal_key import seal_keys
+from services.adapters.seal_store import SealStore
 from services.adapters.stream import StreamSettings, ensure_stream
 from services.application.auditor import Auditor
 from services.application.auth import TokenAuthority
@@ -36,6 +39,8 @@ from services.application.handler import Clock, CommandHandler
 from services.application.ingest.service import Ingestor
 from services.application.projector_supervisor import ProjectorSupervisor
 from services.application.repository import Repository
+from services.application.sealing.schedule import SealSchedule
+from services.application.sealing.service import Sealing
 from services.domain import DECIDERS
 from services.entrypoints.http.app import create_query_app
 from services.entrypoints.http.auth import Gate
@@ -122,8 +127,6 @@ async def command_service(
             log.warning("NATS connection closed uncleanly: %s", exc)
 
 
-
-
 @dataclass(frozen=True)
 class ReadSide:
     """The running projector and query API."""
@@ -131,6 +134,7 @@ class ReadSide:
     supervisor: ProjectorSupervisor
     models: ReadModels
     http_url: str
+    sealing: Sealing  # its latest_seal_times() feeds a seal-age gauge
 
     @property
     def projector(self) -> Projector:
@@ -172,9 +176,12 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
     projector = Projector(nc, projector_conn, settings.stream_name, settings.db_schema)
     supervisor = ProjectorSupervisor(nc, database_url, settings, projector_conn, projector)
     port = _http_port(settings.http_host, settings.http_port)
-    side = ReadSide(supervisor, models, f"http://{settings.http_host}:{port}")
     subjects = Subjects(settings.subject_root)
     event_log = EventLog(nc, settings.stream_name, subjects)
+    seal_store = SealStore(nc, settings.seals, subjects)
+    await seal_store.ensure_stream(settings.stream_replicas)
+    sealing = Sealing(event_log, seal_store, lambda: seal_keys(settings), now_utc)
+    side = ReadSide(supervisor, models, f"http://{settings.http_host}:{port}", sealing)
     writes = WriteGateway(nc, subjects, DeadLetters(nc, settings.dead_letters, subjects), now_utc)
     app = create_query_app(
         models,
@@ -182,6 +189,13 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
         Gate(TokenAuthority(token_secret(settings))),
         Auditor(event_log, database_url, settings.db_schema, timeouts=waits),
         writes,
+        sealing,
+    )
+    schedule = SealSchedule(
+        sealing,
+        lambda: models.read(goals.closed_cycles),
+        settings.seal_interval_s,
+        settings.seal_poll_s,
     )
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.http_host, port=port, log_level="warning")
@@ -189,6 +203,7 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
     stop = asyncio.Event()
     await projector.writer.open()  # migrations run here, before the API answers
     projecting = asyncio.create_task(supervisor.run(stop))
+    sealing_task = asyncio.create_task(schedule.run(stop))
     serving = asyncio.create_task(server.serve())
     try:
         while not server.started:
@@ -200,7 +215,7 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
     finally:
         stop.set()
         server.should_exit = True
-        await asyncio.gather(serving, projecting, return_exceptions=True)
+        await asyncio.gather(serving, projecting, sealing_task, return_exceptions=True)
         await pool.close()
         with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             await supervisor.conn.close(timeout=5)

@@ -65,6 +65,7 @@ async def service(nats_url: str, stream_settings: StreamSettings) -> AsyncIterat
 
 
 TEST_SECRET = "test-secret-of-at-least-thirty-two-bytes!"
+TEST_SEAL_KEY = "5e" * 32  # an Ed25519 seed, so no test writes a key file into the checkout
 
 
 @pytest.fixture
@@ -98,6 +99,7 @@ async def reads(
         db_schema=pg_schema,
         http_port=0,
         auth_secret=TEST_SECRET,
+        seal_key=TEST_SEAL_KEY,
     )
     async with read_side(settings, service.connection, database_url) as running:
         yield running

@@ -21,6 +21,8 @@ PATH_VALUES = {
     "goal_id": "o1",
     "cycle_id": "2026-q4",
     "command": "create_objective",
+    "seal_id": "0" * 64,
+    "event_id": "00000000-0000-0000-0000-000000000000",
 }
 
 
@@ -33,7 +35,7 @@ async def tenant_routes(http: httpx.AsyncClient, tenant: str) -> list[tuple[str,
         if path.startswith("/tenants/{tenant}")
         for method in operations
     ]
-    assert len(routes) >= 14  # reads (8), audit (3), commands, progress, dead letters
+    assert len(routes) >= 19  # reads (8), audit (3), seals (5), commands, progress, dead letters
     return routes
 
 
@@ -131,7 +133,8 @@ async def test_each_role_reaches_only_its_routes(
             else "progress"
             if "/progress" in path
             else "audit"
-            if "/audit/cycles" in path or path.endswith(("/audit/verify", "/audit/consistency"))
+            if any(f"/audit/{r}" in path for r in ("cycles", "seals", "proofs"))
+            or path.endswith(("/audit/verify", "/audit/consistency"))
             else "read"
         )
         reply = await call(http, method, path, headers)

@@ -261,5 +261,3 @@ async def test_a_lost_database_connection_is_not_parked_but_raised_for_a_retry(
     retried = Projector(nats_client, pg, service.stream_name, pg_schema)  # the next life
     await retried.catch_up(timeout_s=20)
     assert await goal_ids(pg, tenant) == ["one", "two"]
-
-

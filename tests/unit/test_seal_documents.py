@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -22,6 +25,7 @@ RFC8032 = [  # section 7.1, TEST 1 and TEST 2: (secret key, public key, message,
      "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
      "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"),
 ]  # fmt: skip
+DOCS = Path(__file__).parents[2] / "docs" / "audit.md"
 KEY = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(RFC8032[0][0]))
 
 
@@ -133,3 +137,31 @@ def test_a_proof_of_a_changed_event_or_position_fails() -> None:
     assert proof_problems(proof, seal, "0" * 16) == [
         f"seal: signed by key {seal.key_id}, not the trusted {'0' * 16}"
     ]
+
+
+def docs_snippet() -> str:
+    """The Python block of docs/audit.md that checks a proof by hand."""
+    text = DOCS.read_text()
+    start = text.index("```python\n", text.index("## Checking a proof by hand")) + 10
+    return text[start : text.index("```", start)]
+
+
+def run_snippet(folder: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-I", "check.py", "proof.json", "seal.json"]
+    return subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
+
+
+def test_the_documented_snippet_checks_a_proof_with_cryptography_and_hashlib(
+    tmp_path: Path,
+) -> None:
+    proof, seal = proof_of(6, events(11))
+    (tmp_path / "check.py").write_text(docs_snippet())
+    (tmp_path / "seal.json").write_text(seal.to_json())
+    (tmp_path / "proof.json").write_text(proof.to_json())
+
+    assert run_snippet(tmp_path).returncode == 0
+    (tmp_path / "proof.json").write_text(replace(proof, leaf_index=5).to_json())
+    assert run_snippet(tmp_path).returncode == 1
+    (tmp_path / "proof.json").write_text(proof.to_json())
+    (tmp_path / "seal.json").write_text(replace(seal, tree_size=10).to_json())
+    assert run_snippet(tmp_path).returncode == 1

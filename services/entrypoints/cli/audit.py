@@ -13,9 +13,14 @@ from events.subjects import Subjects
 from projections.audit.build import UnknownCycle
 from projections.audit.render import to_html, to_markdown
 from projections.consumer import EventLog
+from services.adapters.clock import now_utc
+from services.adapters.seal_key import seal_keys
+from services.adapters.seal_store import SealStore
 from services.adapters.servers import resolve_servers
 from services.application.auditor import Auditor
+from services.application.sealing.service import Sealing
 from services.domain.bounds import zoned_instant_in_window
+from services.entrypoints.cli.seals import add_seal_commands, run_sealing, verify_with_seals
 from services.settings import Settings
 
 
@@ -27,8 +32,8 @@ def _instant(text: str) -> datetime:
 
 
 def add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``okr audit report|verify|check``."""
-    audit = commands.add_parser("audit", help="auditors: replay, report, verify, check")
+    """Register ``okr audit report|verify|check`` and the seal steps."""
+    audit = commands.add_parser("audit", help="auditors: replay, report, verify, check, seal")
     steps = audit.add_subparsers(dest="audit_command", required=True)
     report = steps.add_parser("report", help="a cycle's report as of an instant")
     report.add_argument("--tenant", required=True)
@@ -43,10 +48,16 @@ def add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     )
     report.add_argument("--format", choices=("markdown", "html", "json"), default="markdown")
     report.add_argument("--out", type=Path, help="write here instead of standard output")
-    verify = steps.add_parser("verify", help="walk the hash chains of the log")
+    verify = steps.add_parser(
+        "verify", help="walk the hash chains of the log; with --tenant also its stored seals"
+    )
     verify.add_argument("--tenant", help="one tenant (default: every event)")
+    verify.add_argument(
+        "--against", type=Path, help="a seal file you kept: the log must extend its tree"
+    )
     check = steps.add_parser("check", help="replay to now and compare with the live models")
     check.add_argument("--tenant", required=True)
+    add_seal_commands(steps)
 
 
 def _progress(read: int, selected: int) -> None:
@@ -60,15 +71,22 @@ def _progress(read: int, selected: int) -> None:
 
 async def run_audit(args: argparse.Namespace, settings: Settings) -> int:
     """Run one ``okr audit`` step; the exit code says whether all was well."""
+    if args.audit_command == "verify" and args.against and not args.tenant:
+        print("okr audit verify: --against needs --tenant", file=sys.stderr)
+        return 2
     async with resolve_servers(settings) as (nats_url, database_url):
         nc = await nats.connect(nats_url)
         try:
-            event_log = EventLog(nc, settings.stream_name, Subjects(settings.subject_root))
+            subjects = Subjects(settings.subject_root)
+            event_log = EventLog(nc, settings.stream_name, subjects)
             auditor = Auditor(event_log, database_url, settings.db_schema)
+            store = SealStore(nc, settings.seals, subjects)
+            await store.ensure_stream(settings.stream_replicas)
+            sealing = Sealing(event_log, store, lambda: seal_keys(settings), now_utc)
             if args.audit_command == "verify":
-                found = await auditor.verify(args.tenant)
-                print(found.model_dump_json(indent=2))
-                return 0 if found.ok else 1
+                return await verify_with_seals(args, sealing, await auditor.verify(args.tenant))
+            if args.audit_command in ("seal", "prove"):
+                return await run_sealing(args, sealing)
             if args.audit_command == "check":
                 differences = await auditor.check_consistency(args.tenant)
                 for difference in differences:

@@ -21,12 +21,14 @@ from services.adapters.auth_secret import UnusableSecret, token_secret
 from services.adapters.clock import now_utc
 from services.adapters.data_dir import RUNTIME_FILE, DataDirInUse
 from services.adapters.nats_auth import redact
+from services.adapters.seal_key import UnusableSealKey
 from services.adapters.servers import announce_http, resolve_servers
 from services.application.auth import Role, TokenAuthority
 from services.bootstrap import command_service, read_side
 from services.entrypoints.cli.audit import add_audit_commands, run_audit
 from services.entrypoints.cli.demo import TENANT, run_demo, show_read_models
 from services.entrypoints.cli.projections import add_projection_commands, run_projections
+from services.entrypoints.cli.seals import OFFLINE, run_offline
 from services.settings import Settings
 
 log = logging.getLogger("okr")
@@ -150,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     try:
         return _run(args, settings)
-    except UnusableSecret as exc:
+    except (UnusableSecret, UnusableSealKey) as exc:
         parser.exit(2, f"okr: error: {exc}\n")
     except ValueError as exc:  # a token the authority refuses to sign (tenant, subject)
         if args.command != "token":
@@ -168,6 +170,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return issue_token(settings, args)
     if args.command == "rebuild":
         return asyncio.run(rebuild_read_models(settings))
+    if args.command == "audit" and args.audit_command in OFFLINE:
+        return run_offline(args, settings)  # no server, no event loop
     if args.command == "audit":
         return asyncio.run(run_audit(args, settings))
     if args.command == "projections":

@@ -14,10 +14,12 @@ from projections.views import ProjectionLag
 from services.adapters.database import UNAVAILABLE_ERRORS
 from services.application.auditor import Auditor
 from services.application.auth import Permission, Principal
+from services.application.sealing.service import Sealing
 from services.domain.replies import unavailable
 from services.entrypoints.http.audit import audit_router
 from services.entrypoints.http.auth import Gate
 from services.entrypoints.http.reads import reads_router
+from services.entrypoints.http.seals import seal_key_router, seals_router
 from services.entrypoints.http.writes import WriteGateway, write_router
 
 LagSource = Callable[[str], Awaitable[ProjectionLag]]  # given the caller's tenant
@@ -44,6 +46,7 @@ def create_query_app(
     gate: Gate,
     auditor: Auditor | None = None,
     writes: WriteGateway | None = None,
+    sealing: Sealing | None = None,
 ) -> FastAPI:
     """The HTTP API over one set of read models, with the auditor's and the write routes
     if given; every route but the docs needs a token (see services/auth.py)."""
@@ -67,6 +70,10 @@ def create_query_app(
     app.include_router(reads_router(models, gate))
     if auditor is not None:
         app.include_router(audit_router(auditor), dependencies=[gate.permit(Permission.AUDIT)])
+    if sealing is not None:
+        auditors = [gate.permit(Permission.AUDIT)]
+        app.include_router(seals_router(sealing), dependencies=auditors)
+        app.include_router(seal_key_router(sealing), dependencies=auditors)
     if writes is not None:
         app.include_router(write_router(writes, gate))
     return app
