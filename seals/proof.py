@@ -93,7 +93,7 @@ def proof_problems(proof: InclusionProof, seal: Seal, trusted_key_id: str | None
         root = bytes.fromhex(seal.root)
     except (ValueError, binascii.Error) as exc:
         return [*problems, f"the proof's body, path or root is not well formed: {exc}"]
-    if _event_id_of(body) != proof.event_id:
+    if event_id_of(body) != proof.event_id:
         problems.append(f"the proven body is not event {proof.event_id}")
     leaf = event_leaf(proof.subject, proof.okr_hash or None, body)
     if not verify_inclusion(leaf, proof.leaf_index, seal.tree_size, path, root):
@@ -104,7 +104,8 @@ def proof_problems(proof: InclusionProof, seal: Seal, trusted_key_id: str | None
     return problems
 
 
-def _event_id_of(body: bytes) -> str | None:
+def event_id_of(body: bytes) -> str | None:
+    """The ``event_id`` a stored body names, if it is JSON that names one."""
     try:
         raw = json.loads(body)
     except ValueError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from seals.seal import key_id_of, public_key_hex
+from services.adapters.private_file import create_once
 from services.settings import Settings
 
 KEY_FILE = "seal-key"
@@ -53,6 +53,12 @@ def _from_hex(text: str, where: str) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
+def _new_seed() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(
+        Encoding.Raw, PrivateFormat.Raw, NoEncryption()
+    )
+
+
 def seal_keys(settings: Settings) -> SealKeys:
     """``OKR_SEAL_KEY`` if set, else the data dir's key (created on first use, mode 0600)."""
     for retired in settings.seal_retired_keys:
@@ -61,19 +67,7 @@ def seal_keys(settings: Settings) -> SealKeys:
     if settings.seal_key:
         return SealKeys(_from_hex(settings.seal_key, "OKR_SEAL_KEY"), settings.seal_retired_keys)
     path = Path(settings.data_dir) / KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: if two processes start at once, one writes and both read the same key.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            seed = Ed25519PrivateKey.generate().private_bytes(
-                Encoding.Raw, PrivateFormat.Raw, NoEncryption()
-            )
-            with os.fdopen(fd, "w") as out:
-                out.write(seed.hex() + "\n")
+    create_once(path, lambda: _new_seed().hex() + "\n")
     if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise UnusableSealKey(f"{path} is readable by others: chmod 600 {path}")
     return SealKeys(_from_hex(path.read_text(), str(path)), settings.seal_retired_keys)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from events.envelope import RawEvent
 from projections.consumer import EventLog, ScanStalled
 from seals.entry import event_leaf
+from seals.proof import event_id_of
 
 
 @dataclass
@@ -48,16 +48,7 @@ async def find_event(log: EventLog, tenant: str, event_id: str) -> tuple[int, Ra
     async for batch in log.scan(log.subjects.tenant(tenant), 5000):
         for event in batch:
             # A cheap byte test first; the id is then read from the body itself.
-            if needle in event.body and _event_id(event.body) == event_id:
+            if needle in event.body and event_id_of(event.body) == event_id:
                 return position, event
             position += 1
     return None
-
-
-def _event_id(body: bytes) -> str | None:
-    try:
-        raw = json.loads(body)
-    except ValueError:
-        return None
-    value = raw.get("event_id") if isinstance(raw, dict) else None
-    return value if isinstance(value, str) else None

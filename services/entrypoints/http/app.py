@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from projections.consumer import ScanStalled
 from projections.queries import ReadModels
 from projections.views import ProjectionLag
 from services.adapters.database import UNAVAILABLE_ERRORS
@@ -56,7 +57,8 @@ def create_query_app(
         description="Scores, the cascade, check-in history and the KR-adjustment audit, "
         "projected from the goal event log.",
     )
-    for error in UNAVAILABLE_ERRORS:
+    # A scan the server stopped feeding (damaged messages are reported, not raised).
+    for error in (*UNAVAILABLE_ERRORS, ScanStalled):
         app.add_exception_handler(error, _unavailable)
 
     admitted = gate.any_role()  # a default value: evaluated here, unlike an annotation
