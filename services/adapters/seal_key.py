@@ -38,6 +38,15 @@ class SealKeys:
         """The current key's id, as seals name it."""
         return key_id_of(self.public_key)
 
+    def public(self) -> dict[str, object]:
+        """What an auditor pins: the algorithm, the current key and its id, retired keys."""
+        return {
+            "algorithm": "Ed25519",
+            "key_id": self.key_id,
+            "public_key": self.public_key,
+            "retired": list(self.retired),
+        }
+
     def known(self) -> dict[str, str]:
         """Key id -> public key of every key this deployment has signed with."""
         return {key_id_of(k): k for k in (*self.retired, self.public_key)}

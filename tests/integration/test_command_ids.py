@@ -135,6 +135,7 @@ async def test_a_resend_without_meta_now_is_the_same_request(
     assert [isinstance(r, Accepted) and r.duplicate for r in replies] == [False, True]
 
 
+
 async def test_a_report_command_resent_with_another_value_is_the_same_report(
     client: OkrClient, service: CommandService, tenant: str
 ) -> None:

@@ -39,18 +39,7 @@ def run_offline(args: argparse.Namespace, settings: Settings) -> int:
     """``check-proof`` and ``seal-key``: no server is started or asked."""
     if args.audit_command == "check-proof":
         return check_files(args.proof, args.seal, args.key_id)
-    keys = seal_keys(settings)
-    print(
-        json.dumps(
-            {
-                "algorithm": "Ed25519",
-                "key_id": keys.key_id,
-                "public_key": keys.public_key,
-                "retired": list(keys.retired),
-            },
-            indent=2,
-        )
-    )
+    print(json.dumps(seal_keys(settings).public(), indent=2))
     return 0
 
 

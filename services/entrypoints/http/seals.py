@@ -21,15 +21,9 @@ def seal_key_router(sealing: Sealing) -> APIRouter:
     router = APIRouter(prefix="/audit", tags=["audit"])
 
     @router.get("/seal-key")
-    async def seal_key() -> dict[str, Any]:
+    async def seal_key() -> dict[str, object]:
         """The Ed25519 public key (raw, hex) and its id; retired keys still verify old seals."""
-        keys = sealing.keys
-        return {
-            "algorithm": "Ed25519",
-            "key_id": keys.key_id,
-            "public_key": keys.public_key,
-            "retired": list(keys.retired),
-        }
+        return sealing.keys.public()
 
     return router
 

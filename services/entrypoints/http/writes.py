@@ -194,7 +194,9 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
                 tenant, body, refusal.error, request.url.path, gateway.clock()
             )
             return _json(IngestReply.refused(refusal.error), 413)
-        answer = await gateway.request(gateway.subjects.ingest(tenant), body, {})
+        answer = await gateway.request(
+            gateway.subjects.ingest(tenant), body, {}
+        )
         if isinstance(answer, ErrorBody):
             return _json(IngestReply.refused(answer), status_for(answer))
         reply = IngestReply.model_validate_json(answer)
