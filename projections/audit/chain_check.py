@@ -10,7 +10,9 @@ import pydantic_core
 
 from events.chain import GENESIS, event_hash
 
-Problem = Literal["altered", "missing", "duplicated", "reordered", "broken_link", "unreadable"]
+Problem = Literal[
+    "altered", "rehashed", "missing", "duplicated", "reordered", "broken_link", "unreadable"
+]
 AggregateKey = tuple[str, str, str]
 
 
@@ -75,18 +77,19 @@ class ChainCheck:
         elif prev_hash != head.hash:
             if head.self_consistent and stored_hash == actual:
                 # Both hash as stored, yet this one links to another hash: the event before
-                # was rewritten and its Okr-Hash recomputed. Named where the change is.
+                # was rewritten and its Okr-Hash recomputed (or this link was forged).
+                # Named where the change most likely is, then the link itself.
                 self._find(
-                    "altered",
+                    "rehashed",
                     head.sequence,
                     head.subject,
                     where[2],
                     head.version,
-                    f"its Okr-Hash {head.hash} was recomputed: the next event (stream "
-                    f"sequence {stream_sequence}) links to {prev_hash}",
+                    f"its body and Okr-Hash {head.hash} agree, but the next event (stream "
+                    f"sequence {stream_sequence}) links to {prev_hash}: this event was "
+                    "rewritten and re-hashed, or that link was",
                 )
-            else:
-                self._find("broken_link", *where, f"prev_hash {prev_hash} is not {head.hash}")
+            self._find("broken_link", *where, f"prev_hash {prev_hash} is not {head.hash}")
         self._heads[key] = _Head(
             version,
             stored_hash or actual,
