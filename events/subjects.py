@@ -6,13 +6,10 @@ Command subjects: cmd.<root>.<tenant>.<command_name>   (NATS request/reply)
 Ingest subject:   ingest.<root>.<tenant>.progress         (integrations; request/reply)
 Dead letters:     dlq.<root>.<tenant>.progress            (stream OKR_DEAD_LETTERS)
 Alignment guard:  guard.<root>.<tenant>.alignment         (stream OKR_EVENTS; not an event)
-<<<<<<< HEAD
-Seals:            seal.<root>.<tenant>.head               (stream OKR_SEALS: signed tree heads)
-                  seal.<root>.<tenant>.leaves             (the sealed leaf hashes, in chunks)
-=======
 Tenant settings:  <root>.<tenant>.tenant_setting.<setting>.<event_type>
                   e.g. okr.acme.tenant_setting.scoring_policy.scoring_policy.set
->>>>>>> main
+Seals:            seal.<root>.<tenant>.head               (stream OKR_SEALS: signed tree heads)
+                  seal.<root>.<tenant>.leaves             (the sealed leaf hashes, in chunks)
 
 ``root`` is ``okr`` in every deployment; tests give each stream its own root, since
 JetStream refuses two streams whose subjects overlap.

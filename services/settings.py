@@ -53,12 +53,13 @@ class Settings:
     command_id_days: float = 30.0
     max_clock_ahead_s: float = DEFAULT_AHEAD.total_seconds()
     max_clock_behind_days: float = DEFAULT_BEHIND.days
-<<<<<<< HEAD
     seal_stream: str | None = None
     seal_key: str | None = None  # hex Ed25519 seed; unset: <data_dir>/seal-key
     seal_retired_keys: tuple[str, ...] = ()  # hex public keys of earlier signing keys
     seal_interval_s: float = 86400.0  # scheduled seals of grown tenants; 0 = none
     seal_poll_s: float = 30.0  # how often the sealer looks for due seals and closed cycles
+    # The deployment's default scoring policy: every tenant that set none is scored by it.
+    scoring_policy: ScoringPolicy = field(default_factory=ScoringPolicy)
 
     @property
     def seals(self) -> str:
@@ -68,10 +69,6 @@ class Settings:
         if self.stream_name == STREAM_NAME:
             return SEAL_STREAM_NAME
         return f"{self.stream_name}_SEALS"
-=======
-    # The deployment's default scoring policy: every tenant that set none is scored by it.
-    scoring_policy: ScoringPolicy = field(default_factory=ScoringPolicy)
->>>>>>> main
 
     @property
     def dead_letters(self) -> str:
@@ -127,7 +124,6 @@ class Settings:
             max_clock_behind_days=float(
                 e.get("OKR_MAX_CLOCK_BEHIND_DAYS", defaults.max_clock_behind_days)
             ),
-<<<<<<< HEAD
             seal_stream=e.get("OKR_SEAL_STREAM") or None,
             seal_key=e.get("OKR_SEAL_KEY") or None,
             seal_retired_keys=tuple(
@@ -135,9 +131,7 @@ class Settings:
             ),
             seal_interval_s=float(e.get("OKR_SEAL_INTERVAL_S", defaults.seal_interval_s)),
             seal_poll_s=_seconds(e, "OKR_SEAL_POLL_S", defaults.seal_poll_s),
-=======
             scoring_policy=scoring_policy_from(e),
->>>>>>> main
         )
 
 

@@ -120,17 +120,12 @@ async def run_audit(args: argparse.Namespace, settings: Settings) -> int:
     async with resolve_servers(settings) as (nats_url, database_url):
         nc = await nats.connect(nats_url)
         try:
-<<<<<<< HEAD
             subjects = Subjects(settings.subject_root)
             event_log = EventLog(nc, settings.stream_name, subjects)
-            auditor = Auditor(event_log, database_url, settings.db_schema)
+            auditor = Auditor(event_log, database_url, settings.db_schema, settings.scoring_policy)
             store = SealStore(nc, settings.seals, subjects)
             await store.ensure_stream(settings.stream_replicas)
             sealing = Sealing(event_log, store, lambda: seal_keys(settings), now_utc)
-=======
-            event_log = EventLog(nc, settings.stream_name, Subjects(settings.subject_root))
-            auditor = Auditor(event_log, database_url, settings.db_schema, settings.scoring_policy)
->>>>>>> main
             if args.audit_command == "verify":
                 return await verify_with_seals(args, sealing, await auditor.verify(args.tenant))
             if args.audit_command in ("seal", "prove"):
