@@ -40,10 +40,14 @@ from services.domain import DECIDERS
 from services.entrypoints.http.app import create_query_app
 from services.entrypoints.http.auth import Gate
 from services.entrypoints.http.writes import WriteGateway
+from services.entrypoints.nats.listener import Listener
 from services.entrypoints.nats.router import Wiring, serve
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
+# Longest wait at shutdown for the requests already received (a command's own waits are
+# bounded by the store's timeout and retries, well under this).
+SHUTDOWN_GRACE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ async def command_service(
         max_reconnect_attempts=-1,
     )
     nc = await broker.connect()
+    listeners: list[Listener] = []
     try:
         await ensure_stream(
             nc,
@@ -103,8 +108,9 @@ async def command_service(
         )
         dead_letters = DeadLetters(nc, settings.dead_letters, subjects)
         await dead_letters.ensure_stream(settings.stream_replicas)
-        serve(broker, subjects, Wiring(handler, Ingestor(handler, dead_letters, clock), clock))
+        wiring = Wiring(handler, Ingestor(handler, dead_letters, clock), clock)
         await broker.start()
+        listeners = await serve(nc, subjects, wiring)
         # A round trip after the SUBs: once it returns, the server routes requests to us.
         await nc.flush()
         log.info(
@@ -116,6 +122,9 @@ async def command_service(
             nats_url, subjects, settings.stream_name, nc, store, handler, dead_letters
         )
     finally:
+        # In-flight commands finish before the connection goes: none is left half-written.
+        for listener in listeners:
+            await listener.stop(SHUTDOWN_GRACE_S)
         try:
             await broker.stop()
         except NatsError as exc:  # shutting down anyway; say why the drain was cut short
