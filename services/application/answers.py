@@ -29,7 +29,10 @@ async def answer(
         # A bug in parsing must not leave the caller waiting for a reply either.
         log.exception("parsing a command on %s failed", subject)
         return rejected(ErrorCode.INTERNAL_ERROR, "the service failed to read this command")
-    return await run_command(handler, command, subject, claim_id=True)
+    # An id the service stamped (the caller sent none) is a fresh uuid4 that no other
+    # request can hold: there is nothing to claim, and the claim is a JetStream write.
+    chosen = "command_id" in command.meta.model_fields_set
+    return await run_command(handler, command, subject, claim_id=chosen)
 
 
 async def run_command(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any, cast
+from uuid import uuid4
 
 from services.adapters.event_store import StoreUnavailable
 from services.application.answers import answer
@@ -46,3 +47,23 @@ async def test_an_unavailable_store_is_a_retryable_error() -> None:
     reply = await reply_to(StoreUnavailable("down"))
     assert reply.error.code == ErrorCode.UNAVAILABLE
     assert reply.error.retryable
+
+
+class Recording:
+    def __init__(self) -> None:
+        self.claimed: list[bool] = []
+
+    async def execute(self, command: Any, claim_id: bool = False) -> Any:
+        self.claimed.append(claim_id)
+        raise StoreUnavailable("only recording")
+
+
+async def test_only_a_command_id_the_caller_chose_is_claimed() -> None:
+    recording = Recording()
+    handler = cast(CommandHandler, recording)
+    chosen = BODY.replace(
+        b'"actor": "a"', b'"actor": "a", "command_id": "%s"' % str(uuid4()).encode()
+    )
+    for body in (BODY, chosen):
+        await answer(handler, "record_check_in", "cmd.okr.acme.record_check_in", body, clock)
+    assert recording.claimed == [False, True]
