@@ -15,6 +15,7 @@ import uvicorn
 from faststream.nats import NatsBroker
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
+from nats.errors import NoRespondersError
 
 from events.subjects import Subjects
 from projections.consumer import EventLog
@@ -48,6 +49,24 @@ log = logging.getLogger(__name__)
 # Longest wait at shutdown for the requests already received (a command's own waits are
 # bounded by the store's timeout and retries, well under this).
 SHUTDOWN_GRACE_S = 30.0
+
+
+PROBE_TENANT = "probe"
+PROBE_COMMAND = "probe"  # no command has this name: answered UNKNOWN_COMMAND, stores nothing
+PROBE_ATTEMPTS = 50
+PROBE_PAUSE_S = 0.02
+
+
+async def _answered(nc: Client, subject: str) -> None:
+    """Return once a request on ``subject`` gets an answer (the server may answer that
+    nobody listens for a moment after a subscription was flushed)."""
+    for _ in range(PROBE_ATTEMPTS - 1):
+        try:
+            await nc.request(subject, b"{}", timeout=5)
+            return
+        except NoRespondersError:
+            await asyncio.sleep(PROBE_PAUSE_S)
+    await nc.request(subject, b"{}", timeout=5)
 
 
 @dataclass(frozen=True)
@@ -111,8 +130,10 @@ async def command_service(
         wiring = Wiring(handler, Ingestor(handler, dead_letters, clock), clock)
         await broker.start()
         listeners = await serve(nc, subjects, wiring)
-        # A round trip after the SUBs: once it returns, the server routes requests to us.
+        # A round trip after the SUBs, then a request the service answers without touching
+        # anything (an unknown command): once it is answered, so is a client's first one.
         await nc.flush()
+        await _answered(nc, subjects.command(PROBE_TENANT, PROBE_COMMAND))
         log.info(
             "command service listening on %s and %s",
             subjects.any_command(),

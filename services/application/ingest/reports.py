@@ -154,18 +154,18 @@ class BadReport:
 
 
 def _read_item(
-    index: int, item: Any, raw: Sent, may_hold_unstorable: bool
+    index: int, item: Any, sent: Sent, may_hold_unstorable: bool
 ) -> ReadReport | BadReport:
     unstorable = unstorable_text(item) if may_hold_unstorable else ()
     if unstorable:
         return BadReport(
-            index, _invalid("the report holds text that cannot be stored", unstorable), raw
+            index, _invalid("the report holds text that cannot be stored", unstorable), sent
         )
     try:
-        return ReadReport(index, ProgressReport.model_validate(item), raw)
+        return ReadReport(index, ProgressReport.model_validate(item), sent)
     except ValidationError as exc:
         message = f"the report does not fit the contract ({exc.error_count()} problems)"
-        return BadReport(index, _invalid(message, violations_of(exc, whole="report")), raw)
+        return BadReport(index, _invalid(message, violations_of(exc, whole="report")), sent)
 
 
 def _invalid(message: str, violations: tuple[Violation, ...]) -> ErrorBody:
