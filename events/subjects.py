@@ -23,6 +23,7 @@ from typing import Final
 STREAM_NAME: Final = "OKR_EVENTS"
 DEAD_LETTER_STREAM_NAME: Final = "OKR_DEAD_LETTERS"
 COMMAND_ID_BUCKET_NAME: Final = "OKR_COMMAND_IDS"  # a key-value bucket: command id -> request
+REVOKED_TOKEN_BUCKET_NAME: Final = "OKR_REVOKED_TOKENS"  # a key-value bucket: token id -> expiry
 EVENT_ROOT: Final = "okr"
 COMMAND_PREFIX: Final = "cmd"
 INGEST_PREFIX: Final = "ingest"

@@ -6,21 +6,23 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Container
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import asyncpg
 import uvicorn
 from faststream.nats import NatsBroker
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
+from nats.js.errors import NotFoundError
 
 from events.subjects import Subjects
 from projections.consumer import EventLog
 from projections.queries import ReadModels
 from projections.runner import PROJECTION_NAME, Projector
-from projections.views import ProjectionLag
+from projections.views import ProjectionLag, TenantLag
 from services.adapters import database
 from services.adapters.auth_secret import token_secret
 from services.adapters.clock import now_utc
@@ -28,6 +30,7 @@ from services.adapters.command_ids import CommandIdClaims
 from services.adapters.dead_letters import DeadLetters
 from services.adapters.embedded import free_port
 from services.adapters.event_store import EventStore
+from services.adapters.revoked_tokens import RevokedTokens
 from services.adapters.stream import StreamSettings, ensure_stream
 from services.application.auditor import Auditor
 from services.application.auth import TokenAuthority
@@ -37,7 +40,7 @@ from services.application.ingest.service import Ingestor
 from services.application.projector_supervisor import ProjectorSupervisor
 from services.application.repository import Repository
 from services.domain import DECIDERS
-from services.entrypoints.http.app import create_query_app
+from services.entrypoints.http.app import Lags, create_query_app
 from services.entrypoints.http.auth import Gate
 from services.entrypoints.http.writes import WriteGateway
 from services.entrypoints.nats.router import Wiring, serve
@@ -122,6 +125,26 @@ async def command_service(
             log.warning("NATS connection closed uncleanly: %s", exc)
 
 
+def token_authority(settings: Settings, revoked: Container[str] = frozenset()) -> TokenAuthority:
+    """The deployment's token authority: its secret, its longest lifetime, its revocations."""
+    return TokenAuthority(token_secret(settings), timedelta(days=settings.token_max_days), revoked)
+
+
+async def lag_of_tenant(
+    nc: Client, stream: str, subjects: Subjects, whole: ProjectionLag, tenant: str
+) -> TenantLag:
+    """``whole`` (the stream-wide lag with ``tenant``'s parking) narrowed to ``tenant``:
+    whether the checkpoint has passed its last event, and nothing of other tenants."""
+    try:
+        head = (await nc.jetstream().get_last_msg(stream, subjects.tenant(tenant))).seq or 0
+    except NotFoundError:  # the tenant has no events yet
+        head = 0
+    return TenantLag(
+        projection=whole.projection,
+        tenant=tenant,
+        caught_up=whole.checkpoint >= head,
+        parked=whole.parked,
+    )
 
 
 @dataclass(frozen=True)
@@ -131,6 +154,9 @@ class ReadSide:
     supervisor: ProjectorSupervisor
     models: ReadModels
     http_url: str
+    nc: Client
+    stream: str
+    subjects: Subjects
 
     @property
     def projector(self) -> Projector:
@@ -141,6 +167,11 @@ class ReadSide:
         """How far the read models are behind the stream (and ``tenant``'s parking)."""
         info = await self.projector.stream_info()
         return await self.models.lag(PROJECTION_NAME, info.state.last_seq, tenant)
+
+    async def tenant_lag(self, tenant: str) -> TenantLag:
+        """Whether ``tenant``'s events are all applied, and its parking (its own view)."""
+        whole = await self.lag(tenant)
+        return await lag_of_tenant(self.nc, self.stream, self.subjects, whole, tenant)
 
     async def wait_until_current(self, timeout_s: float = 30.0) -> None:
         """Return once the read models have applied everything stored so far."""
@@ -172,14 +203,23 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
     projector = Projector(nc, projector_conn, settings.stream_name, settings.db_schema)
     supervisor = ProjectorSupervisor(nc, database_url, settings, projector_conn, projector)
     port = _http_port(settings.http_host, settings.http_port)
-    side = ReadSide(supervisor, models, f"http://{settings.http_host}:{port}")
     subjects = Subjects(settings.subject_root)
+    side = ReadSide(
+        supervisor,
+        models,
+        f"http://{settings.http_host}:{port}",
+        nc,
+        settings.stream_name,
+        subjects,
+    )
     event_log = EventLog(nc, settings.stream_name, subjects)
     writes = WriteGateway(nc, subjects, DeadLetters(nc, settings.dead_letters, subjects), now_utc)
+    revoked = await RevokedTokens.open(nc, settings.revoked_tokens, settings.stream_replicas)
+    await revoked.start()
     app = create_query_app(
         models,
-        side.lag,
-        Gate(TokenAuthority(token_secret(settings))),
+        Lags(side.lag, side.tenant_lag),
+        Gate(token_authority(settings, revoked)),
         Auditor(event_log, database_url, settings.db_schema, timeouts=waits),
         writes,
     )
@@ -201,6 +241,7 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
         stop.set()
         server.should_exit = True
         await asyncio.gather(serving, projecting, return_exceptions=True)
+        await revoked.stop()
         await pool.close()
         with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             await supervisor.conn.close(timeout=5)

@@ -11,6 +11,7 @@ from events.subjects import (
     COMMAND_ID_BUCKET_NAME,
     DEAD_LETTER_STREAM_NAME,
     EVENT_ROOT,
+    REVOKED_TOKEN_BUCKET_NAME,
     STREAM_NAME,
 )
 from services.domain.clock_skew import DEFAULT_AHEAD, DEFAULT_BEHIND, ClockSkew
@@ -47,6 +48,7 @@ class Settings:
     auth_secret: str | None = None
     db_timeouts: DatabaseTimeouts = field(default_factory=DatabaseTimeouts)
     command_id_days: float = 30.0
+    token_max_days: float = 90.0
     max_clock_ahead_s: float = DEFAULT_AHEAD.total_seconds()
     max_clock_behind_days: float = DEFAULT_BEHIND.days
 
@@ -72,6 +74,13 @@ class Settings:
         if self.stream_name == STREAM_NAME:
             return COMMAND_ID_BUCKET_NAME
         return f"{self.stream_name}_COMMAND_IDS"
+
+    @property
+    def revoked_tokens(self) -> str:
+        """The key-value bucket of revoked token ids, named like the stream's."""
+        if self.stream_name == STREAM_NAME:
+            return REVOKED_TOKEN_BUCKET_NAME
+        return f"{self.stream_name}_REVOKED_TOKENS"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -100,6 +109,7 @@ class Settings:
                 write_s=_seconds(e, "OKR_DB_WRITE_TIMEOUT_S", waits.write_s),
             ),
             command_id_days=float(e.get("OKR_COMMAND_ID_DAYS", defaults.command_id_days)),
+            token_max_days=float(e.get("OKR_TOKEN_MAX_DAYS", defaults.token_max_days)),
             max_clock_ahead_s=float(e.get("OKR_MAX_CLOCK_AHEAD_S", defaults.max_clock_ahead_s)),
             max_clock_behind_days=float(
                 e.get("OKR_MAX_CLOCK_BEHIND_DAYS", defaults.max_clock_behind_days)

@@ -18,13 +18,13 @@ from projections.audit.report import AuditReport
 from projections.migrations import migrate
 from projections.queries import ReadModels
 from projections.runner import Projector
-from projections.views import ProjectionLag
+from projections.views import ProjectionLag, TenantLag
 from services.adapters.stream import StreamSettings
 from services.application.auditor import Auditor
 from services.application.auth import Role, TokenAuthority
 from services.bootstrap import CommandService, command_service
 from services.client import OkrClient
-from services.entrypoints.http.app import create_query_app
+from services.entrypoints.http.app import Lags, create_query_app
 from services.entrypoints.http.auth import Gate
 from services.settings import Settings
 from tests.integration.conftest import bearer, log_of
@@ -277,7 +277,8 @@ async def test_an_interrupted_replay_leaves_nothing_half_built(
 async def audit_api(
     auditor: Auditor, authority: TokenAuthority, tenant: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_query_app(ReadModels(cast(asyncpg.Pool, None)), _no_lag, Gate(authority), auditor)
+    lags = Lags(_no_lag, _no_tenant_lag)
+    app = create_query_app(ReadModels(cast(asyncpg.Pool, None)), lags, Gate(authority), auditor)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://test",
@@ -288,6 +289,10 @@ async def audit_api(
 
 async def _no_lag(tenant: str) -> ProjectionLag:
     return ProjectionLag(projection="none", checkpoint=0, stream_head=0, lag=0)
+
+
+async def _no_tenant_lag(tenant: str) -> TenantLag:
+    return TenantLag(projection="none", tenant=tenant, caught_up=True)
 
 
 async def test_the_report_over_http_in_each_format(

@@ -5,22 +5,33 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from projections.queries import ReadModels
-from projections.views import ProjectionLag
+from projections.views import ProjectionLag, TenantLag
 from services.adapters.database import UNAVAILABLE_ERRORS
 from services.application.auditor import Auditor
 from services.application.auth import Permission, Principal
 from services.domain.replies import unavailable
 from services.entrypoints.http.audit import audit_router
 from services.entrypoints.http.auth import Gate
+from services.entrypoints.http.errors import install_error_shape
+from services.entrypoints.http.openapi import refusals, whole_document
 from services.entrypoints.http.reads import reads_router
 from services.entrypoints.http.writes import WriteGateway, write_router
 
-LagSource = Callable[[str], Awaitable[ProjectionLag]]  # given the caller's tenant
+
+@dataclass(frozen=True)
+class Lags:
+    """The projector's lag: stream-wide (with a tenant's parking), and one tenant's own."""
+
+    whole: Callable[[str], Awaitable[ProjectionLag]]
+    tenant: Callable[[str], Awaitable[TenantLag]]
+
+
 RETRY_AFTER_S = 1
 log = logging.getLogger(__name__)
 
@@ -40,7 +51,7 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 def create_query_app(
     models: ReadModels,
-    lag: LagSource,
+    lag: Lags,
     gate: Gate,
     auditor: Auditor | None = None,
     writes: WriteGateway | None = None,
@@ -53,16 +64,26 @@ def create_query_app(
         description="Scores, the cascade, check-in history and the KR-adjustment audit, "
         "projected from the goal event log.",
     )
+    install_error_shape(app)
     for error in UNAVAILABLE_ERRORS:
         app.add_exception_handler(error, _unavailable)
+    app.openapi = whole_document(app)  # type: ignore[method-assign]
 
     admitted = gate.any_role()  # a default value: evaluated here, unlike an annotation
 
-    @app.get("/projections/lag", tags=["operations"])
-    async def projection_lag(principal: Principal = admitted) -> ProjectionLag:
-        """Stream head minus the read models' checkpoint; whether the caller's tenant is
-        parked (an event its read models could not take), and how many tenants are."""
-        return await lag(principal.tenant)
+    @app.get(
+        "/projections/lag",
+        tags=["operations"],
+        response_model=TenantLag | ProjectionLag,
+        responses=refusals(401, 503),
+    )
+    async def projection_lag(principal: Principal = admitted) -> TenantLag | ProjectionLag:
+        """For a tenant's token: whether its events are all applied, and whether it is
+        parked (an event its read models could not take). For an operator's token: stream
+        head minus the checkpoint, and how many tenants are parked."""
+        if principal.may(Permission.OPERATE):
+            return await lag.whole(principal.tenant)
+        return await lag.tenant(principal.tenant)
 
     app.include_router(reads_router(models, gate))
     if auditor is not None:

@@ -3,29 +3,54 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from pydantic import BaseModel, Field
 
 from events.subjects import TOKEN_PATTERN
 from projections.audit.build import UnknownCycle
 from projections.audit.render import to_html, to_markdown
+from projections.audit.report import AuditReport
 from projections.audit.verify import Verification
 from services.application.auditor import Auditor
-from services.entrypoints.http.params import TenantId, check_as_of
+from services.entrypoints.http.openapi import AUTHENTICATED, refusals
+from services.entrypoints.http.params import InstantText, TenantId, check_as_of
+
+
+class RowDifference(BaseModel):
+    """A read-model row that differs between the live schema and a replay."""
+
+    table: str
+    key: list[Any] = Field(description="the row's primary key values")
+    kind: str = Field(description="missing, extra or different")
+    columns: list[str] = Field(description="the columns that differ (for kind different)")
 
 
 def audit_router(auditor: Auditor) -> APIRouter:
     """Routes that replay into throw-away schemas; the live models are only read."""
-    router = APIRouter(prefix="/tenants/{tenant}/audit", tags=["audit"])
+    router = APIRouter(
+        prefix="/tenants/{tenant}/audit", tags=["audit"], responses=refusals(*AUTHENTICATED)
+    )
 
-    @router.get("/cycles/{cycle_id}/report", response_model=None)
+    @router.get(
+        "/cycles/{cycle_id}/report",
+        response_model=None,
+        responses={
+            200: {
+                "model": AuditReport,
+                "description": "the report as JSON, Markdown or HTML (``format``)",
+                "content": {"text/markdown": {}, "text/html": {}},
+            },
+            **refusals(404),
+        },
+    )
     async def report(
         tenant: TenantId,
         cycle_id: Annotated[str, Path(pattern=TOKEN_PATTERN)],
         as_of: Annotated[
-            datetime | None, Query(description="ISO 8601 with zone; default now")
+            InstantText | None, Query(description="ISO 8601 with zone; default now")
         ] = None,
         basis: Annotated[
             Literal["recorded", "occurred"],
@@ -53,10 +78,10 @@ def audit_router(auditor: Auditor) -> APIRouter:
         return await auditor.verify(tenant)
 
     @router.get("/consistency")
-    async def consistency(tenant: TenantId) -> list[dict[str, object]]:
+    async def consistency(tenant: TenantId) -> list[RowDifference]:
         """Rows where the live read models differ from a replay to now (none: consistent)."""
         return [
-            {"table": d.table, "key": list(d.key), "kind": d.kind, "columns": list(d.columns)}
+            RowDifference(table=d.table, key=list(d.key), kind=d.kind, columns=list(d.columns))
             for d in await auditor.check_consistency(tenant)
         ]
 

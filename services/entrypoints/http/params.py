@@ -6,11 +6,12 @@ gets a 422 here instead of a 500 from the database or the client library.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Final
 
 from fastapi import HTTPException, Path, Query
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from events.subjects import TOKEN_PATTERN
 from services.application.untrusted_json import storable
@@ -27,6 +28,26 @@ ActorQuery = Annotated[
 AfterSequence = Annotated[
     int, Query(ge=0, le=MAX_STREAM_SEQUENCE, description="stream sequence to read after")
 ]
+
+
+_NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
+_DECODED_PLUS = re.compile(r".*T[\d:.]+ \d\d:?\d\d")  # "+01:00" sent unencoded reads " 01:00"
+
+
+def _an_instant_as_text(value: object) -> object:
+    """Refuse what pydantic would take for an instant but a caller did not mean as one."""
+    if not isinstance(value, str):
+        return value
+    if _NUMBER.fullmatch(value.strip()):
+        raise ValueError("an instant is ISO 8601 with a zone (2026-11-15T00:00:00Z), not a number")
+    if _DECODED_PLUS.fullmatch(value):
+        raise ValueError(
+            "a '+' in a query string reads as a space: send the offset as %2B01:00, or use Z"
+        )
+    return value
+
+
+InstantText = Annotated[datetime, BeforeValidator(_an_instant_as_text)]
 
 
 def check_as_of(as_of: datetime | None) -> None:

@@ -37,6 +37,7 @@ from services.application.untrusted_json import UnreadableJson, read_json
 from services.domain.errors import ErrorCode
 from services.domain.replies import REPLY, Accepted, ErrorBody, Rejected, rejected, unavailable
 from services.entrypoints.http.auth import Gate
+from services.entrypoints.http.openapi import AUTHENTICATED, refusals
 from services.entrypoints.http.params import AfterSequence, TenantId
 
 _STATUS = {
@@ -141,14 +142,17 @@ def _body_schema(*models: type[pydantic.BaseModel]) -> dict[str, Any]:
 
 def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
     """Routes for commands (admin, member) and progress reports (admin, integration)."""
-    router = APIRouter(prefix="/tenants/{tenant}", tags=["writes"])
+    router = APIRouter(
+        prefix="/tenants/{tenant}", tags=["writes"], responses=refusals(*AUTHENTICATED)
+    )
     commanding = gate.permit(Permission.COMMAND)
     reporting = gate.permit(Permission.REPORT_PROGRESS)
 
     @router.post(
         "/commands/{command}",
-        response_model=Accepted | Rejected,
-        responses={409: {"model": Rejected}, 422: {"model": Rejected}, 503: {"model": Rejected}},
+        response_model=Accepted,
+        responses=refusals(400, 404, 409, 413),
+        openapi_extra=_body_schema(*COMMANDS_BY_NAME.values()),
     )
     async def command(
         tenant: TenantId,
@@ -176,6 +180,11 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
     @router.post(
         "/progress",
         response_model=IngestReply,
+        # The gate refuses in the common shape; the service answers with the report counts.
+        responses={
+            status: {"model": IngestReply | Rejected, "description": refusal["description"]}
+            for status, refusal in refusals(400, 404, 409, 413, *AUTHENTICATED).items()
+        },
         openapi_extra=_body_schema(ProgressReport, ProgressBatch),
     )
     async def report_progress(
@@ -194,9 +203,7 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
                 tenant, body, refusal.error, request.url.path, gateway.clock()
             )
             return _json(IngestReply.refused(refusal.error), 413)
-        answer = await gateway.request(
-            gateway.subjects.ingest(tenant), body, {}
-        )
+        answer = await gateway.request(gateway.subjects.ingest(tenant), body, {})
         if isinstance(answer, ErrorBody):
             return _json(IngestReply.refused(answer), status_for(answer))
         reply = IngestReply.model_validate_json(answer)
