@@ -33,7 +33,7 @@ from services.adapters.event_store import EventStore
 from services.adapters.revoked_tokens import RevokedTokens
 from services.adapters.stream import StreamSettings, ensure_stream
 from services.application.auditor import Auditor
-from services.application.auth import TokenAuthority
+from services.application.auth import LONGEST_MAX_LIFETIME, TokenAuthority
 from services.application.facts_loader import FactsLoader
 from services.application.handler import Clock, CommandHandler
 from services.application.ingest.service import Ingestor
@@ -125,6 +125,12 @@ async def command_service(
             log.warning("NATS connection closed uncleanly: %s", exc)
 
 
+async def open_revocations(nc: Client, settings: Settings) -> RevokedTokens:
+    """The deployment's revoked tokens; each revocation outlives the longest-lived token."""
+    keep = LONGEST_MAX_LIFETIME + timedelta(days=1)
+    return await RevokedTokens.open(nc, settings.revoked_tokens, keep, settings.stream_replicas)
+
+
 def token_authority(settings: Settings, revoked: Container[str] = frozenset()) -> TokenAuthority:
     """The deployment's token authority: its secret, its longest lifetime, its revocations."""
     return TokenAuthority(token_secret(settings), timedelta(days=settings.token_max_days), revoked)
@@ -214,7 +220,7 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
     )
     event_log = EventLog(nc, settings.stream_name, subjects)
     writes = WriteGateway(nc, subjects, DeadLetters(nc, settings.dead_letters, subjects), now_utc)
-    revoked = await RevokedTokens.open(nc, settings.revoked_tokens, settings.stream_replicas)
+    revoked = await open_revocations(nc, settings)
     await revoked.start()
     app = create_query_app(
         models,

@@ -10,19 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from nats.aio.client import Client
 from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BucketNotFoundError
 from nats.js.kv import KeyValue
 
-from services.application.auth import LONGEST_MAX_LIFETIME, TokenId
-
 log = logging.getLogger(__name__)
-# A revocation must outlive the token it names; tokens live at most this long, and
-# revocations are rare and small, so each is kept that long whatever the current maximum.
-_KEEP = LONGEST_MAX_LIFETIME + timedelta(days=1)
 
 
 class RevokedTokens:
@@ -34,8 +29,11 @@ class RevokedTokens:
         self._watch: asyncio.Task[None] | None = None
 
     @classmethod
-    async def open(cls, nc: Client, bucket: str, replicas: int = 1) -> RevokedTokens:
-        """The bucket ``bucket``, created if missing (safe to race)."""
+    async def open(
+        cls, nc: Client, bucket: str, keep: timedelta, replicas: int = 1
+    ) -> RevokedTokens:
+        """The bucket ``bucket``, created if missing (safe to race); a revocation is kept
+        ``keep`` (it must outlive the longest-lived token)."""
         js = nc.jetstream()
         try:
             kv = await js.key_value(bucket)
@@ -45,7 +43,7 @@ class RevokedTokens:
                     bucket=bucket,
                     description="revoked token id -> when the token expires (okr-ledger)",
                     history=1,
-                    ttl=_KEEP.total_seconds(),
+                    ttl=keep.total_seconds(),
                     storage=StorageType.FILE,
                     replicas=replicas,
                 )
@@ -55,9 +53,9 @@ class RevokedTokens:
     def __contains__(self, jti: object) -> bool:
         return jti in self._ids
 
-    async def revoke(self, token: TokenId) -> None:
-        """Revoke ``token`` on every instance (a second revocation changes nothing)."""
-        await self._kv.put(token.jti, token.expires_at.isoformat().encode())
+    async def revoke(self, jti: str, expires_at: datetime) -> None:
+        """Revoke token ``jti`` on every instance (a second revocation changes nothing)."""
+        await self._kv.put(jti, expires_at.isoformat().encode())
 
     async def start(self) -> None:
         """Load every revocation, then follow new ones until ``stop``."""

@@ -10,10 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.adapters.revoked_tokens import RevokedTokens
 from services.adapters.stream import StreamSettings
 from services.application.auth import Role, TokenAuthority
-from services.bootstrap import ReadSide
+from services.bootstrap import ReadSide, open_revocations
 from services.entrypoints.cli.main import main
 from services.settings import Settings
 from tests.integration.conftest import TEST_SECRET
@@ -66,9 +65,7 @@ async def test_a_revoked_token_is_refused_on_the_next_request(
     }
     assert (await http.get(scores, headers=_header(kept))).status_code == 200
     # An instance started later loads the revocations made before it.
-    later = await RevokedTokens.open(
-        reads.nc, Settings(stream_name=stream_settings.name).revoked_tokens
-    )
+    later = await open_revocations(reads.nc, Settings(stream_name=stream_settings.name))
     await later.start()
     try:
         assert authority.token_id(leaked).jti in later

@@ -10,10 +10,9 @@ from datetime import timedelta
 import nats
 
 from services.adapters.clock import now_utc
-from services.adapters.revoked_tokens import RevokedTokens
 from services.adapters.servers import resolve_servers
 from services.application.auth import DEFAULT_LIFETIME, LONGEST_MAX_LIFETIME, InvalidToken, Role
-from services.bootstrap import token_authority
+from services.bootstrap import open_revocations, token_authority
 from services.settings import Settings
 
 
@@ -81,10 +80,8 @@ async def _revoke(token: str, settings: Settings) -> int:
     async with resolve_servers(settings) as (nats_url, _):
         nc = await nats.connect(nats_url)
         try:
-            revoked = await RevokedTokens.open(
-                nc, settings.revoked_tokens, settings.stream_replicas
-            )
-            await revoked.revoke(token_id)
+            revoked = await open_revocations(nc, settings)
+            await revoked.revoke(token_id.jti, token_id.expires_at)
         finally:
             await nc.close()
     print(

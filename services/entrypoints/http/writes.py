@@ -156,7 +156,13 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
     )
     async def command(
         tenant: TenantId,
-        command: Annotated[str, Path(description=", ".join(sorted(COMMANDS_BY_NAME)))],
+        command: Annotated[
+            str,
+            Path(
+                description="the command's name",
+                json_schema_extra={"enum": sorted(COMMANDS_BY_NAME)},
+            ),
+        ],
         request: Request,
         principal: Principal = commanding,
     ) -> JSONResponse:
@@ -191,8 +197,9 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
         tenant: TenantId, request: Request, principal: Principal = reporting
     ) -> JSONResponse:
         """Report one KR value or a batch ({"reports": [...]}); each report is answered on
-        its own, refused ones are kept as dead letters. 200 for a batch whatever its
-        outcomes (see ``rejected``); a single refused report gets its error's status."""
+        its own, refused ones are kept as dead letters. 200 when at least one report is
+        stored (or was already): see ``rejected`` for the others; when none is, the status
+        of the first refusal."""
         body, size = await _read_limited(request, MAX_INGEST_BYTES)
         if size > MAX_INGEST_BYTES:
             refusal = MessageRefused(
@@ -209,8 +216,9 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
         reply = IngestReply.model_validate_json(answer)
         if reply.error is not None:
             return _json(reply, status_for(reply.error))
-        error = None if reply.batch else reply.results[0].error
-        return _json(reply, status_for(error) if error is not None else 200)
+        first = next((r.error for r in reply.results if r.error is not None), None)
+        stored = reply.accepted or reply.duplicates
+        return _json(reply, 200 if stored or first is None else status_for(first))
 
     @router.get("/progress/dead-letters", dependencies=[reporting])
     async def dead_letters(
