@@ -1,16 +1,18 @@
-"""HTTP endpoints for auditors: a cycle's report as of an instant, verification, consistency."""
+"""HTTP endpoints for auditors: a cycle's report as of an instant and as known at another,
+verification, consistency."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
-from pydantic import BaseModel, Field
 
 from events.subjects import TOKEN_PATTERN
+from projections.audit.axes import Basis, TimeAxes
 from projections.audit.build import UnknownCycle
+from projections.audit.check import ConsistencyCheck
 from projections.audit.render import to_html, to_markdown
 from projections.audit.report import AuditReport
 from projections.audit.verify import Verification
@@ -18,14 +20,26 @@ from services.application.auditor import Auditor
 from services.entrypoints.http.openapi import AUTHENTICATED, refusals
 from services.entrypoints.http.params import InstantText, TenantId
 
+AsOf = Annotated[
+    InstantText | None,
+    Query(
+        description="valid time: the facts that applied by then (RFC 3339 with zone, "
+        "'+' sent as %2B, or Z); default now"
+    ),
+]
+KnownAt = Annotated[
+    InstantText | None,
+    Query(description="transaction time: as the service had recorded them by then; default now"),
+]
 
-class RowDifference(BaseModel):
-    """A read-model row that differs between the live schema and a replay."""
 
-    table: str
-    key: list[Any] = Field(description="the row's primary key values")
-    kind: str = Field(description="missing, extra or different")
-    columns: list[str] = Field(description="the columns that differ (for kind different)")
+def _axes(
+    as_of: datetime | None, known_at: datetime | None, basis: Basis | None = None
+) -> TimeAxes:
+    try:
+        return TimeAxes.asked(datetime.now(UTC), as_of, known_at, basis)
+    except ValueError as refused:
+        raise HTTPException(422, str(refused)) from None
 
 
 def audit_router(auditor: Auditor) -> APIRouter:
@@ -49,22 +63,29 @@ def audit_router(auditor: Auditor) -> APIRouter:
     async def report(
         tenant: TenantId,
         cycle_id: Annotated[str, Path(pattern=TOKEN_PATTERN)],
-        as_of: Annotated[
-            InstantText | None, Query(description="ISO 8601 with zone; default now")
-        ] = None,
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
         basis: Annotated[
-            Literal["recorded", "occurred"],
-            Query(description="recorded: what the system knew; occurred: what had happened"),
-        ] = "recorded",
+            Basis | None,
+            Query(
+                description="older alias of known_at: recorded = known at as_of, "
+                "occurred = known now"
+            ),
+        ] = None,
         format: Literal["json", "markdown", "html"] = "json",
     ) -> Response:
-        """The cycle as the event log says it stood at ``as_of``."""
+        """The cycle as the event log says it stood at ``as_of``, as known at ``known_at``."""
+        axes = _axes(as_of, known_at, basis)
         try:
-            built = await auditor.report(tenant, cycle_id, as_of or datetime.now(UTC), basis)
+            built = await auditor.report(tenant, cycle_id, axes)
         except UnknownCycle as unknown:
             raise HTTPException(404, str(unknown)) from None
         if not built.goals:
-            raise HTTPException(404, f"no goals of tenant {tenant} in cycle {cycle_id}")
+            raise HTTPException(
+                404,
+                f"no goals of tenant {tenant} in cycle {cycle_id} valid as of {axes.as_of} "
+                f"and known at {axes.known_at}",
+            )
         if format == "markdown":
             return PlainTextResponse(to_markdown(built), media_type="text/markdown")
         if format == "html":
@@ -77,11 +98,11 @@ def audit_router(auditor: Auditor) -> APIRouter:
         return await auditor.verify(tenant)
 
     @router.get("/consistency")
-    async def consistency(tenant: TenantId) -> list[RowDifference]:
-        """Rows where the live read models differ from a replay to now (none: consistent)."""
-        return [
-            RowDifference(table=d.table, key=list(d.key), kind=d.kind, columns=list(d.columns))
-            for d in await auditor.check_consistency(tenant)
-        ]
+    async def consistency(
+        tenant: TenantId, as_of: AsOf = None, known_at: KnownAt = None
+    ) -> ConsistencyCheck:
+        """The live answers at ``as_of`` against a replay known at ``known_at``, goal by
+        goal and field by field (``differences`` empty: consistent)."""
+        return await auditor.check(tenant, _axes(as_of, known_at))
 
     return router

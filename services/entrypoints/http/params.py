@@ -13,6 +13,7 @@ from typing import Annotated, Final
 
 from fastapi import Path, Query
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from events.subjects import TOKEN_PATTERN
 from services.application.untrusted_json import storable
@@ -48,19 +49,26 @@ _EXAMPLE: Final = "2026-11-15T00:00:00Z"
 
 
 def _an_instant_as_text(value: object) -> object:
-    """The query's text if it is an instant as documented; else why not, with a hint."""
+    """The query's text if it is an instant as documented; else why not, with a hint that
+    can be sent as it is."""
     if not isinstance(value, str):
-        raise ValueError(f"an instant is text, e.g. {_EXAMPLE}")
+        raise PydanticCustomError("invalid_instant", f"an instant is text, e.g. {_EXAMPLE}")
     if _NUMBER.fullmatch(value.strip()):
-        raise ValueError(f"an instant is RFC 3339 with a zone ({_EXAMPLE}), not a number")
+        raise PydanticCustomError(
+            "invalid_instant", f"an instant is RFC 3339 with a zone ({_EXAMPLE}), not a number"
+        )
     if _DECODED_PLUS.fullmatch(value):
-        raise ValueError(
-            "a '+' in a query string reads as a space: send the offset as %2B01:00, or use Z"
+        fixed = f"{value[:-6]}%2B{value[-5:]}" if value[-6] == " " else value
+        raise PydanticCustomError(
+            "unencoded_plus",
+            f"{value!r} has a space where its zone's '+' was: in a URL query '+' means a "
+            f"space, so send it encoded ({fixed}) or in UTC with Z",
         )
     if not _INSTANT.fullmatch(value):
-        raise ValueError(
+        raise PydanticCustomError(
+            "invalid_instant",
             f"an instant is RFC 3339 with a zone, in the years {EARLIEST_DATE.year} to "
-            f"{LATEST_DATE.year}: {_EXAMPLE}, or {value[:10]}T00:00:00Z for a day's start"
+            f"{LATEST_DATE.year}: {_EXAMPLE}, or {value[:10]}T00:00:00Z for a day's start",
         )
     return value
 
