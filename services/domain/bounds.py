@@ -46,7 +46,9 @@ def zoned_instant_in_window(instant: datetime) -> datetime:
     """``instant`` if it names its zone and lies in the window, else ValueError: an
     instant without a zone means another moment on every server."""
     if instant.tzinfo is None:
-        raise ValueError(f"{instant.isoformat()} needs a time zone, e.g. {instant.isoformat()}Z")
+        raise ValueError(
+            f"{instant.isoformat()} needs a time zone, e.g. {instant.isoformat()}Z"
+        )
     return instant_in_window(instant)
 
 

@@ -36,7 +36,8 @@ class ReportName:
     def path(self) -> str:
         """The name as one string, tenant first."""
         return (
-            f"{self.tenant_id}/{self.goal_type}/{self.goal_id}/{self.source}/{self.idempotency_key}"
+            f"{self.tenant_id}/{self.goal_type}/{self.goal_id}/"
+            f"{self.source}/{self.idempotency_key}"
         )
 
     @property

@@ -47,7 +47,9 @@ class Ingestor:
         self._clock = clock
         self._parallel = asyncio.Semaphore(goals_in_parallel)
 
-    async def ingest(self, tenant: str, body: bytes, received_on: str) -> IngestReply:
+    async def ingest(
+        self, tenant: str, body: bytes, received_on: str
+    ) -> IngestReply:
         """Apply the reports in ``body``; refused ones go to the dead-letter stream."""
         received_at = self._clock()
         try:
