@@ -6,6 +6,8 @@ Command subjects: cmd.<root>.<tenant>.<command_name>   (NATS request/reply)
 Ingest subject:   ingest.<root>.<tenant>.progress         (integrations; request/reply)
 Dead letters:     dlq.<root>.<tenant>.progress            (stream OKR_DEAD_LETTERS)
 Alignment guard:  guard.<root>.<tenant>.alignment         (stream OKR_EVENTS; not an event)
+Tenant settings:  <root>.<tenant>.tenant_setting.<setting>.<event_type>
+                  e.g. okr.acme.tenant_setting.scoring_policy.scoring_policy.set
 
 ``root`` is ``okr`` in every deployment; tests give each stream its own root, since
 JetStream refuses two streams whose subjects overlap.
@@ -31,6 +33,9 @@ DEAD_LETTER_PREFIX: Final = "dlq"
 GUARD_PREFIX: Final = "guard"
 ALIGNMENT_GUARD: Final = "alignment"
 PROGRESS_KIND: Final = "progress"
+# The aggregate id of each tenant setting (aggregate type ``tenant_setting``): one aggregate,
+# and so one optimistic-concurrency subject, per tenant and setting.
+SCORING_POLICY_SETTING: Final = "scoring_policy"
 COMMAND_QUEUE_GROUP: Final = "okr-command-service"
 INGEST_QUEUE_GROUP: Final = "okr-ingest"
 

@@ -98,7 +98,7 @@ async def command_service(
             store,
             repository,
             DECIDERS,
-            FactsLoader(repository),
+            FactsLoader(repository, settings.scoring_policy),
             clock,
             settings.command_retries,
             claims,
@@ -205,8 +205,9 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
     waits = settings.db_timeouts
     projector_conn = await database.connect(database_url, waits)
     pool = await database.read_pool(database_url, waits, settings.db_schema)
-    models = ReadModels(pool, acquire_timeout_s=waits.acquire_s)
-    projector = Projector(nc, projector_conn, settings.stream_name, settings.db_schema)
+    policy = settings.scoring_policy
+    models = ReadModels(pool, policy, acquire_timeout_s=waits.acquire_s)
+    projector = Projector(nc, projector_conn, settings.stream_name, settings.db_schema, policy)
     supervisor = ProjectorSupervisor(nc, database_url, settings, projector_conn, projector)
     port = _http_port(settings.http_host, settings.http_port)
     subjects = Subjects(settings.subject_root)
@@ -226,7 +227,7 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
         models,
         Lags(side.lag, side.tenant_lag),
         Gate(token_authority(settings, revoked)),
-        Auditor(event_log, database_url, settings.db_schema, timeouts=waits),
+        Auditor(event_log, database_url, settings.db_schema, policy, timeouts=waits),
         writes,
     )
     server = uvicorn.Server(
