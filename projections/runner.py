@@ -15,6 +15,7 @@ from nats.js.errors import NotFoundError
 from events.envelope import RawEvent
 from events.subjects import Subjects
 from projections.consumer import Batch, EventLog, Inbox, push_consumer
+from projections.observe import UNOBSERVED, ProjectionObserver
 from projections.parking import claim_projector_lock, resume_requests
 from projections.poison import Read, read_event
 from projections.resume import resume_tenant
@@ -45,8 +46,10 @@ class Projector:
         policy: ScoringPolicy = DEFAULT_POLICY,
         batch_size: int = 1000,
         name: str = PROJECTION_NAME,
+        observer: ProjectionObserver = UNOBSERVED,
     ) -> None:
         self._nc = nc
+        self.observer = observer
         self._conn = conn
         self._js = nc.jetstream()
         self._stream = stream
@@ -141,7 +144,10 @@ class Projector:
         self, inbox: Inbox, batch: list[Read], delivered: list[int], taken: Batch
     ) -> None:
         """Write one batch (the events among the ``delivered`` sequences), then ack it."""
-        self.applied += await self.writer.write(batch, delivered=delivered)
+        with self.observer.batch(taken.events) as watch:
+            applied = await self.writer.write(batch, delivered=delivered)
+            watch.applied(applied)
+        self.applied += applied
         await inbox.ack(taken)  # after the commit
 
     async def stream_info(self) -> StreamInfo:
@@ -171,6 +177,7 @@ async def rebuild(
     stream: str,
     schema: str,
     policy: ScoringPolicy = DEFAULT_POLICY,
+    observer: ProjectionObserver = UNOBSERVED,
 ) -> int:
     """Build the read models from sequence 1 into a fresh schema, then swap it in.
 
@@ -180,7 +187,9 @@ async def rebuild(
     """
     fresh, old = f"{schema}__next", f"{schema}__old"
     await conn.execute(f'DROP SCHEMA IF EXISTS "{fresh}" CASCADE')
-    builder = Projector(nc, conn, stream, fresh, policy, name=f"rebuild_{PROJECTION_NAME}")
+    builder = Projector(
+        nc, conn, stream, fresh, policy, name=f"rebuild_{PROJECTION_NAME}", observer=observer
+    )
     try:
         checkpoint = await builder.catch_up(timeout_s=3600)
     finally:
