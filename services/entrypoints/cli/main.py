@@ -22,6 +22,7 @@ from services.adapters.clock import now_utc
 from services.adapters.data_dir import RUNTIME_FILE, DataDirInUse
 from services.adapters.nats_auth import redact
 from services.adapters.servers import announce_http, resolve_servers
+from services.adapters.telemetry.logs import configure_logging
 from services.application.auth import Role, TokenAuthority
 from services.bootstrap import command_service, read_side
 from services.entrypoints.cli.audit import add_audit_commands, run_audit
@@ -138,16 +139,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_audit_commands(sub)
     add_projection_commands(sub)
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, logging.DEBUG if args.verbose else logging.INFO)
     if not args.verbose:
         for noisy in ("okr.broker", "pgserver"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     # pgserver (through platformdirs) warns that root has no XDG_RUNTIME_DIR; it copes.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    settings = Settings.from_env()
     try:
         return _run(args, settings)
     except UnusableSecret as exc:
