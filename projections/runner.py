@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import asyncpg
 from nats.aio.client import Client
@@ -23,6 +24,7 @@ from projections.scoring import DEFAULT_POLICY, ScoringPolicy
 from projections.writer import CollectorPause, OutOfOrder, ProjectionWriter
 
 log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]  # checkpoint, stream head to reach
 PROJECTION_NAME = "read_models"
 # How often, between batches, the projector looks for tenants an operator asked to resume.
 RESUME_POLL_S = 1.0
@@ -154,7 +156,7 @@ class Projector:
         """The stream's current state (its head is ``state.last_seq``)."""
         return await self._js.stream_info(self._stream)
 
-    async def catch_up(self, timeout_s: float = 60.0) -> int:
+    async def catch_up(self, timeout_s: float = 60.0, progress: Progress | None = None) -> int:
         """Run until the checkpoint reaches the stream head as it was at the call."""
         head = (await self._js.stream_info(self._stream)).state.last_seq
         stop = asyncio.Event()
@@ -164,6 +166,8 @@ class Projector:
                 while self.writer.checkpoint < head:
                     if task.done():
                         task.result()
+                    if progress is not None:
+                        progress(self.writer.checkpoint, head)
                     await asyncio.sleep(0.01)
         finally:
             stop.set()
@@ -178,6 +182,7 @@ async def rebuild(
     schema: str,
     policy: ScoringPolicy = DEFAULT_POLICY,
     observer: ProjectionObserver = UNOBSERVED,
+    progress: Progress | None = None,
 ) -> int:
     """Build the read models from sequence 1 into a fresh schema, then swap it in.
 
@@ -191,7 +196,7 @@ async def rebuild(
         nc, conn, stream, fresh, policy, name=f"rebuild_{PROJECTION_NAME}", observer=observer
     )
     try:
-        checkpoint = await builder.catch_up(timeout_s=3600)
+        checkpoint = await builder.catch_up(timeout_s=3600, progress=progress)
     finally:
         await nc.jetstream().delete_consumer(stream, builder.durable)
     async with conn.transaction():

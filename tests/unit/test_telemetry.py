@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from typing import Any, cast
@@ -13,6 +14,7 @@ from events.subjects import Subjects
 from projections.views import ProjectionLag
 from services.adapters.telemetry.logs import JsonFormatter
 from services.adapters.telemetry.metrics import Metrics
+from services.adapters.telemetry.progress import Progress
 from services.adapters.telemetry.tracing import Tracing, current_traceparent
 from services.application.readiness import CHECKS, ReadinessProbe
 
@@ -75,3 +77,17 @@ async def test_readiness_fails_a_lagging_projection_and_a_parked_tenant() -> Non
     assert behind["projector_lag"] is False
     assert behind["parked_tenants"] is False
     assert behind["postgres"] is True
+
+
+def test_progress_off_a_terminal_is_plain_lines_with_rate_and_eta() -> None:
+    out = io.StringIO()
+    with Progress("verified events", 1000, out=out, every_s=0) as shown:
+        shown.update(250)
+    with Progress("stream fill", None, out=out, every_s=3600) as shown:
+        shown.update(10)  # no line until the end: the interval has not passed
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("verified events: 250 of 1,000 (25 %), ")
+    assert "/s" in lines[0]
+    assert "ETA" in lines[0]
+    assert lines[-1].startswith("stream fill: 10, ")
+    assert len(lines) == 3  # one per update shown, one at each end

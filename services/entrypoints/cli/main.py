@@ -23,6 +23,7 @@ from services.adapters.data_dir import RUNTIME_FILE, DataDirInUse
 from services.adapters.nats_auth import redact
 from services.adapters.servers import announce_http, resolve_servers
 from services.adapters.telemetry.logs import configure_logging
+from services.adapters.telemetry.progress import Progress
 from services.application.auth import Role, TokenAuthority
 from services.bootstrap import command_service, read_side
 from services.entrypoints.cli.audit import add_audit_commands, run_audit
@@ -82,7 +83,15 @@ async def rebuild_read_models(settings: Settings) -> int:
                 print(f"no stream {settings.stream_name!r} at {where}: nothing to rebuild")
                 return 1
             started = time.perf_counter()
-            checkpoint = await rebuild(nc, conn, settings.stream_name, settings.db_schema)
+            with Progress("rebuilt events", None) as shown:
+                checkpoint = await rebuild(
+                    nc,
+                    conn,
+                    settings.stream_name,
+                    settings.db_schema,
+                    progress=lambda done, head: shown.update(done, head),
+                )
+                shown.update(checkpoint, checkpoint)
             seconds = time.perf_counter() - started
             print(
                 f"rebuilt schema {settings.db_schema!r} up to sequence {checkpoint} "
