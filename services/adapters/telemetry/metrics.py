@@ -1,16 +1,16 @@
 """The service's own Prometheus metrics (``okr_*``), cheap enough for the write path.
 
-Each labelled child is looked up once and kept in a dict: ``labels()`` takes a lock and
-builds a key on every call, a dict hit costs a fraction of that (a command records a
-counter and a histogram, about 2 µs in all).
+What a command or report records goes to tallies (``tallies.py``: a dict update, well under
+a microsecond); the projector's per-batch metrics use prometheus_client's own types.
 """
 
 from __future__ import annotations
 
-from typing import Final, Generic, TypeVar
+from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.metrics import MetricWrapperBase
+
+from services.adapters.telemetry.tallies import Spread, Tally
 
 PREFIX: Final = "okr"
 NO_ERROR: Final = "none"
@@ -18,24 +18,6 @@ NO_ERROR: Final = "none"
 LATENCY_BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5)
 BATCH_SIZE_BUCKETS: Final = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000)
 BATCH_SECONDS_BUCKETS: Final = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30)
-
-
-M = TypeVar("M", bound=MetricWrapperBase)
-
-
-class _Children(Generic[M]):
-    """A metric's labelled children, each built once."""
-
-    def __init__(self, metric: M) -> None:
-        self._metric = metric
-        self._children: dict[tuple[str, ...], M] = {}
-
-    def of(self, *values: str) -> M:
-        """The child for ``values`` (in the metric's label order)."""
-        child = self._children.get(values)
-        if child is None:
-            child = self._children[values] = self._metric.labels(*values)
-        return child
 
 
 class Metrics:
@@ -52,41 +34,31 @@ class Metrics:
         self.tenant_labels = tenant_labels
         by_tenant = ("tenant",) if tenant_labels else ()
         r = self.registry
-        self._commands = _Children(
-            Counter(
-                f"{PREFIX}_commands",
-                "Commands answered, by command name, outcome (accepted, duplicate, rejected) "
-                "and error code",
-                ("command", "outcome", "code", *by_tenant),
-                registry=r,
-            )
+        self._commands = Tally(
+            f"{PREFIX}_commands",
+            "Commands answered, by command name, outcome (accepted, duplicate, rejected) "
+            "and error code",
+            ("command", "outcome", "code", *by_tenant),
         )
-        self._latency = _Children(
-            Histogram(
-                f"{PREFIX}_command_duration_seconds",
-                "Time from a command's arrival to its reply, by command name",
-                ("command",),
-                buckets=LATENCY_BUCKETS,
-                registry=r,
-            )
+        self._latency = Spread(
+            f"{PREFIX}_command_duration_seconds",
+            "Time from a command's arrival to its reply, by command name",
+            ("command",),
+            LATENCY_BUCKETS,
         )
-        self._reports = _Children(
-            Counter(
-                f"{PREFIX}_ingest_reports",
-                "Progress reports answered, by outcome (accepted, duplicate, rejected) and "
-                "error code",
-                ("outcome", "code", *by_tenant),
-                registry=r,
-            )
+        self._reports = Tally(
+            f"{PREFIX}_ingest_reports",
+            "Progress reports answered, by outcome (accepted, duplicate, rejected) and "
+            "error code",
+            ("outcome", "code", *by_tenant),
         )
-        self._dead_letters = _Children(
-            Counter(
-                f"{PREFIX}_dead_letters",
-                "Refused progress reports kept on the dead-letter stream, by error code",
-                ("code",),
-                registry=r,
-            )
+        self._dead_letters = Tally(
+            f"{PREFIX}_dead_letters",
+            "Refused progress reports kept on the dead-letter stream, by error code",
+            ("code",),
         )
+        for tally in (self._commands, self._latency, self._reports, self._dead_letters):
+            r.register(tally)
         self.batch_size = Histogram(
             f"{PREFIX}_projector_batch_size",
             "Messages per batch the projector wrote",
@@ -128,21 +100,21 @@ class Metrics:
     ) -> None:
         """Count one command's answer and observe its latency."""
         if self.tenant_labels:
-            self._commands.of(command, outcome, code, tenant).inc()
+            self._commands.inc(command, outcome, code, tenant)
         else:
-            self._commands.of(command, outcome, code).inc()
-        self._latency.of(command).observe(seconds)
+            self._commands.inc(command, outcome, code)
+        self._latency.observe(seconds, command)
 
     def report_answered(self, outcome: str, code: str, tenant: str) -> None:
         """Count one progress report's answer."""
         if self.tenant_labels:
-            self._reports.of(outcome, code, tenant).inc()
+            self._reports.inc(outcome, code, tenant)
         else:
-            self._reports.of(outcome, code).inc()
+            self._reports.inc(outcome, code)
 
     def dead_letter_kept(self, code: str) -> None:
         """Count one refused report kept on the dead-letter stream."""
-        self._dead_letters.of(code).inc()
+        self._dead_letters.inc(code)
 
     def batch_written(self, size: int, applied: int, seconds: float) -> None:
         """Observe one projector batch."""

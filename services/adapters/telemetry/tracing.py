@@ -10,7 +10,7 @@ still passed on, so a caller's trace id reaches the stored events either way.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Final
 
 from opentelemetry import context, trace
@@ -23,6 +23,7 @@ from events.subjects import HEADER_TRACEPARENT
 TRACER_NAME: Final = "okr-ledger"
 SERVICE_NAME: Final = "okr-ledger"
 _PROPAGATOR: Final = TraceContextTextMapPropagator()
+_UNTRACED: Final = nullcontext()
 
 
 def current_traceparent() -> str | None:
@@ -67,8 +68,17 @@ class Tracing:
         self.provider = provider
         self.tracer: Tracer | None = None if provider is None else provider.get_tracer(TRACER_NAME)
 
+    def handling(
+        self, name: str, headers: Mapping[str, str] | None
+    ) -> AbstractContextManager[None]:
+        """The scope of handling one request (nothing at all with no tracer and no caller's
+        trace: the write path pays one dict lookup)."""
+        if self.tracer is None and not (headers and HEADER_TRACEPARENT in headers):
+            return _UNTRACED
+        return self._handling(name, headers)
+
     @contextmanager
-    def handling(self, name: str, headers: Mapping[str, str] | None) -> Iterator[None]:
+    def _handling(self, name: str, headers: Mapping[str, str] | None) -> Iterator[None]:
         """The scope of handling one request: a span, child of the caller's trace.
 
         The caller's trace is the active span (a transport's middleware made it), else the
