@@ -24,6 +24,7 @@ from services.adapters.nats_auth import redact
 from services.adapters.servers import announce_http, resolve_servers
 from services.adapters.telemetry.logs import configure_logging
 from services.adapters.telemetry.progress import Progress
+from services.adapters.telemetry.setup import telemetry_for
 from services.application.auth import Role, TokenAuthority
 from services.bootstrap import command_service, read_side
 from services.entrypoints.cli.audit import add_audit_commands, run_audit
@@ -67,6 +68,7 @@ async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
                 f"(URLs and credentials: {RUNTIME_FILE} in the data dir). Ctrl-C stops."
             )
             await _wait_for_stop()
+    telemetry_for(settings).tracing.shutdown()  # the last spans still go out
     return 0
 
 
