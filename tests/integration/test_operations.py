@@ -26,9 +26,8 @@ from services.bootstrap import CommandService, ReadSide, command_service, read_s
 from services.client import OkrClient
 from services.domain.errors import ErrorCode
 from services.domain.replies import Rejected
-from services.settings import Settings
-from tests.faults.load import Q4
-from tests.integration.conftest import TEST_SECRET, bearer
+from tests.integration.conftest import bearer, read_settings
+from tests.integration.test_http_access import objective
 from tests.integration.test_ingest import send_json
 
 pytestmark = pytest.mark.integration
@@ -54,30 +53,13 @@ async def running(
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(spans))
     telemetry = Telemetry(Metrics(), Tracing(provider))
-    settings = Settings(
-        stream_name=stream_settings.name,
-        subject_root=stream_settings.subjects.root,
-        db_schema=pg_schema,
-        http_port=0,
-        auth_secret=TEST_SECRET,
-    )
+    settings = read_settings(stream_settings, pg_schema)
     async with (
         command_service(settings, nats_url, telemetry=telemetry) as service,
         read_side(settings, service.connection, database_url, telemetry) as reads,
         httpx.AsyncClient(base_url=reads.http_url, timeout=20) as http,
     ):
         yield Running(service, reads, http, spans)
-
-
-def objective(objective_id: str) -> dict[str, object]:
-    return {
-        "objective_id": objective_id,
-        "title": "Grow",
-        "level": "company",
-        "owner": "ceo",
-        "cycle": Q4,
-        "meta": NOW,
-    }
 
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
