@@ -94,7 +94,7 @@ async def raw_copy(conn: asyncpg.Connection, schema: str, count: int) -> float:
 async def catch_up(nc: Client, database_url: str, events: int) -> Row:
     """Projector catch-up over ``events`` events, beside raw ordered replay and raw COPY."""
     subjects, stream = await new_stream(nc)
-    stored = await fill(nc, subjects, quarter("bench", events))
+    stored = await fill(nc, subjects, quarter("bench", events), events)
     raw = await raw_ordered_replay(nc, subjects, stored)
     schema = f"bench_{subjects.root}"
     conn = await asyncpg.connect(database_url)

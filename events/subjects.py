@@ -49,6 +49,8 @@ HEADER_BATCH_COMMIT: Final = "Nats-Batch-Commit"
 HEADER_EVENT_TYPE: Final = "Okr-Event-Type"
 HEADER_SCHEMA_VERSION: Final = "Okr-Schema-Version"
 HEADER_HASH: Final = "Okr-Hash"  # sha256 chaining the event to its aggregate's previous one
+# W3C trace context of the request that caused the message (on requests and stored events).
+HEADER_TRACEPARENT: Final = "traceparent"
 # Headers on a dead letter (its body is the rejected report, byte for byte).
 HEADER_REASON_CODE: Final = "Okr-Reason-Code"
 HEADER_REASON: Final = "Okr-Reason"
@@ -139,6 +141,15 @@ class Subjects:
     def tenant_of_command(subject: str) -> str:
         """Tenant token of a command subject (``cmd.<root>.<tenant>.<command>``)."""
         return subject.split(".")[2]
+
+    @staticmethod
+    def without_tenant(subject: str) -> str:
+        """A command or ingest subject with its tenant token as ``*`` (a metric's label)."""
+        tokens = subject.split(".")
+        if len(tokens) == 4 and tokens[0] in (COMMAND_PREFIX, INGEST_PREFIX):
+            tokens[2] = "*"
+            return ".".join(tokens)
+        return subject
 
     @staticmethod
     def name_of_command(subject: str) -> str:

@@ -20,6 +20,7 @@ from nats.js.errors import NotFoundError
 
 from events.subjects import Subjects
 from projections.consumer import EventLog
+from projections.parking import Queryable
 from projections.queries import ReadModels
 from projections.runner import PROJECTION_NAME, Projector
 from projections.views import ProjectionLag, TenantLag
@@ -32,16 +33,21 @@ from services.adapters.embedded import free_port
 from services.adapters.event_store import EventStore
 from services.adapters.revoked_tokens import RevokedTokens
 from services.adapters.stream import StreamSettings, ensure_stream
+from services.adapters.telemetry.broker import broker_middlewares
+from services.adapters.telemetry.setup import Telemetry, telemetry_for
 from services.application.auditor import Auditor
 from services.application.auth import LONGEST_MAX_LIFETIME, TokenAuthority
 from services.application.facts_loader import FactsLoader
 from services.application.handler import Clock, CommandHandler
 from services.application.ingest.service import Ingestor
 from services.application.projector_supervisor import ProjectorSupervisor
+from services.application.readiness import ReadinessProbe
 from services.application.repository import Repository
 from services.domain import DECIDERS
 from services.entrypoints.http.app import Lags, create_query_app
 from services.entrypoints.http.auth import Gate
+from services.entrypoints.http.health import health_router
+from services.entrypoints.http.metrics import metrics_router
 from services.entrypoints.http.writes import WriteGateway
 from services.entrypoints.nats.router import Wiring, serve
 from services.settings import Settings
@@ -64,12 +70,17 @@ class CommandService:
 
 @asynccontextmanager
 async def command_service(
-    settings: Settings, nats_url: str, clock: Clock = now_utc
+    settings: Settings,
+    nats_url: str,
+    clock: Clock = now_utc,
+    telemetry: Telemetry | None = None,
 ) -> AsyncIterator[CommandService]:
     """Start the command service against ``nats_url``; stop it on exit.
 
-    ``clock`` stamps recorded-at (tests of recorded-time replays set it).
+    ``clock`` stamps recorded-at (tests of recorded-time replays set it); ``telemetry``
+    defaults to the process's (``read_side`` shares it, so /metrics shows both sides).
     """
+    telemetry = telemetry or telemetry_for(settings)
     subjects = Subjects(settings.subject_root)
     # faststream logs each message and task at INFO; its own logger keeps them apart.
     broker = NatsBroker(
@@ -77,6 +88,7 @@ async def command_service(
         logger=logging.getLogger("okr.broker"),
         log_level=logging.DEBUG,
         max_reconnect_attempts=-1,
+        middlewares=broker_middlewares(telemetry.metrics, telemetry.tracing),
     )
     nc = await broker.connect()
     try:
@@ -103,6 +115,7 @@ async def command_service(
             settings.command_retries,
             claims,
             settings.clock_skew,
+            telemetry,
         )
         dead_letters = DeadLetters(nc, settings.dead_letters, subjects)
         await dead_letters.ensure_stream(settings.stream_replicas)
@@ -186,6 +199,34 @@ class ReadSide:
                 await asyncio.sleep(0.05)
 
 
+def _probe_wait_s(settings: Settings) -> float:
+    """How long a readiness check or a scrape waits on PostgreSQL: a pooled connection,
+    then one statement."""
+    return settings.db_timeouts.acquire_s + settings.db_timeouts.query_s
+
+
+async def _select_one(conn: Queryable) -> None:
+    await conn.fetchval("SELECT 1")
+
+
+def readiness_probe(
+    settings: Settings, nc: Client, models: ReadModels, side: ReadSide
+) -> ReadinessProbe:
+    """The readiness checks of this service's streams, database and projection."""
+    subjects = Subjects(settings.subject_root)
+    streams = [
+        StreamSettings(settings.stream_name, subjects),
+        StreamSettings(settings.dead_letters, subjects, dead_letters=True),
+    ]
+
+    async def ping() -> None:
+        await models.read(_select_one)
+
+    return ReadinessProbe(
+        nc, streams, ping, side.lag, settings.ready_max_lag, _probe_wait_s(settings)
+    )
+
+
 def _http_port(host: str, wanted: int) -> int:
     """``wanted`` if it can be bound, else a free port (0 always means a free port)."""
     if wanted:
@@ -200,14 +241,24 @@ def _http_port(host: str, wanted: int) -> int:
 
 
 @asynccontextmanager
-async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncIterator[ReadSide]:
+async def read_side(
+    settings: Settings, nc: Client, database_url: str, telemetry: Telemetry | None = None
+) -> AsyncIterator[ReadSide]:
     """Migrate, start the projector and the query API; stop both on exit."""
+    telemetry = telemetry or telemetry_for(settings)
     waits = settings.db_timeouts
     projector_conn = await database.connect(database_url, waits)
     pool = await database.read_pool(database_url, waits, settings.db_schema)
     policy = settings.scoring_policy
     models = ReadModels(pool, policy, acquire_timeout_s=waits.acquire_s)
-    projector = Projector(nc, projector_conn, settings.stream_name, settings.db_schema, policy)
+    projector = Projector(
+        nc,
+        projector_conn,
+        settings.stream_name,
+        settings.db_schema,
+        policy,
+        observer=telemetry.projection(),
+    )
     supervisor = ProjectorSupervisor(nc, database_url, settings, projector_conn, projector)
     port = _http_port(settings.http_host, settings.http_port)
     subjects = Subjects(settings.subject_root)
@@ -229,6 +280,11 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
         Gate(token_authority(settings, revoked)),
         Auditor(event_log, database_url, settings.db_schema, policy, timeouts=waits),
         writes,
+        operations=[
+            health_router(readiness_probe(settings, nc, models, side)),
+            metrics_router(telemetry.metrics, side.lag, _probe_wait_s(settings)),
+        ],
+        tracing=telemetry.tracing,
     )
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.http_host, port=port, log_level="warning")

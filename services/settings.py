@@ -56,6 +56,11 @@ class Settings:
     max_clock_behind_days: float = DEFAULT_BEHIND.days
     # The deployment's default scoring policy: every tenant that set none is scored by it.
     scoring_policy: ScoringPolicy = field(default_factory=ScoringPolicy)
+    log_format: str = "text"
+    traces_exporter: str = "none"
+    metrics_tenant_labels: bool = False
+    # /readyz says "not ready" while the read models are further behind than this.
+    ready_max_lag: int = 10_000
 
     @property
     def dead_letters(self) -> str:
@@ -120,6 +125,12 @@ class Settings:
                 e.get("OKR_MAX_CLOCK_BEHIND_DAYS", defaults.max_clock_behind_days)
             ),
             scoring_policy=scoring_policy_from(e),
+            log_format=_choice(e, "OKR_LOG_FORMAT", defaults.log_format, ("text", "json")),
+            traces_exporter=_choice(
+                e, "OKR_TRACES_EXPORTER", defaults.traces_exporter, ("none", "otlp")
+            ),
+            metrics_tenant_labels=_flag(e, "OKR_METRICS_TENANT_LABELS"),
+            ready_max_lag=int(e.get("OKR_READY_MAX_LAG", defaults.ready_max_lag)),
         )
 
 
@@ -153,3 +164,17 @@ def _seconds(env: dict[str, str], name: str, default: float) -> float:
     if not value > 0 or value == float("inf"):
         raise ValueError(f"{name} must be a positive number of seconds, not {env[name]!r}")
     return value
+
+
+def _choice(env: dict[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value not in ("", "0", "1", "false", "true", "no", "yes"):
+        raise ValueError(f"{name} must be 1/true/yes or 0/false/no, not {env[name]!r}")
+    return value in ("1", "true", "yes")

@@ -21,6 +21,9 @@ from services.adapters.clock import now_utc
 from services.adapters.data_dir import RUNTIME_FILE, DataDirInUse
 from services.adapters.nats_auth import redact
 from services.adapters.servers import announce_http, resolve_servers
+from services.adapters.telemetry.logs import configure_logging
+from services.adapters.telemetry.progress import Progress
+from services.adapters.telemetry.setup import telemetry_for
 from services.application.auth import Role
 from services.bootstrap import command_service, read_side, token_authority
 from services.entrypoints.cli.audit import add_audit_commands, run_audit
@@ -64,6 +67,7 @@ async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
                 f"(URLs and credentials: {RUNTIME_FILE} in the data dir). Ctrl-C stops."
             )
             await _wait_for_stop()
+    telemetry_for(settings).tracing.shutdown()  # the last spans still go out
     return 0
 
 
@@ -80,9 +84,16 @@ async def rebuild_read_models(settings: Settings) -> int:
                 print(f"no stream {settings.stream_name!r} at {where}: nothing to rebuild")
                 return 1
             started = time.perf_counter()
-            checkpoint = await rebuild(
-                nc, conn, settings.stream_name, settings.db_schema, settings.scoring_policy
-            )
+            with Progress("rebuilt events", None) as shown:
+                checkpoint = await rebuild(
+                    nc,
+                    conn,
+                    settings.stream_name,
+                    settings.db_schema,
+                    settings.scoring_policy,
+                    progress=lambda done, head: shown.update(done, head),
+                )
+                shown.update(checkpoint, checkpoint)
             seconds = time.perf_counter() - started
             print(
                 f"rebuilt schema {settings.db_schema!r} up to sequence {checkpoint} "
@@ -111,16 +122,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_audit_commands(sub)
     add_projection_commands(sub)
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, logging.DEBUG if args.verbose else logging.INFO)
     if not args.verbose:
         for noisy in ("okr.broker", "pgserver"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     # pgserver (through platformdirs) warns that root has no XDG_RUNTIME_DIR; it copes.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    settings = Settings.from_env()
     try:
         return _run(args, settings)
     except UnusableSecret as exc:

@@ -4,15 +4,17 @@ and the projector's lag (FastAPI; OpenAPI at /openapi.json, docs at /docs)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from projections.queries import ReadModels
 from projections.views import ProjectionLag, TenantLag
 from services.adapters.database import UNAVAILABLE_ERRORS
+from services.adapters.telemetry.tracing import Tracing
 from services.application.auditor import Auditor
 from services.application.auth import Permission, Principal
 from services.domain.replies import unavailable
@@ -55,9 +57,13 @@ def create_query_app(
     gate: Gate,
     auditor: Auditor | None = None,
     writes: WriteGateway | None = None,
+    operations: Sequence[APIRouter] = (),
+    tracing: Tracing | None = None,
 ) -> FastAPI:
-    """The HTTP API over one set of read models, with the auditor's and the write routes
-    if given; every route but the docs needs a token (see services/auth.py)."""
+    """The HTTP API over one set of read models, with the auditor's, the write and the
+    operations routes if given; every route but the docs and the operations routes (health,
+    metrics) needs a token (see services/auth.py). With a tracer provider in ``tracing``,
+    each request is a span (FastAPI's instrumentation)."""
     app = FastAPI(
         title="okr-ledger query API",
         version="1",
@@ -90,4 +96,8 @@ def create_query_app(
         app.include_router(audit_router(auditor), dependencies=[gate.permit(Permission.AUDIT)])
     if writes is not None:
         app.include_router(write_router(writes, gate))
+    for router in operations:
+        app.include_router(router)
+    if tracing is not None and tracing.provider is not None:
+        FastAPIInstrumentor.instrument_app(app, tracer_provider=tracing.provider)
     return app

@@ -24,6 +24,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 
 from events.subjects import Subjects
 from services.adapters.dead_letters import DeadLetters
+from services.adapters.telemetry.tracing import trace_headers
 from services.application.auth import Permission, Principal
 from services.application.codec import COMMANDS_BY_NAME, MAX_REQUEST_BYTES
 from services.application.ingest.reports import (
@@ -89,6 +90,8 @@ class WriteGateway:
         self, subject: str, body: bytes, headers: dict[str, str]
     ) -> bytes | ErrorBody:
         """The service's reply, or why none came (retryable)."""
+        # The HTTP request's trace goes on with the NATS request.
+        headers = {**headers, **trace_headers()}
         try:
             msg = await self.nc.request(subject, body, timeout=self.timeout_s, headers=headers)
         except MaxPayloadError:

@@ -76,7 +76,7 @@ async def command(endpoints: Endpoints, body: bytes, msg: NatsMessage) -> bytes:
     wiring = endpoints.wired()
     subject = msg.raw_message.subject
     name = Subjects.name_of_command(subject)
-    reply = await answer(wiring.handler, name, subject, body, wiring.clock)
+    reply = await answer(wiring.handler, name, subject, body, wiring.clock, msg.headers)
     return reply.model_dump_json().encode()
 
 
@@ -85,7 +85,9 @@ async def ingest_progress(endpoints: Endpoints, body: bytes, msg: NatsMessage) -
     wiring = endpoints.wired()
     subject = msg.raw_message.subject
     try:
-        reply = await wiring.ingestor.ingest(Subjects.tenant_of_ingest(subject), body, subject)
+        reply = await wiring.ingestor.ingest(
+            Subjects.tenant_of_ingest(subject), body, subject, msg.headers
+        )
     except Exception:
         # A bug must not leave the integration waiting for a reply that never comes.
         log.exception("ingest on %s failed", subject)
