@@ -37,7 +37,9 @@ def _axes(
     as_of: datetime | None, known_at: datetime | None, basis: Basis | None = None
 ) -> TimeAxes:
     try:
-        return TimeAxes.asked(datetime.now(UTC), as_of, known_at, basis)
+        # Over HTTP the older alias yields to known_at when both are sent.
+        alias = basis if known_at is None else None
+        return TimeAxes.asked(datetime.now(UTC), as_of, known_at, alias)
     except ValueError as refused:
         raise HTTPException(422, str(refused)) from None
 
@@ -68,8 +70,8 @@ def audit_router(auditor: Auditor) -> APIRouter:
         basis: Annotated[
             Basis | None,
             Query(
-                description="older alias of known_at: recorded = known at as_of, "
-                "occurred = known now"
+                description="older alias of known_at (ignored when known_at is sent): "
+                "recorded = known at as_of, occurred = known now"
             ),
         ] = None,
         format: Literal["json", "markdown", "html"] = "json",

@@ -22,7 +22,11 @@ def metrics_router(
     """The scrape route (no token, no tenant names unless OKR_METRICS_TENANT_LABELS)."""
     router = APIRouter(tags=["operations"])
 
-    @router.get("/metrics", response_class=Response)
+    @router.get(
+        "/metrics",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     async def scrape() -> Response:
         """Prometheus metrics: okr_* (commands, ingest, projector, dead letters) and
         faststream_* (the NATS handlers)."""

@@ -23,11 +23,15 @@ TenantId = Annotated[str, Path(pattern=TOKEN_PATTERN, description="tenant token"
 MAX_QUERY_TEXT: Final = 200  # the longest free text a query matches: an actor
 MAX_STREAM_SEQUENCE: Final = 2**63 - 2  # one more still fits the server's signed sequences
 
-StorableText = Annotated[str, AfterValidator(storable)]
-NO_NUL: Final = r"^[^\x00]*$"  # PostgreSQL text holds no NUL; the document says so too
+# PostgreSQL text holds no NUL, UTF-8 no lone surrogate: the document says so as well.
+STORABLE_TEXT_PATTERN: Final = r"^[^\x00\ud800-\udfff]*$"
 ActorQuery = Annotated[
-    StorableText | None,
-    Query(max_length=MAX_QUERY_TEXT, pattern=NO_NUL, description="who made the change"),
+    Annotated[str, AfterValidator(storable)] | None,
+    Query(max_length=MAX_QUERY_TEXT, description="who made the change"),
+    # The schema of the value a client can send (a query has no null), with its rules.
+    WithJsonSchema(
+        {"type": "string", "maxLength": MAX_QUERY_TEXT, "pattern": STORABLE_TEXT_PATTERN}
+    ),
 ]
 AfterSequence = Annotated[
     int, Query(ge=0, le=MAX_STREAM_SEQUENCE, description="stream sequence to read after")

@@ -60,8 +60,8 @@ def reads_router(models: ReadModels, gate: Gate) -> APIRouter:
     async def scoring_policy(
         tenant: TenantId,
         as_of: Annotated[
-            datetime | None,
-            Query(description="instant the policy was in force at (ISO 8601 with zone); now"),
+            InstantText | None,
+            Query(description="instant the policy was in force at (RFC 3339 with zone); now"),
         ] = None,
     ) -> PolicyInForce:
         """The scoring policy in force at ``as_of``: the tenant's own, else the default."""
