@@ -11,6 +11,7 @@ from benchmarks import peer, queries, replay
 from benchmarks.common import fill, new_stream, rate, raw_ordered_replay
 from benchmarks.registry import Bench, Figures, Row, measures, row
 from benchmarks.workload import quarter
+from events.scoring_policy import ScoringPolicy
 from projections.runner import Projector
 
 
@@ -36,7 +37,7 @@ async def catch_up(nc: Client, database_url: str, events: int) -> Figures:
             "(seq bigint, tenant text, goal text, value float8, at timestamptz)"
         )
         copy = await raw_copy(conn, schema, stored)
-        projector = Projector(nc, conn, stream, schema)
+        projector = Projector(nc, conn, stream, schema, ScoringPolicy())
         projected = await rate(stored, lambda: projector.catch_up(timeout_s=3600))
     finally:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -27,6 +27,7 @@ from nats.aio.client import Client
 
 from benchmarks.common import Row, fill, new_stream, raw_ordered_replay
 from benchmarks.workload import quarter
+from events.scoring_policy import ScoringPolicy
 from events.subjects import Subjects
 from projections.audit.axes import EVERYTHING
 from projections.audit.replay import replay_tenant
@@ -58,7 +59,9 @@ async def replay_once(nats_url: str, database_url: str, stream: str, root: str) 
     try:
         event_log = EventLog(nc, stream, Subjects(root))
         started = time.perf_counter()
-        replayed = await replay_tenant(event_log, conn, TENANT, EVERYTHING, schema)
+        replayed = await replay_tenant(
+            event_log, conn, TENANT, EVERYTHING, schema, ScoringPolicy()
+        )
         seconds = time.perf_counter() - started
     finally:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
@@ -91,7 +94,7 @@ async def replay_in_child(nats_url: str, database_url: str, stream: str, root: s
 async def fill_quarter(nc: Client, events: int) -> tuple[Subjects, str, int]:
     """A fresh stream holding one tenant's quarter of about ``events`` events."""
     subjects, stream = await new_stream(nc)
-    stored = await fill(nc, subjects, quarter(TENANT, events))
+    stored = await fill(nc, subjects, quarter(TENANT, events), events)
     return subjects, stream, stored
 
 

@@ -24,6 +24,7 @@ from events.objectives import (
     ObjectiveActivated,
     ObjectiveCreated,
 )
+from events.scoring_policy import ScoringPolicySet
 from events.smart_goals import SmartGoalCreated
 from events.upcasters import UPCASTERS, Upcaster
 
@@ -170,6 +171,7 @@ PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     GoalClosed,
     GoalCarriedOver,
     GoalArchived,
+    ScoringPolicySet,
 )
 
 REGISTRY = EventRegistry(PAYLOAD_TYPES, UPCASTERS)

@@ -6,6 +6,8 @@ Command subjects: cmd.<root>.<tenant>.<command_name>   (NATS request/reply)
 Ingest subject:   ingest.<root>.<tenant>.progress         (integrations; request/reply)
 Dead letters:     dlq.<root>.<tenant>.progress            (stream OKR_DEAD_LETTERS)
 Alignment guard:  guard.<root>.<tenant>.alignment         (stream OKR_EVENTS; not an event)
+Tenant settings:  <root>.<tenant>.tenant_setting.<setting>.<event_type>
+                  e.g. okr.acme.tenant_setting.scoring_policy.scoring_policy.set
 
 ``root`` is ``okr`` in every deployment; tests give each stream its own root, since
 JetStream refuses two streams whose subjects overlap.
@@ -23,6 +25,7 @@ from typing import Final
 STREAM_NAME: Final = "OKR_EVENTS"
 DEAD_LETTER_STREAM_NAME: Final = "OKR_DEAD_LETTERS"
 COMMAND_ID_BUCKET_NAME: Final = "OKR_COMMAND_IDS"  # a key-value bucket: command id -> request
+REVOKED_TOKEN_BUCKET_NAME: Final = "OKR_REVOKED_TOKENS"  # a key-value bucket: token id -> expiry
 EVENT_ROOT: Final = "okr"
 COMMAND_PREFIX: Final = "cmd"
 INGEST_PREFIX: Final = "ingest"
@@ -30,6 +33,9 @@ DEAD_LETTER_PREFIX: Final = "dlq"
 GUARD_PREFIX: Final = "guard"
 ALIGNMENT_GUARD: Final = "alignment"
 PROGRESS_KIND: Final = "progress"
+# The aggregate id of each tenant setting (aggregate type ``tenant_setting``): one aggregate,
+# and so one optimistic-concurrency subject, per tenant and setting.
+SCORING_POLICY_SETTING: Final = "scoring_policy"
 COMMAND_QUEUE_GROUP: Final = "okr-command-service"
 INGEST_QUEUE_GROUP: Final = "okr-ingest"
 
@@ -43,6 +49,8 @@ HEADER_BATCH_COMMIT: Final = "Nats-Batch-Commit"
 HEADER_EVENT_TYPE: Final = "Okr-Event-Type"
 HEADER_SCHEMA_VERSION: Final = "Okr-Schema-Version"
 HEADER_HASH: Final = "Okr-Hash"  # sha256 chaining the event to its aggregate's previous one
+# W3C trace context of the request that caused the message (on requests and stored events).
+HEADER_TRACEPARENT: Final = "traceparent"
 # Headers on a dead letter (its body is the rejected report, byte for byte).
 HEADER_REASON_CODE: Final = "Okr-Reason-Code"
 HEADER_REASON: Final = "Okr-Reason"
@@ -133,6 +141,15 @@ class Subjects:
     def tenant_of_command(subject: str) -> str:
         """Tenant token of a command subject (``cmd.<root>.<tenant>.<command>``)."""
         return subject.split(".")[2]
+
+    @staticmethod
+    def without_tenant(subject: str) -> str:
+        """A command or ingest subject with its tenant token as ``*`` (a metric's label)."""
+        tokens = subject.split(".")
+        if len(tokens) == 4 and tokens[0] in (COMMAND_PREFIX, INGEST_PREFIX):
+            tokens[2] = "*"
+            return ".".join(tokens)
+        return subject
 
     @staticmethod
     def name_of_command(subject: str) -> str:

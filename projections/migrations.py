@@ -6,11 +6,12 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from projections.read_models import adjustments, progress
+from projections.read_models import adjustments, progress, scoring_policies
 from projections.tables import ALIGNMENTS, CHECKPOINTS, GOALS, KEY_RESULTS, MIGRATIONS, PARKED
 
 PROGRESS = progress.TABLE
 KR_ADJUSTMENTS = adjustments.TABLE
+POLICY_CHANGES = scoring_policies.TABLE
 
 # Append only: a released migration is never edited, the next change is a new entry.
 STEPS: Sequence[tuple[int, str, str]] = (
@@ -136,6 +137,25 @@ STEPS: Sequence[tuple[int, str, str]] = (
             parked_at timestamptz NOT NULL DEFAULT now(),
             resume_requested_at timestamptz
         );
+        """,
+    ),
+    (
+        3,
+        "scoring policies: every policy a tenant set, effective at its business time",
+        f"""
+        CREATE TABLE {POLICY_CHANGES} (
+            stream_sequence bigint PRIMARY KEY,
+            tenant_id text NOT NULL,
+            effective_at timestamptz NOT NULL,
+            recorded_at timestamptz NOT NULL,
+            actor text NOT NULL,
+            reason text,
+            changed text[] NOT NULL,
+            previous jsonb NOT NULL,
+            policy jsonb NOT NULL
+        );
+        CREATE INDEX scoring_policy_changes_by_tenant
+            ON {POLICY_CHANGES} (tenant_id, stream_sequence);
         """,
     ),
 )

@@ -48,10 +48,20 @@ class GoalScore(View):
     outcome: str | None = Field(description="SMART goals: pending, passed or failed")
     deadline: date | None
     confidence: float | None
-    expectation: float = Field(description="1.0 for committed OKRs and SMART goals, 0.7 stretch")
+    expectation: float = Field(
+        description="the score that counts as success under the tenant's scoring policy "
+        "(by default 1.0 committed OKRs and SMART goals, 0.7 aspirational)"
+    )
+    meets_expectation: bool | None = Field(
+        description="score >= expectation; null while there is nothing to score"
+    )
     expected_progress: float = Field(description="linear share of the cycle elapsed at as_of")
-    pace: str
-    band: Literal["red", "yellow", "green"]
+    pace: Literal["on_track", "at_risk", "off_track"] | None = Field(
+        description="null while there is nothing to score"
+    )
+    band: Literal["red", "yellow", "green"] | None = Field(
+        description="null while there is nothing to score"
+    )
     as_of: datetime
     key_results: tuple[KeyResultScore, ...] = ()
 
@@ -103,3 +113,17 @@ class ProjectionLag(View):
         "later events wait for `okr projections resume`, other tenants' go on",
     )
     parked_tenants: int = Field(default=0, description="how many tenants are parked in all")
+
+
+class TenantLag(View):
+    """Whether the read models have applied the caller's own tenant's events (no other
+    tenant's counts: the stream-wide view is for the deployment's operators)."""
+
+    projection: str
+    tenant: str
+    caught_up: bool = Field(description="every event of the tenant stored so far is applied")
+    parked: ParkedState | None = Field(
+        default=None,
+        description="set if an event the read models could not apply parked the tenant: its "
+        "later events wait for `okr projections resume`",
+    )

@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Container
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import asyncpg
 import uvicorn
@@ -16,12 +17,14 @@ from faststream.nats import NatsBroker
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.errors import NoRespondersError
+from nats.js.errors import NotFoundError
 
 from events.subjects import Subjects
 from projections.consumer import EventLog
+from projections.parking import Queryable
 from projections.queries import ReadModels
 from projections.runner import PROJECTION_NAME, Projector
-from projections.views import ProjectionLag
+from projections.views import ProjectionLag, TenantLag
 from services.adapters import database
 from services.adapters.auth_secret import token_secret
 from services.adapters.clock import now_utc
@@ -29,17 +32,23 @@ from services.adapters.command_ids import CommandIdClaims
 from services.adapters.dead_letters import DeadLetters
 from services.adapters.embedded import free_port
 from services.adapters.event_store import EventStore
+from services.adapters.revoked_tokens import RevokedTokens
 from services.adapters.stream import StreamSettings, ensure_stream
+from services.adapters.telemetry.broker import broker_middlewares
+from services.adapters.telemetry.setup import Telemetry, telemetry_for
 from services.application.auditor import Auditor
-from services.application.auth import TokenAuthority
+from services.application.auth import LONGEST_MAX_LIFETIME, TokenAuthority
 from services.application.facts_loader import FactsLoader
 from services.application.handler import Clock, CommandHandler
 from services.application.ingest.service import Ingestor
 from services.application.projector_supervisor import ProjectorSupervisor
+from services.application.readiness import ReadinessProbe
 from services.application.repository import Repository
 from services.domain import DECIDERS
-from services.entrypoints.http.app import create_query_app
+from services.entrypoints.http.app import Lags, create_query_app
 from services.entrypoints.http.auth import Gate
+from services.entrypoints.http.health import health_router
+from services.entrypoints.http.metrics import metrics_router
 from services.entrypoints.http.writes import WriteGateway
 from services.entrypoints.nats.listener import Listener
 from services.entrypoints.nats.router import Wiring, serve
@@ -84,12 +93,17 @@ class CommandService:
 
 @asynccontextmanager
 async def command_service(
-    settings: Settings, nats_url: str, clock: Clock = now_utc
+    settings: Settings,
+    nats_url: str,
+    clock: Clock = now_utc,
+    telemetry: Telemetry | None = None,
 ) -> AsyncIterator[CommandService]:
     """Start the command service against ``nats_url``; stop it on exit.
 
-    ``clock`` stamps recorded-at (tests of recorded-time replays set it).
+    ``clock`` stamps recorded-at (tests of recorded-time replays set it); ``telemetry``
+    defaults to the process's (``read_side`` shares it, so /metrics shows both sides).
     """
+    telemetry = telemetry or telemetry_for(settings)
     subjects = Subjects(settings.subject_root)
     # faststream logs each message and task at INFO; its own logger keeps them apart.
     broker = NatsBroker(
@@ -97,6 +111,7 @@ async def command_service(
         logger=logging.getLogger("okr.broker"),
         log_level=logging.DEBUG,
         max_reconnect_attempts=-1,
+        middlewares=broker_middlewares(telemetry.metrics, telemetry.tracing),
     )
     nc = await broker.connect()
     listeners: list[Listener] = []
@@ -119,11 +134,12 @@ async def command_service(
             store,
             repository,
             DECIDERS,
-            FactsLoader(repository),
+            FactsLoader(repository, settings.scoring_policy),
             clock,
             settings.command_retries,
             claims,
             settings.clock_skew,
+            telemetry,
         )
         dead_letters = DeadLetters(nc, settings.dead_letters, subjects)
         await dead_letters.ensure_stream(settings.stream_replicas)
@@ -152,6 +168,32 @@ async def command_service(
             log.warning("NATS connection closed uncleanly: %s", exc)
 
 
+async def open_revocations(nc: Client, settings: Settings) -> RevokedTokens:
+    """The deployment's revoked tokens; each revocation outlives the longest-lived token."""
+    keep = LONGEST_MAX_LIFETIME + timedelta(days=1)
+    return await RevokedTokens.open(nc, settings.revoked_tokens, keep, settings.stream_replicas)
+
+
+def token_authority(settings: Settings, revoked: Container[str] = frozenset()) -> TokenAuthority:
+    """The deployment's token authority: its secret, its longest lifetime, its revocations."""
+    return TokenAuthority(token_secret(settings), timedelta(days=settings.token_max_days), revoked)
+
+
+async def lag_of_tenant(
+    nc: Client, stream: str, subjects: Subjects, whole: ProjectionLag, tenant: str
+) -> TenantLag:
+    """``whole`` (the stream-wide lag with ``tenant``'s parking) narrowed to ``tenant``:
+    whether the checkpoint has passed its last event, and nothing of other tenants."""
+    try:
+        head = (await nc.jetstream().get_last_msg(stream, subjects.tenant(tenant))).seq or 0
+    except NotFoundError:  # the tenant has no events yet
+        head = 0
+    return TenantLag(
+        projection=whole.projection,
+        tenant=tenant,
+        caught_up=whole.checkpoint >= head,
+        parked=whole.parked,
+    )
 
 
 @dataclass(frozen=True)
@@ -161,6 +203,9 @@ class ReadSide:
     supervisor: ProjectorSupervisor
     models: ReadModels
     http_url: str
+    nc: Client
+    stream: str
+    subjects: Subjects
 
     @property
     def projector(self) -> Projector:
@@ -172,11 +217,44 @@ class ReadSide:
         info = await self.projector.stream_info()
         return await self.models.lag(PROJECTION_NAME, info.state.last_seq, tenant)
 
+    async def tenant_lag(self, tenant: str) -> TenantLag:
+        """Whether ``tenant``'s events are all applied, and its parking (its own view)."""
+        whole = await self.lag(tenant)
+        return await lag_of_tenant(self.nc, self.stream, self.subjects, whole, tenant)
+
     async def wait_until_current(self, timeout_s: float = 30.0) -> None:
         """Return once the read models have applied everything stored so far."""
         async with asyncio.timeout(timeout_s):
             while (await self.lag()).lag > 0:  # noqa: ASYNC110 (polls the servers, not a local flag)
                 await asyncio.sleep(0.05)
+
+
+def _probe_wait_s(settings: Settings) -> float:
+    """How long a readiness check or a scrape waits on PostgreSQL: a pooled connection,
+    then one statement."""
+    return settings.db_timeouts.acquire_s + settings.db_timeouts.query_s
+
+
+async def _select_one(conn: Queryable) -> None:
+    await conn.fetchval("SELECT 1")
+
+
+def readiness_probe(
+    settings: Settings, nc: Client, models: ReadModels, side: ReadSide
+) -> ReadinessProbe:
+    """The readiness checks of this service's streams, database and projection."""
+    subjects = Subjects(settings.subject_root)
+    streams = [
+        StreamSettings(settings.stream_name, subjects),
+        StreamSettings(settings.dead_letters, subjects, dead_letters=True),
+    ]
+
+    async def ping() -> None:
+        await models.read(_select_one)
+
+    return ReadinessProbe(
+        nc, streams, ping, side.lag, settings.ready_max_lag, _probe_wait_s(settings)
+    )
 
 
 def _http_port(host: str, wanted: int) -> int:
@@ -193,25 +271,50 @@ def _http_port(host: str, wanted: int) -> int:
 
 
 @asynccontextmanager
-async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncIterator[ReadSide]:
+async def read_side(
+    settings: Settings, nc: Client, database_url: str, telemetry: Telemetry | None = None
+) -> AsyncIterator[ReadSide]:
     """Migrate, start the projector and the query API; stop both on exit."""
+    telemetry = telemetry or telemetry_for(settings)
     waits = settings.db_timeouts
     projector_conn = await database.connect(database_url, waits)
     pool = await database.read_pool(database_url, waits, settings.db_schema)
-    models = ReadModels(pool, acquire_timeout_s=waits.acquire_s)
-    projector = Projector(nc, projector_conn, settings.stream_name, settings.db_schema)
+    policy = settings.scoring_policy
+    models = ReadModels(pool, policy, acquire_timeout_s=waits.acquire_s)
+    projector = Projector(
+        nc,
+        projector_conn,
+        settings.stream_name,
+        settings.db_schema,
+        policy,
+        observer=telemetry.projection(),
+    )
     supervisor = ProjectorSupervisor(nc, database_url, settings, projector_conn, projector)
     port = _http_port(settings.http_host, settings.http_port)
-    side = ReadSide(supervisor, models, f"http://{settings.http_host}:{port}")
     subjects = Subjects(settings.subject_root)
+    side = ReadSide(
+        supervisor,
+        models,
+        f"http://{settings.http_host}:{port}",
+        nc,
+        settings.stream_name,
+        subjects,
+    )
     event_log = EventLog(nc, settings.stream_name, subjects)
     writes = WriteGateway(nc, subjects, DeadLetters(nc, settings.dead_letters, subjects), now_utc)
+    revoked = await open_revocations(nc, settings)
+    await revoked.start()
     app = create_query_app(
         models,
-        side.lag,
-        Gate(TokenAuthority(token_secret(settings))),
-        Auditor(event_log, database_url, settings.db_schema, timeouts=waits),
+        Lags(side.lag, side.tenant_lag),
+        Gate(token_authority(settings, revoked)),
+        Auditor(event_log, database_url, settings.db_schema, policy, timeouts=waits),
         writes,
+        operations=[
+            health_router(readiness_probe(settings, nc, models, side)),
+            metrics_router(telemetry.metrics, side.lag, _probe_wait_s(settings)),
+        ],
+        tracing=telemetry.tracing,
     )
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.http_host, port=port, log_level="warning")
@@ -231,6 +334,7 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
         stop.set()
         server.should_exit = True
         await asyncio.gather(serving, projecting, return_exceptions=True)
+        await revoked.stop()
         await pool.close()
         with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             await supervisor.conn.close(timeout=5)

@@ -14,6 +14,7 @@ from projections.audit.sections import (
     header,
     legend,
     lifecycle,
+    policy_changes,
     skipped,
     summary,
 )
@@ -27,6 +28,7 @@ SECTIONS: tuple[Section, ...] = (
     adjustments.SECTION,
     lifecycle.CARRIED_OVER,
     lifecycle.CLOSED_GOALS,
+    policy_changes.SECTION,
     skipped.SECTION,
 )
 _CSS = (

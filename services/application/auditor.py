@@ -23,10 +23,11 @@ from projections.audit.consistency import Difference, compare
 from projections.audit.fold import ReportFold
 from projections.audit.replay import Consumer, Progress, Replayed, replay_tenant
 from projections.audit.report import AuditReport, SkippedEvent
+from projections.audit.verify import Progress as VerifyProgress
 from projections.audit.verify import Verification, verify_log
 from projections.consumer import EventLog
 from projections.queries import ReadModels
-from projections.scoring import DEFAULT_POLICY, ScoringPolicy
+from projections.scoring import ScoringPolicy
 from projections.tables import GOALS
 from services.adapters import database
 from services.settings import DatabaseTimeouts
@@ -40,7 +41,7 @@ class Auditor:
         event_log: EventLog,
         database_url: str,
         live_schema: str,
-        policy: ScoringPolicy = DEFAULT_POLICY,
+        policy: ScoringPolicy,
         replay_prefix: str = "replay_",
         timeouts: DatabaseTimeouts | None = None,
     ) -> None:
@@ -103,11 +104,13 @@ class Auditor:
         )
         return report.model_copy(update={"skipped_events": skipped})
 
-    async def verify(self, tenant: str | None = None) -> Verification:
+    async def verify(
+        self, tenant: str | None = None, progress: VerifyProgress | None = None
+    ) -> Verification:
         """Walk the hash chains of one tenant's events (or all)."""
         subjects = self._log.subjects
         subject_filter = subjects.tenant(tenant) if tenant else subjects.all_events()
-        return await verify_log(self._log, subject_filter)
+        return await verify_log(self._log, subject_filter, progress)
 
     async def check_consistency(self, tenant: str, axes: TimeAxes = EVERYTHING) -> list[Difference]:
         """Replay the tenant and compare it, row for row, with the live models."""

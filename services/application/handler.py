@@ -15,6 +15,7 @@ from uuid import UUID
 from events.envelope import Envelope, EventPayload
 from services.adapters.command_ids import CommandIdClaims
 from services.adapters.event_store import ConcurrencyConflict, Guard
+from services.adapters.telemetry.setup import Telemetry
 from services.application.facts_loader import FactsLoader
 from services.application.ports import EventLog
 from services.application.repository import LoadedAggregate, Repository
@@ -96,7 +97,10 @@ class CommandHandler:
         retries: int = 5,
         claims: CommandIdClaims | None = None,
         skew: ClockSkew = DEFAULT_SKEW,
+        telemetry: Telemetry | None = None,
     ) -> None:
+        # Where answers are counted and traced (answers.py, the ingestor): one per service.
+        self.telemetry = telemetry if telemetry is not None else Telemetry()
         self._store = store
         self._claims = claims
         self._skew = skew

@@ -21,6 +21,7 @@ from services.domain.state import (
     ObjectiveState,
     SmartGoalState,
 )
+from services.domain.tenant_settings import TENANT_SETTING
 
 OBJECTIVE: Decider[ObjectiveState] = Decider(
     AggregateType.OBJECTIVE, decide_objective, evolve_objective
@@ -29,7 +30,7 @@ SMART_GOAL: Decider[SmartGoalState] = Decider(
     AggregateType.SMART_GOAL, decide_smart_goal, evolve_smart_goal
 )
 DECIDERS: Mapping[str, Decider[Any]] = {
-    decider.aggregate_type.value: decider for decider in (OBJECTIVE, SMART_GOAL)
+    decider.aggregate_type.value: decider for decider in (OBJECTIVE, SMART_GOAL, TENANT_SETTING)
 }
 
 
@@ -71,6 +72,7 @@ __all__ = [
     "NO_FACTS",
     "OBJECTIVE",
     "SMART_GOAL",
+    "TENANT_SETTING",
     "Decide",
     "Decider",
     "DecisionFacts",

@@ -16,6 +16,7 @@ from events.values import (
     Commitment,
     Confidence,
     Frozen,
+    GoalType,
     Level,
     ParentRef,
     Token,
@@ -158,7 +159,7 @@ class CreateSmartGoal(SmartGoalCommand):
 class GoalCommand(Command):
     """A command that applies to either kind of goal."""
 
-    goal_type: AggregateType
+    goal_type: GoalType
     goal_id: Token
 
     @property

@@ -222,6 +222,19 @@ VALID: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "archive_goal": st.fixed_dictionaries(
         {"goal_type": st.just("smart_goal"), "goal_id": FRESH_IDS}
     ),
+    "set_scoring_policy": st.fixed_dictionaries(
+        {
+            "policy": st.fixed_dictionaries(
+                {},
+                optional={
+                    "keep_comparison": st.sampled_from(["inclusive", "strict"]),
+                    "at_risk_ratio": st.floats(0.6, 1.0),
+                    "green_from": st.floats(0.4, 1.0),
+                },
+            ),
+            "reason": st.just("fuzzed"),
+        }
+    ),
 }
 
 

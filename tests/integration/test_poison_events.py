@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,16 +13,18 @@ import pytest
 from nats.aio.client import Client
 
 from events.registry import REGISTRY
+from events.scoring_policy import ScoringPolicy
 from projections import pg_rows
 from projections.parking import parked_tenants
 from projections.queries import ReadModels
 from projections.runner import PROJECTION_NAME, Projector
 from projections.tables import GOALS
+from projections.views import TenantLag
 from services.application.auth import Role, TokenAuthority
-from services.bootstrap import CommandService
+from services.bootstrap import CommandService, lag_of_tenant
 from services.client import OkrClient
 from services.entrypoints.cli.projections import resume_parked
-from services.entrypoints.http.app import create_query_app
+from services.entrypoints.http.app import Lags, create_query_app
 from services.entrypoints.http.auth import Gate
 from tests.integration.conftest import bearer, log_of
 from tests.integration.poison import AT, Q4, publish_poison
@@ -76,7 +79,7 @@ async def models(database_url: str, pg_schema: str) -> AsyncIterator[ReadModels]
     async with asyncpg.create_pool(
         database_url, min_size=1, max_size=2, server_settings={"search_path": pg_schema}
     ) as pool:
-        yield ReadModels(pool)
+        yield ReadModels(pool, ScoringPolicy())
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -92,7 +95,9 @@ async def test_a_poison_event_parks_its_tenant_and_no_other(
 ) -> None:
     evil = evil_of(tenant)
     sequence = await poisoned(kind, service, nats_client, tenant)
-    projector = Projector(nats_client, pg, service.stream_name, pg_schema, batch_size=100)
+    projector = Projector(
+        nats_client, pg, service.stream_name, pg_schema, ScoringPolicy(), batch_size=100
+    )
 
     head = await projector.catch_up(timeout_s=20)
 
@@ -142,7 +147,7 @@ async def test_the_live_projector_resumes_a_tenant_after_an_upcaster_fix(
     evil = evil_of(tenant)
     sequence = await poisoned("unknown_version", service, nats_client, tenant)
     live_conn = await asyncpg.connect(database_url)
-    live = Projector(nats_client, live_conn, service.stream_name, pg_schema)
+    live = Projector(nats_client, live_conn, service.stream_name, pg_schema, ScoringPolicy())
     stop = asyncio.Event()
     running = asyncio.create_task(live.run_batches(stop, idle_wait_s=0.05))
     try:
@@ -155,7 +160,7 @@ async def test_the_live_projector_resumes_a_tenant_after_an_upcaster_fix(
         monkeypatch.setitem(REGISTRY._upcasters, ("objective.created", 0), rename_name_to_title)
 
         # With the service running, the command asks its projector and waits for it.
-        failure = await resume_parked(pg, log_of(service), pg_schema, evil, 20)
+        failure = await resume_parked(pg, log_of(service), pg_schema, evil, ScoringPolicy(), 20)
         assert failure is None
         assert await goal_ids(pg, evil) == ["p1", "p2", "px"]
         assert await parked_tenants(pg) == []
@@ -182,12 +187,14 @@ async def test_resume_with_the_service_stopped_parks_again_until_the_fix_is_in(
 ) -> None:
     evil = evil_of(tenant)
     sequence = await poisoned("nul_text", service, nats_client, tenant)
-    projector = Projector(nats_client, pg, service.stream_name, pg_schema)
+    projector = Projector(nats_client, pg, service.stream_name, pg_schema, ScoringPolicy())
     await projector.catch_up(timeout_s=20)
     [before] = await parked_tenants(pg)
     event_log = log_of(service)
 
-    failure = await resume_parked(pg, event_log, pg_schema, evil)  # nothing fixed yet
+    failure = await resume_parked(
+        pg, event_log, pg_schema, evil, ScoringPolicy()
+    )  # nothing fixed yet
 
     assert failure is not None
     assert f"sequence {sequence}" in failure
@@ -201,12 +208,12 @@ async def test_resume_with_the_service_stopped_parks_again_until_the_fix_is_in(
         return tuple(v.replace("\x00", "\\0") if isinstance(v, str) else v for v in real(goal))
 
     monkeypatch.setattr(pg_rows, "_goal_record", escaped)
-    assert await resume_parked(pg, event_log, pg_schema, evil) is None
+    assert await resume_parked(pg, event_log, pg_schema, evil, ScoringPolicy()) is None
     assert await goal_ids(pg, evil) == ["p1", "p2", "px"]
     assert await parked_tenants(pg) == []
 
 
-async def test_the_lag_endpoint_shows_the_callers_parked_tenant_and_only_a_count_of_others(
+async def test_the_lag_endpoint_shows_a_tenant_its_own_parking_and_an_operator_the_count(
     service: CommandService,
     nats_client: Client,
     pg: asyncpg.Connection,
@@ -216,25 +223,34 @@ async def test_the_lag_endpoint_shows_the_callers_parked_tenant_and_only_a_count
 ) -> None:
     evil = evil_of(tenant)
     sequence = await poisoned("not_json", service, nats_client, tenant)
-    projector = Projector(nats_client, pg, service.stream_name, pg_schema)
+    projector = Projector(nats_client, pg, service.stream_name, pg_schema, ScoringPolicy())
     head = await projector.catch_up(timeout_s=20)
     authority = TokenAuthority("a-test-secret-of-at-least-thirty-two-bytes")
 
     async def lag(of: str) -> Any:
         return await models.lag(PROJECTION_NAME, head, of)
 
-    app = create_query_app(models, lag, Gate(authority))
+    async def own_lag(of: str) -> TenantLag:
+        whole = await lag(of)
+        return await lag_of_tenant(nats_client, service.stream_name, service.subjects, whole, of)
+
+    app = create_query_app(models, Lags(lag, own_lag), Gate(authority))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as h:
         own = (await h.get("/projections/lag", headers=bearer(authority, evil, Role.ADMIN))).json()
         other = await h.get("/projections/lag", headers=bearer(authority, tenant, Role.MEMBER))
+        ops = (
+            await h.get("/projections/lag", headers=bearer(authority, "ops", Role.OPERATOR))
+        ).json()
 
-    assert own["lag"] == 0
-    assert own["parked_tenants"] == 1
+    assert ops["lag"] == 0
+    assert ops["parked_tenants"] == 1
+    assert "parked_tenants" not in own
     assert own["parked"]["failed_sequence"] == sequence
     assert own["parked"]["error"]
     assert other.json()["parked"] is None
-    assert other.json()["parked_tenants"] == 1
+    assert "parked_tenants" not in other.json()
     assert evil not in other.text
+    assert evil not in json.dumps(ops)
 
 
 async def test_a_lost_database_connection_is_not_parked_but_raised_for_a_retry(
@@ -248,7 +264,7 @@ async def test_a_lost_database_connection_is_not_parked_but_raised_for_a_retry(
     okr = OkrClient(nats_client, tenant, "ana", service.subjects)
     await create(okr, "one")
     doomed = await asyncpg.connect(database_url)
-    projector = Projector(nats_client, doomed, service.stream_name, pg_schema)
+    projector = Projector(nats_client, doomed, service.stream_name, pg_schema, ScoringPolicy())
     await projector.catch_up(timeout_s=20)
     await create(okr, "two")
     await pg.execute("SELECT pg_terminate_backend($1)", doomed.get_server_pid())
@@ -258,8 +274,8 @@ async def test_a_lost_database_connection_is_not_parked_but_raised_for_a_retry(
         await projector.catch_up(timeout_s=20)
 
     assert await parked_tenants(pg) == []
-    retried = Projector(nats_client, pg, service.stream_name, pg_schema)  # the next life
+    retried = Projector(
+        nats_client, pg, service.stream_name, pg_schema, ScoringPolicy()
+    )  # the next life
     await retried.catch_up(timeout_s=20)
     assert await goal_ids(pg, tenant) == ["one", "two"]
-
-

@@ -7,6 +7,7 @@ from typing import Any, cast
 from uuid import uuid4
 
 from services.adapters.event_store import StoreUnavailable
+from services.adapters.telemetry.setup import Telemetry
 from services.application.answers import answer
 from services.application.handler import CommandHandler
 from services.domain.errors import ErrorCode
@@ -21,6 +22,7 @@ BODY = (
 class Failing:
     def __init__(self, error: Exception) -> None:
         self.error = error
+        self.telemetry = Telemetry()
 
     async def execute(self, command: Any, claim_id: bool = False) -> Any:
         raise self.error

@@ -26,6 +26,7 @@ from events.objectives import (
     ObjectiveCreated,
 )
 from events.registry import REGISTRY, UnknownEventType, UnsupportedSchemaVersion
+from events.scoring_policy import ScoringPolicy, ScoringPolicySet
 from events.smart_goals import SmartGoalCreated
 from events.values import (
     AggregateType,
@@ -76,6 +77,13 @@ EXAMPLES: list[EventPayload] = [
     GoalClosed(grade=0.7),
     GoalCarriedOver(from_cycle=Q4, to_cycle=Cycle.quarter("2027-q1")),
     GoalArchived(),
+    ScoringPolicySet(
+        effective_at=NOW,
+        policy=ScoringPolicy(keep_comparison="strict"),
+        previous=ScoringPolicy(),
+        changed=("keep_comparison",),
+        reason="an exact hit on a keep-below target is a miss here",
+    ),
 ]
 
 

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import nats
+from nats.aio.client import Client
+from nats.errors import Error as NatsError
 
 from events.subjects import Subjects
 from projections.audit.axes import TimeAxes
@@ -17,6 +19,7 @@ from projections.audit.check import ConsistencyCheck
 from projections.audit.render import to_html, to_markdown
 from projections.consumer import EventLog
 from services.adapters.servers import resolve_servers
+from services.adapters.telemetry.progress import Progress
 from services.application.auditor import Auditor
 from services.domain.bounds import zoned_instant_in_window
 from services.settings import Settings
@@ -60,13 +63,13 @@ def add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     check.add_argument("--format", choices=("table", "json"), default="table")
 
 
-def _progress(read: int, selected: int) -> None:
-    print(
-        f"\rreplayed {read:,} events ({selected:,} in view)",
-        end="",
-        file=sys.stderr,
-        flush=True,
-    )
+async def _events_matching(nc: Client, stream: str, subject_filter: str) -> int | None:
+    """How many stored messages match ``subject_filter`` (None if the server won't say)."""
+    try:
+        info = await nc.jetstream().stream_info(stream, subjects_filter=subject_filter)
+    except NatsError:
+        return None
+    return sum((info.state.subjects or {}).values()) or None
 
 
 def check_table(found: ConsistencyCheck) -> str:
@@ -107,9 +110,13 @@ async def run_audit(args: argparse.Namespace, settings: Settings) -> int:
         nc = await nats.connect(nats_url)
         try:
             event_log = EventLog(nc, settings.stream_name, Subjects(settings.subject_root))
-            auditor = Auditor(event_log, database_url, settings.db_schema)
+            auditor = Auditor(event_log, database_url, settings.db_schema, settings.scoring_policy)
+            subjects = event_log.subjects
+            scanned = subjects.tenant(args.tenant) if args.tenant else subjects.all_events()
+            total = await _events_matching(nc, settings.stream_name, scanned)
             if args.audit_command == "verify":
-                found = await auditor.verify(args.tenant)
+                with Progress("verified events", total) as shown:
+                    found = await auditor.verify(args.tenant, shown.update)
                 print(found.model_dump_json(indent=2))
                 return 0 if found.ok else 1
             if args.audit_command == "check":
@@ -118,11 +125,13 @@ async def run_audit(args: argparse.Namespace, settings: Settings) -> int:
                 print(text or check_table(checked))
                 return 0 if checked.consistent else 1
             try:
-                report = await auditor.report(args.tenant, args.cycle, axes, _progress)
+                with Progress("replayed events", total) as shown:
+                    report = await auditor.report(
+                        args.tenant, args.cycle, axes, lambda read, _in_view: shown.update(read)
+                    )
             except UnknownCycle as unknown:
                 print(f"okr audit report: {unknown}", file=sys.stderr)
                 return 1
-            print(file=sys.stderr)
             text = {
                 "json": lambda: report.model_dump_json(indent=2),
                 "markdown": lambda: to_markdown(report),

@@ -59,7 +59,7 @@ async def command(wiring: Wiring, subject: str, body: bytes, headers: Mapping[st
 
     ``headers`` are the request's own (a trace context travels there)."""
     name = Subjects.name_of_command(subject)
-    reply = await answer(wiring.handler, name, subject, body, wiring.clock)
+    reply = await answer(wiring.handler, name, subject, body, wiring.clock, headers)
     return reply.model_dump_json().encode()
 
 
@@ -68,7 +68,9 @@ async def ingest_progress(
 ) -> bytes:
     """One ProgressReport or a ProgressBatch; the reply is an IngestReply."""
     try:
-        reply = await wiring.ingestor.ingest(Subjects.tenant_of_ingest(subject), body, subject)
+        reply = await wiring.ingestor.ingest(
+            Subjects.tenant_of_ingest(subject), body, subject, headers
+        )
     except Exception:
         # A bug must not leave the integration waiting for a reply that never comes.
         log.exception("ingest on %s failed", subject)

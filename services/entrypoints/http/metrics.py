@@ -1,0 +1,42 @@
+"""``/metrics``: the Prometheus text format, the projector's lag refreshed at each scrape."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from projections.views import ProjectionLag
+from services.adapters.telemetry.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+def metrics_router(
+    metrics: Metrics, lag: Callable[[], Awaitable[ProjectionLag]], timeout_s: float
+) -> APIRouter:
+    """The scrape route (no token, no tenant names unless OKR_METRICS_TENANT_LABELS)."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get(
+        "/metrics",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
+    async def scrape() -> Response:
+        """Prometheus metrics: okr_* (commands, ingest, projector, dead letters) and
+        faststream_* (the NATS handlers)."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                state = await lag()
+        except Exception as exc:  # the database is away: the gauges keep their last value
+            log.debug("projection state not refreshed for /metrics: %r", exc)
+        else:
+            metrics.projection_state(state.lag, state.parked_tenants)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
