@@ -142,14 +142,6 @@ class Subjects:
         """Tenant token of a command subject (``cmd.<root>.<tenant>.<command>``)."""
         return subject.split(".")[2]
 
-    @staticmethod
-    def without_tenant(subject: str) -> str:
-        """A command or ingest subject with its tenant token as ``*`` (a metric's label)."""
-        tokens = subject.split(".")
-        if len(tokens) == 4 and tokens[0] in (COMMAND_PREFIX, INGEST_PREFIX):
-            tokens[2] = "*"
-            return ".".join(tokens)
-        return subject
 
     @staticmethod
     def name_of_command(subject: str) -> str:

@@ -34,7 +34,6 @@ from services.adapters.embedded import free_port
 from services.adapters.event_store import EventStore
 from services.adapters.revoked_tokens import RevokedTokens
 from services.adapters.stream import StreamSettings, ensure_stream
-from services.adapters.telemetry.broker import broker_middlewares
 from services.adapters.telemetry.setup import Telemetry, telemetry_for
 from services.application.auditor import Auditor
 from services.application.auth import LONGEST_MAX_LIFETIME, TokenAuthority
@@ -111,7 +110,6 @@ async def command_service(
         logger=logging.getLogger("okr.broker"),
         log_level=logging.DEBUG,
         max_reconnect_attempts=-1,
-        middlewares=broker_middlewares(telemetry.metrics, telemetry.tracing),
     )
     nc = await broker.connect()
     listeners: list[Listener] = []

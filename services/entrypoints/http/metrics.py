@@ -29,7 +29,7 @@ def metrics_router(
     )
     async def scrape() -> Response:
         """Prometheus metrics: okr_* (commands, ingest, projector, dead letters) and
-        faststream_* (the NATS handlers)."""
+        the process's own."""
         try:
             async with asyncio.timeout(timeout_s):
                 state = await lag()
