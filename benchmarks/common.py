@@ -15,6 +15,7 @@ from events.envelope import Envelope
 from events.registry import REGISTRY
 from events.subjects import Subjects
 from services.adapters.stream import StreamSettings, ensure_stream
+from services.adapters.telemetry.progress import Progress
 
 Row = dict[str, float]
 FILL_WINDOW = 1000  # publishes awaiting their acks while a stream is filled
@@ -44,8 +45,20 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
-async def fill(nc: Client, subjects: Subjects, envelopes: Iterable[Envelope]) -> int:
-    """Store ``envelopes`` on their subjects as the store would; returns how many."""
+async def fill(
+    nc: Client, subjects: Subjects, envelopes: Iterable[Envelope], total: int | None = None
+) -> int:
+    """Store ``envelopes`` on their subjects as the store would; returns how many.
+
+    Shows its progress (of ``total``, if known) on standard error.
+    """
+    with Progress("stream fill", total) as shown:
+        return await _fill(nc, subjects, envelopes, shown)
+
+
+async def _fill(
+    nc: Client, subjects: Subjects, envelopes: Iterable[Envelope], shown: Progress
+) -> int:
     js = nc.jetstream()
     window: list[Awaitable[Any]] = []
     stored = 0
@@ -61,7 +74,9 @@ async def fill(nc: Client, subjects: Subjects, envelopes: Iterable[Envelope]) ->
         if len(window) == FILL_WINDOW:
             await asyncio.gather(*window)
             window = []
+            shown.update(stored)
     await asyncio.gather(*window)
+    shown.update(stored)
     return stored
 
 

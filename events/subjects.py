@@ -28,6 +28,7 @@ STREAM_NAME: Final = "OKR_EVENTS"
 DEAD_LETTER_STREAM_NAME: Final = "OKR_DEAD_LETTERS"
 SEAL_STREAM_NAME: Final = "OKR_SEALS"
 COMMAND_ID_BUCKET_NAME: Final = "OKR_COMMAND_IDS"  # a key-value bucket: command id -> request
+REVOKED_TOKEN_BUCKET_NAME: Final = "OKR_REVOKED_TOKENS"  # a key-value bucket: token id -> expiry
 EVENT_ROOT: Final = "okr"
 COMMAND_PREFIX: Final = "cmd"
 INGEST_PREFIX: Final = "ingest"
@@ -54,6 +55,8 @@ HEADER_BATCH_COMMIT: Final = "Nats-Batch-Commit"
 HEADER_EVENT_TYPE: Final = "Okr-Event-Type"
 HEADER_SCHEMA_VERSION: Final = "Okr-Schema-Version"
 HEADER_HASH: Final = "Okr-Hash"  # sha256 chaining the event to its aggregate's previous one
+# W3C trace context of the request that caused the message (on requests and stored events).
+HEADER_TRACEPARENT: Final = "traceparent"
 # Headers on a dead letter (its body is the rejected report, byte for byte).
 HEADER_REASON_CODE: Final = "Okr-Reason-Code"
 HEADER_REASON: Final = "Okr-Reason"
@@ -144,6 +147,7 @@ class Subjects:
     def tenant_of_command(subject: str) -> str:
         """Tenant token of a command subject (``cmd.<root>.<tenant>.<command>``)."""
         return subject.split(".")[2]
+
 
     @staticmethod
     def name_of_command(subject: str) -> str:

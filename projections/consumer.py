@@ -14,7 +14,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from events.envelope import RawEvent
-from events.subjects import DEFAULT_SUBJECTS, HEADER_HASH, Subjects
+from events.subjects import DEFAULT_SUBJECTS, HEADER_HASH, HEADER_TRACEPARENT, Subjects
 
 BUFFERED_BATCHES = 4  # how far delivery may run ahead of the reader, in batches
 SCAN_ACK_WAIT_S = 300.0  # a scan's batch is acknowledged when taken: this only covers a stall
@@ -116,8 +116,15 @@ class Inbox:
         if sequence <= self._last_sequence:
             return  # redelivered after ack_wait: already here
         self._last_sequence, self._last_pending = sequence, pending
+        headers = msg.headers or {}
         self._events.append(
-            RawEvent(sequence, msg.subject, msg.data, (msg.headers or {}).get(HEADER_HASH))
+            RawEvent(
+                sequence,
+                msg.subject,
+                msg.data,
+                headers.get(HEADER_HASH),
+                headers.get(HEADER_TRACEPARENT),
+            )
         )
         self._replies.append(msg.reply)
         self._arrived.set()

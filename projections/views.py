@@ -113,3 +113,17 @@ class ProjectionLag(View):
         "later events wait for `okr projections resume`, other tenants' go on",
     )
     parked_tenants: int = Field(default=0, description="how many tenants are parked in all")
+
+
+class TenantLag(View):
+    """Whether the read models have applied the caller's own tenant's events (no other
+    tenant's counts: the stream-wide view is for the deployment's operators)."""
+
+    projection: str
+    tenant: str
+    caught_up: bool = Field(description="every event of the tenant stored so far is applied")
+    parked: ParkedState | None = Field(
+        default=None,
+        description="set if an event the read models could not apply parked the tenant: its "
+        "later events wait for `okr projections resume`",
+    )

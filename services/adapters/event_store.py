@@ -28,8 +28,10 @@ from events.subjects import (
     HEADER_HASH,
     HEADER_MSG_ID,
     HEADER_SCHEMA_VERSION,
+    HEADER_TRACEPARENT,
     Subjects,
 )
+from services.adapters.telemetry.tracing import current_traceparent
 
 WRONG_LAST_SEQUENCE = 10071
 Outgoing = tuple[str, bytes, dict[str, str]]
@@ -67,12 +69,16 @@ class AppendResult:
     stored: tuple[StoredEvent, ...] = ()
 
 
-def _headers(envelope: Envelope) -> dict[str, str]:
-    return {
+def _headers(envelope: Envelope, traceparent: str | None) -> dict[str, str]:
+    headers = {
         HEADER_MSG_ID: str(envelope.event_id),
         HEADER_EVENT_TYPE: envelope.event_type,
         HEADER_SCHEMA_VERSION: str(envelope.schema_version),
     }
+    if traceparent is not None:
+        # The trace of the request that stored it: the projector's span joins that trace.
+        headers[HEADER_TRACEPARENT] = traceparent
+    return headers
 
 
 class EventStore:
@@ -118,13 +124,15 @@ class EventStore:
         }
         chained: list[tuple[Envelope, str]] = []
         messages: list[Outgoing] = []
+        traceparent = current_traceparent()
         for event in events:
             event = event.model_copy(update={"prev_hash": prev_hash})
             body = self._registry.encode(event)
             prev_hash = event_hash(prev_hash, body)
             chained.append((event, prev_hash))
             subject = self.subjects.event(*key, event.event_type)
-            messages.append((subject, body, {**_headers(event), HEADER_HASH: prev_hash}))
+            headers = {**_headers(event, traceparent), HEADER_HASH: prev_hash}
+            messages.append((subject, body, headers))
         messages[0][2].update(expected)
         if guard is not None:
             messages.append(

@@ -108,5 +108,6 @@ class ProjectorSupervisor:
                 self.settings.stream_name,
                 self.settings.db_schema,
                 self.settings.scoring_policy,
+                observer=self.projector.observer,
             )
             return

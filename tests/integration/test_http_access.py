@@ -90,7 +90,7 @@ async def test_a_token_of_one_tenant_is_refused_on_every_route_of_another(
         for method, path in await tenant_routes(http, other):
             reply = await call(http, method, path, headers)
             assert reply.status_code == 403, (role, method, path, reply.text)
-            assert "tenant" in reply.json()["detail"]
+            assert "tenant" in reply.json()["error"]["message"]
 
 
 async def test_no_token_or_a_bad_one_is_401_everywhere(
@@ -142,7 +142,7 @@ async def test_each_role_reaches_only_its_routes(
             assert reply.status_code not in (401, 403), (role, method, path, reply.text)
         else:
             assert reply.status_code == 403, (role, method, path, reply.text)
-            assert "may not" in reply.json()["detail"]
+            assert "may not" in reply.json()["error"]["message"]
 
 
 async def test_commands_over_http_record_the_token_holder_as_actor(

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import nats
+from nats.aio.client import Client
+from nats.errors import Error as NatsError
 
 from events.subjects import Subjects
 from projections.audit.axes import TimeAxes
@@ -20,6 +22,7 @@ from services.adapters.clock import now_utc
 from services.adapters.seal_key import seal_keys
 from services.adapters.seal_store import SealStore
 from services.adapters.servers import resolve_servers
+from services.adapters.telemetry.progress import Progress
 from services.application.auditor import Auditor
 from services.application.sealing.service import Sealing
 from services.domain.bounds import zoned_instant_in_window
@@ -71,13 +74,13 @@ def add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     add_seal_commands(steps)
 
 
-def _progress(read: int, selected: int) -> None:
-    print(
-        f"\rreplayed {read:,} events ({selected:,} in view)",
-        end="",
-        file=sys.stderr,
-        flush=True,
-    )
+async def _events_matching(nc: Client, stream: str, subject_filter: str) -> int | None:
+    """How many stored messages match ``subject_filter`` (None if the server won't say)."""
+    try:
+        info = await nc.jetstream().stream_info(stream, subjects_filter=subject_filter)
+    except NatsError:
+        return None
+    return sum((info.state.subjects or {}).values()) or None
 
 
 def check_table(found: ConsistencyCheck) -> str:
@@ -126,21 +129,27 @@ async def run_audit(args: argparse.Namespace, settings: Settings) -> int:
             store = SealStore(nc, settings.seals, subjects)
             await store.ensure_stream(settings.stream_replicas)
             sealing = Sealing(event_log, store, lambda: seal_keys(settings), now_utc)
-            if args.audit_command == "verify":
-                return await verify_with_seals(args, sealing, await auditor.verify(args.tenant))
             if args.audit_command in ("seal", "prove"):
                 return await run_sealing(args, sealing)
+            scanned = subjects.tenant(args.tenant) if args.tenant else subjects.all_events()
+            total = await _events_matching(nc, settings.stream_name, scanned)
+            if args.audit_command == "verify":
+                with Progress("verified events", total) as shown:
+                    found = await auditor.verify(args.tenant, shown.update)
+                return await verify_with_seals(args, sealing, found)
             if args.audit_command == "check":
                 checked = await auditor.check(args.tenant, axes)
                 text = checked.model_dump_json(indent=2) if args.format == "json" else None
                 print(text or check_table(checked))
                 return 0 if checked.consistent else 1
             try:
-                report = await auditor.report(args.tenant, args.cycle, axes, _progress)
+                with Progress("replayed events", total) as shown:
+                    report = await auditor.report(
+                        args.tenant, args.cycle, axes, lambda read, _in_view: shown.update(read)
+                    )
             except UnknownCycle as unknown:
                 print(f"okr audit report: {unknown}", file=sys.stderr)
                 return 1
-            print(file=sys.stderr)
             text = {
                 "json": lambda: report.model_dump_json(indent=2),
                 "markdown": lambda: to_markdown(report),

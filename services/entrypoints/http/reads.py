@@ -17,19 +17,19 @@ from projections.read_models.scoring_policies import PolicyInForce
 from projections.views import CascadeNode, GoalScore, PathStep
 from services.application.auth import Permission
 from services.entrypoints.http.auth import Gate
-from services.entrypoints.http.params import ActorQuery, TenantId, check_as_of
+from services.entrypoints.http.openapi import AUTHENTICATED, refusals
+from services.entrypoints.http.params import ActorQuery, InstantText, TenantId
 
 GoalId = Annotated[str, Path(pattern=TOKEN_PATTERN)]
 GoalType = Annotated[Literal["objective", "smart_goal"], Path()]
 AsOf = Annotated[
-    datetime | None,
+    InstantText | None,
     Query(description="instant the pace is judged at (ISO 8601 with zone); default now"),
 ]
 T = TypeVar("T")
 
 
 def _instant(as_of: datetime | None) -> datetime:
-    check_as_of(as_of)
     return as_of or datetime.now(UTC)
 
 
@@ -41,9 +41,14 @@ def _found(value: T | None, what: str) -> T:
 
 def reads_router(models: ReadModels, gate: Gate) -> APIRouter:
     """The read routes over ``models``; each needs a token with the read permission."""
-    reads = APIRouter(dependencies=[gate.permit(Permission.READ)], tags=["read models"])
+    reads = APIRouter(
+        dependencies=[gate.permit(Permission.READ)],
+        tags=["read models"],
+        responses=refusals(*AUTHENTICATED),
+    )
+    goal_route = refusals(404)
 
-    @reads.get("/tenants/{tenant}/goals/{goal_type}/{goal_id}/score")
+    @reads.get("/tenants/{tenant}/goals/{goal_type}/{goal_id}/score", responses=goal_route)
     async def goal_score(
         tenant: TenantId, goal_type: GoalType, goal_id: GoalId, as_of: AsOf = None
     ) -> GoalScore:
@@ -55,8 +60,8 @@ def reads_router(models: ReadModels, gate: Gate) -> APIRouter:
     async def scoring_policy(
         tenant: TenantId,
         as_of: Annotated[
-            datetime | None,
-            Query(description="instant the policy was in force at (ISO 8601 with zone); now"),
+            InstantText | None,
+            Query(description="instant the policy was in force at (RFC 3339 with zone); now"),
         ] = None,
     ) -> PolicyInForce:
         """The scoring policy in force at ``as_of``: the tenant's own, else the default."""
@@ -71,7 +76,7 @@ def reads_router(models: ReadModels, gate: Gate) -> APIRouter:
         """Every goal of a cycle with its score."""
         return await models.cycle_scores(tenant, cycle_id, _instant(as_of))
 
-    @reads.get("/tenants/{tenant}/cascade/{goal_type}/{goal_id}")
+    @reads.get("/tenants/{tenant}/cascade/{goal_type}/{goal_id}", responses=goal_route)
     async def subtree(
         tenant: TenantId, goal_type: GoalType, goal_id: GoalId, as_of: AsOf = None
     ) -> CascadeNode:
@@ -79,7 +84,7 @@ def reads_router(models: ReadModels, gate: Gate) -> APIRouter:
         found = await models.subtree(tenant, goal_type, goal_id, _instant(as_of))
         return _found(found, f"{goal_type} {goal_id}")
 
-    @reads.get("/tenants/{tenant}/cascade/{goal_type}/{goal_id}/path")
+    @reads.get("/tenants/{tenant}/cascade/{goal_type}/{goal_id}/path", responses=goal_route)
     async def path_to_top(tenant: TenantId, goal_type: GoalType, goal_id: GoalId) -> list[PathStep]:
         """The way from the goal up to the top of the cascade."""
         steps = await models.path_to_top(tenant, goal_type, goal_id)
@@ -103,7 +108,7 @@ def reads_router(models: ReadModels, gate: Gate) -> APIRouter:
         """Team and individual goals aligned to nothing (personal SMART goals excepted)."""
         return await models.unaligned(tenant, cycle_id, _instant(as_of))
 
-    @reads.get("/tenants/{tenant}/goals/{goal_type}/{goal_id}/check-ins")
+    @reads.get("/tenants/{tenant}/goals/{goal_type}/{goal_id}/check-ins", responses=goal_route)
     async def check_ins(
         tenant: TenantId, goal_type: GoalType, goal_id: GoalId
     ) -> list[ProgressView]:
