@@ -6,6 +6,7 @@ Command subjects: cmd.<root>.<tenant>.<command_name>   (NATS request/reply)
 Ingest subject:   ingest.<root>.<tenant>.progress         (integrations; request/reply)
 Dead letters:     dlq.<root>.<tenant>.progress            (stream OKR_DEAD_LETTERS)
 Alignment guard:  guard.<root>.<tenant>.alignment         (stream OKR_EVENTS; not an event)
+Signals:          signal.<root>.<tenant>.<goal_type>.<goal_id>.<signal_type>  (stream OKR_SIGNALS)
 
 ``root`` is ``okr`` in every deployment; tests give each stream its own root, since
 JetStream refuses two streams whose subjects overlap.
@@ -22,12 +23,14 @@ from typing import Final
 
 STREAM_NAME: Final = "OKR_EVENTS"
 DEAD_LETTER_STREAM_NAME: Final = "OKR_DEAD_LETTERS"
+SIGNAL_STREAM_NAME: Final = "OKR_SIGNALS"
 COMMAND_ID_BUCKET_NAME: Final = "OKR_COMMAND_IDS"  # a key-value bucket: command id -> request
 EVENT_ROOT: Final = "okr"
 COMMAND_PREFIX: Final = "cmd"
 INGEST_PREFIX: Final = "ingest"
 DEAD_LETTER_PREFIX: Final = "dlq"
 GUARD_PREFIX: Final = "guard"
+SIGNAL_PREFIX: Final = "signal"
 ALIGNMENT_GUARD: Final = "alignment"
 PROGRESS_KIND: Final = "progress"
 COMMAND_QUEUE_GROUP: Final = "okr-command-service"
@@ -49,6 +52,8 @@ HEADER_REASON: Final = "Okr-Reason"
 HEADER_RECEIVED_AT: Final = "Okr-Received-At"
 HEADER_RECEIVED_ON: Final = "Okr-Received-On"  # the subject or HTTP route it came in on
 HEADER_BATCH_INDEX: Final = "Okr-Batch-Index"
+# Header on a signal: its type, so a subscriber can route it before parsing the body.
+HEADER_SIGNAL_TYPE: Final = "Okr-Signal-Type"
 
 TOKEN_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _TOKEN = re.compile(TOKEN_PATTERN)
@@ -159,6 +164,18 @@ class Subjects:
     def dead_letter_subjects(self) -> list[str]:
         """The subjects the dead-letter stream captures."""
         return [f"{DEAD_LETTER_PREFIX}.{self.root}.>"]
+
+    def signal(self, tenant: str, goal_type: str, goal_id: str, signal_type: str) -> str:
+        """Subject of one goal's signals of one type; the dotted type forms the last tokens."""
+        return f"{SIGNAL_PREFIX}.{self.root}.{tenant}.{goal_type}.{goal_id}.{signal_type}"
+
+    def signals_of_type(self, tenant: str, signal_type: str) -> str:
+        """Wildcard matching one signal type across a tenant's goals."""
+        return f"{SIGNAL_PREFIX}.{self.root}.{tenant}.*.*.{signal_type}"
+
+    def signal_subjects(self) -> list[str]:
+        """The subjects the signal stream captures."""
+        return [f"{SIGNAL_PREFIX}.{self.root}.>"]
 
 
 DEFAULT_SUBJECTS = Subjects()

@@ -75,6 +75,7 @@ class AggregateType(StrEnum):
 
     OBJECTIVE = "objective"
     SMART_GOAL = "smart_goal"
+    TENANT = "tenant"  # a tenant's own settings (its id is the tenant's settings name)
 
 
 _CYCLE_ID = re.compile(r"^(\d{4})-q([1-4])$")

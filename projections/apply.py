@@ -23,7 +23,7 @@ from events.objectives import (
 )
 from events.smart_goals import SmartGoalCreated
 from events.values import Metric, ParentRef
-from projections.read_models import adjustments, progress
+from projections.read_models import adjustments, progress, tenant_settings
 from projections.read_models.adjustments import Adjustment, adjustment_entry
 from projections.read_models.progress import progress_entry
 from projections.rows import (
@@ -159,6 +159,10 @@ def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
     e = stored.envelope
     p = e.payload
     key: GoalKey = (e.tenant_id, e.aggregate_type.value, e.aggregate_id)
+    setting = tenant_settings.setting_entry(stored)
+    if setting is not None:
+        view.changes.add(tenant_settings.MODEL, setting)
+        return
     if isinstance(p, ObjectiveCreated | SmartGoalCreated):
         if key in view.goals:
             return

@@ -9,6 +9,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 import uvicorn
@@ -17,8 +18,11 @@ from nats.aio.client import Client
 from nats.errors import Error as NatsError
 
 from events.subjects import Subjects
+from projections.cadence.facts import GoalFacts
 from projections.consumer import EventLog
 from projections.queries import ReadModels
+from projections.read_models import rhythm
+from projections.read_models.tenant_settings import TenantSettings
 from projections.runner import PROJECTION_NAME, Projector
 from projections.views import ProjectionLag
 from services.adapters import database
@@ -28,9 +32,11 @@ from services.adapters.command_ids import CommandIdClaims
 from services.adapters.dead_letters import DeadLetters
 from services.adapters.embedded import free_port
 from services.adapters.event_store import EventStore
+from services.adapters.signal_stream import SignalStream
 from services.adapters.stream import StreamSettings, ensure_stream
 from services.application.auditor import Auditor
 from services.application.auth import TokenAuthority
+from services.application.cadence_scanner import CadenceScanner
 from services.application.facts_loader import FactsLoader
 from services.application.handler import Clock, CommandHandler
 from services.application.ingest.service import Ingestor
@@ -163,8 +169,33 @@ def _http_port(host: str, wanted: int) -> int:
 
 
 @asynccontextmanager
-async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncIterator[ReadSide]:
-    """Migrate, start the projector and the query API; stop both on exit."""
+async def cadence_signals(
+    settings: Settings, nc: Client, models: ReadModels, clock: Clock = now_utc
+) -> AsyncIterator[CadenceScanner]:
+    """Scan for due check-ins, stale goals and hygiene findings every
+    ``settings.cadence_scan_s`` at ``clock()`` (business time); stop on exit."""
+    signals = SignalStream(nc, settings.signals, Subjects(settings.subject_root))
+    await signals.ensure(settings.signal_duplicate_window_s, settings.stream_replicas)
+
+    async def open_goals(now: datetime) -> tuple[list[GoalFacts], dict[str, TenantSettings]]:
+        return await models.read(rhythm.open_goals, now)
+
+    scanner = CadenceScanner(open_goals, signals)
+    stop = asyncio.Event()
+    scanning = asyncio.create_task(scanner.run(clock, settings.cadence_scan_s, stop))
+    try:
+        yield scanner
+    finally:
+        stop.set()
+        await asyncio.gather(scanning, return_exceptions=True)
+
+
+@asynccontextmanager
+async def read_side(
+    settings: Settings, nc: Client, database_url: str, clock: Clock = now_utc
+) -> AsyncIterator[ReadSide]:
+    """Migrate, start the projector, the cadence scanner and the query API; stop all on
+    exit."""
     waits = settings.db_timeouts
     projector_conn = await database.connect(database_url, waits)
     pool = await database.read_pool(database_url, waits, settings.db_schema)
@@ -196,7 +227,8 @@ async def read_side(settings: Settings, nc: Client, database_url: str) -> AsyncI
                 serving.result()  # re-raises why the server could not start
             await asyncio.sleep(0.01)
         log.info("query API on %s (OpenAPI: /openapi.json, docs: /docs)", side.http_url)
-        yield side
+        async with cadence_signals(settings, nc, models, clock):
+            yield side
     finally:
         stop.set()
         server.should_exit = True

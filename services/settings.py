@@ -11,6 +11,7 @@ from events.subjects import (
     COMMAND_ID_BUCKET_NAME,
     DEAD_LETTER_STREAM_NAME,
     EVENT_ROOT,
+    SIGNAL_STREAM_NAME,
     STREAM_NAME,
 )
 from services.domain.clock_skew import DEFAULT_AHEAD, DEFAULT_BEHIND, ClockSkew
@@ -49,6 +50,11 @@ class Settings:
     command_id_days: float = 30.0
     max_clock_ahead_s: float = DEFAULT_AHEAD.total_seconds()
     max_clock_behind_days: float = DEFAULT_BEHIND.days
+    signal_stream: str | None = None
+    # A signal's id dedupes a resend whose acknowledgement was lost; the subject-sequence
+    # check keeps it single past the window.
+    signal_duplicate_window_s: float = 86_400.0
+    cadence_scan_s: float = 60.0
 
     @property
     def dead_letters(self) -> str:
@@ -58,6 +64,15 @@ class Settings:
         if self.stream_name == STREAM_NAME:
             return DEAD_LETTER_STREAM_NAME
         return f"{self.stream_name}_DLQ"
+
+    @property
+    def signals(self) -> str:
+        """The signal stream: as configured, else named after the event stream."""
+        if self.signal_stream:
+            return self.signal_stream
+        if self.stream_name == STREAM_NAME:
+            return SIGNAL_STREAM_NAME
+        return f"{self.stream_name}_SIGNALS"
 
     @property
     def clock_skew(self) -> ClockSkew:
@@ -104,6 +119,11 @@ class Settings:
             max_clock_behind_days=float(
                 e.get("OKR_MAX_CLOCK_BEHIND_DAYS", defaults.max_clock_behind_days)
             ),
+            signal_stream=e.get("OKR_SIGNAL_STREAM") or None,
+            signal_duplicate_window_s=_seconds(
+                e, "OKR_SIGNAL_DUPLICATE_WINDOW_S", defaults.signal_duplicate_window_s
+            ),
+            cadence_scan_s=_seconds(e, "OKR_CADENCE_SCAN_S", defaults.cadence_scan_s),
         )
 
 
