@@ -128,6 +128,7 @@ async def test_due_overdue_and_stale_arrive_once_across_two_scanners_and_a_resta
     }, stored
     stale = next(s for s in stored if s["signal_type"] == "goal.stale")
     assert stale["subject"] == service.subjects.signal(tenant, "smart_goal", "g1", "goal.stale")
-    assert stale["missed"] == 2 and stale["last_check_in_at"] is None
+    assert stale["missed"] == 2
+    assert stale["last_check_in_at"] is None
     # And two quiet periods make one hygiene finding, sent once
     assert [h["new_codes"] for h in hygiene] == [["no_recent_check_in"]]
