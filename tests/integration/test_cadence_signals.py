@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import httpx
+import jsonschema
 import pytest
 from nats.aio.client import Client
 
@@ -17,9 +19,12 @@ from events.subjects import Subjects
 from events.values import Cycle
 from projections.queries import ReadModels
 from projections.runner import Projector
-from services.bootstrap import CommandService, cadence_signals
+from services.application.auth import Role, TokenAuthority
+from services.bootstrap import CommandService, ReadSide, cadence_signals
 from services.client import OkrClient
+from services.entrypoints.nats.contract import CONTRACT_DIR
 from services.settings import Settings
+from tests.integration.conftest import bearer
 
 pytestmark = pytest.mark.integration
 Q4 = Cycle.quarter("2026-q4").model_dump(mode="json")
@@ -132,3 +137,112 @@ async def test_due_overdue_and_stale_arrive_once_across_two_scanners_and_a_resta
     assert stale["last_check_in_at"] is None
     # And two quiet periods make one hygiene finding, sent once
     assert [h["new_codes"] for h in hygiene] == [["no_recent_check_in"]]
+
+
+async def test_every_stored_signal_matches_its_published_json_schema(
+    nats_client: Client,
+    service: CommandService,
+    models: ReadModels,
+    database_url: str,
+    pg_schema: str,
+    tenant: str,
+) -> None:
+    okr = OkrClient(nats_client, tenant, "ana", service.subjects)
+    await okr.execute(
+        "create_objective",
+        objective_id="o1",
+        title="Delight trial users",
+        level="individual",
+        owner="bo",
+        cycle=Q4,
+        meta={"now": START.isoformat()},
+    )
+    await okr.execute(
+        "add_key_result",
+        objective_id="o1",
+        key_result_id="kr1",
+        terms={
+            "title": "Launch the pricing page",
+            "weight": 1,
+            "metric": {"kind": "binary", "target": 1},
+        },
+        meta={"now": START.isoformat()},
+    )
+    await okr.execute("activate_objective", objective_id="o1", meta={"now": START.isoformat()})
+    conn = await asyncpg.connect(database_url)
+    await Projector(nats_client, conn, service.stream_name, pg_schema).catch_up()
+    await conn.close()
+    settings = Settings(stream_name=service.stream_name, subject_root=service.subjects.root)
+    clock = BusinessClock(START + timedelta(days=30))
+    async with cadence_signals(settings, nats_client, models, clock) as scanner:
+        await scanner.scan(clock.now)  # a late start catches up on everything that fell due
+    stored = await read_signals(nats_client, settings.signals, service.subjects, tenant)
+    schemas = CONTRACT_DIR / "signals"
+    for signal in stored:
+        body = {k: v for k, v in signal.items() if k != "subject"}
+        schema = json.loads((schemas / f"{body['signal_type']}.v1.schema.json").read_text())
+        jsonschema.validate(body, schema)
+    kinds = Counter(s["signal_type"] for s in stored)
+    assert kinds == {
+        "check_in.due": 3,
+        "check_in.overdue": 3,
+        "goal.stale": 1,
+        "goal.hygiene_flagged": 1,
+    }
+    [flagged] = [s for s in stored if s["signal_type"] == "goal.hygiene_flagged"]
+    assert sorted(flagged["new_codes"]) == [
+        "individual_goal_unaligned",
+        "key_result_reads_as_task",
+        "no_recent_check_in",
+    ]
+
+
+async def test_the_hygiene_route_lists_findings_per_owner_and_team(
+    service: CommandService,
+    reads: ReadSide,
+    http: httpx.AsyncClient,
+    nats_client: Client,
+    tenant: str,
+    authority: TokenAuthority,
+) -> None:
+    okr = OkrClient(nats_client, tenant, "ana", service.subjects)
+    meta = {"now": START.isoformat()}
+    await okr.execute(
+        "create_objective",
+        objective_id="o1",
+        title="Delight trial users",
+        level="team",
+        owner="bo",
+        team="growth",
+        cycle=Q4,
+        meta=meta,
+    )
+    await okr.execute("activate_objective", objective_id="o1", meta=meta)
+    await okr.execute("set_hygiene_policy", max_goals_per_owner=1, meta=meta)
+    await okr.execute(
+        "create_objective",
+        objective_id="o2",
+        title="Cut churn",
+        level="team",
+        owner="bo",
+        cycle=Q4,
+        meta=meta,
+    )
+    await reads.wait_until_current()
+    answer = await http.get(
+        f"/tenants/{tenant}/cycles/2026-q4/hygiene",
+        params={"as_of": (START + timedelta(days=3)).isoformat()},
+        headers=bearer(authority, tenant, Role.MEMBER),
+    )
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["max_goals_per_owner"] == 1
+    [owner] = report["by_owner"]
+    assert owner["name"] == "bo"
+    codes = {g["goal_id"]: [f["code"] for f in g["findings"]] for g in owner["goals"]}
+    assert codes == {
+        "o1": ["objective_without_key_results", "too_many_goals"],
+        "o2": ["too_many_goals"],
+    }
+    [team] = report["by_team"]
+    assert (team["name"], [g["goal_id"] for g in team["goals"]]) == ("growth", ["o1"])
