@@ -17,6 +17,7 @@ from nats.aio.client import Client
 
 from events.subjects import Subjects
 from events.values import Cycle
+from examples import signal_subscriber
 from projections.queries import ReadModels
 from projections.runner import Projector
 from services.application.auth import Role, TokenAuthority
@@ -189,6 +190,15 @@ async def test_every_stored_signal_matches_its_published_json_schema(
         "goal.stale": 1,
         "goal.hygiene_flagged": 1,
     }
+    # And the example subscriber, which knows only the documented contract, prints them
+    printed = await signal_subscriber.follow(
+        nats_client, tenant, settings.signals, service.subjects.root, lambda _: None, 8, 10
+    )
+    assert len(printed) == 8
+    assert (
+        printed[0]
+        == f"check-in due {(START + timedelta(days=7)).isoformat()[:19]}Z: objective o1 (bo)"
+    )
     [flagged] = [s for s in stored if s["signal_type"] == "goal.hygiene_flagged"]
     assert sorted(flagged["new_codes"]) == [
         "individual_goal_unaligned",
