@@ -338,6 +338,7 @@ async def test_the_consistency_check_compares_every_read_model_table(
             "alignments": ("child_type", "child_id", "parent_objective_id", "parent_key_result_id"),
             "progress_entries": ("stream_sequence",),
             "key_result_adjustments": ("stream_sequence",),
+            "tenant_settings": ("stream_sequence",),
         }
         await conn.execute(
             f'CREATE TABLE "{pg_schema}".later (tenant_id text, day date, n int,'
