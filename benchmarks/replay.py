@@ -28,10 +28,10 @@ from nats.aio.client import Client
 from benchmarks.common import Row, fill, new_stream, raw_ordered_replay
 from benchmarks.workload import quarter
 from events.subjects import Subjects
+from projections.audit.axes import EVERYTHING
 from projections.audit.replay import replay_tenant
 from projections.consumer import EventLog
 from services.adapters.servers import resolve_servers
-from services.application.auditor import END_OF_TIME
 from services.settings import Settings
 
 TENANT = "bench"
@@ -58,7 +58,7 @@ async def replay_once(nats_url: str, database_url: str, stream: str, root: str) 
     try:
         event_log = EventLog(nc, stream, Subjects(root))
         started = time.perf_counter()
-        replayed = await replay_tenant(event_log, conn, TENANT, END_OF_TIME, "recorded", schema)
+        replayed = await replay_tenant(event_log, conn, TENANT, EVERYTHING, schema)
         seconds = time.perf_counter() - started
     finally:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -84,6 +84,16 @@ class ReadModels:
             tenant, as_of, "cycle_id = $2 ORDER BY goal_type, goal_id", cycle_id
         )
 
+    async def tenant_scores(self, tenant: str, as_of: datetime) -> list[GoalScore]:
+        """Every goal of the tenant with its score."""
+        return await self._scores_where(tenant, as_of, "TRUE ORDER BY goal_type, goal_id")
+
+    async def cycle_cascade(self, tenant: str, cycle_id: str, as_of: datetime) -> list[CascadeNode]:
+        """The whole cascade of a cycle: one tree per company-level objective."""
+        tops = [g for g in await self.cycle_scores(tenant, cycle_id, as_of) if g.level == "company"]
+        trees = [await self.subtree(tenant, g.goal_type, g.goal_id, as_of) for g in tops]
+        return [t for t in trees if t is not None]
+
     async def subtree(
         self, tenant: str, goal_type: str, goal_id: str, as_of: datetime
     ) -> CascadeNode | None:

@@ -45,6 +45,17 @@ class Difference:
     key: tuple[Any, ...]
     kind: Literal["only_live", "only_replay", "differs"]
     columns: tuple[str, ...] = ()
+    goal: str | None = None  # "objective/o1": the goal the row belongs to, if it names one
+    live: tuple[Any, ...] = ()  # the differing columns' values, live and replayed
+    replay: tuple[Any, ...] = ()
+
+
+def goal_of(row: dict[str, Any]) -> str | None:
+    """The goal a read-model row belongs to, as ``type/id``, if its columns name one."""
+    for kind, ident in (("goal_type", "goal_id"), ("child_type", "child_id")):
+        if row.get(kind) and row.get(ident):
+            return f"{row[kind]}/{row[ident]}"
+    return f"objective/{row['objective_id']}" if row.get("objective_id") else None
 
 
 async def _rows(
@@ -68,13 +79,24 @@ async def compare(
         replayed = await _rows(conn, replay_schema, table, tenant, key)
         for row_key in sorted(live.keys() | replayed.keys(), key=repr):
             if row_key not in replayed:
-                differences.append(Difference(table, row_key, "only_live"))
+                goal = goal_of(live[row_key])
+                differences.append(Difference(table, row_key, "only_live", goal=goal))
             elif row_key not in live:
-                differences.append(Difference(table, row_key, "only_replay"))
+                goal = goal_of(replayed[row_key])
+                differences.append(Difference(table, row_key, "only_replay", goal=goal))
             else:
-                changed = tuple(
-                    c for c in live[row_key] if live[row_key][c] != replayed[row_key][c]
-                )
+                was, now = live[row_key], replayed[row_key]
+                changed = tuple(c for c in was if was[c] != now[c])
                 if changed:
-                    differences.append(Difference(table, row_key, "differs", changed))
+                    differences.append(
+                        Difference(
+                            table,
+                            row_key,
+                            "differs",
+                            changed,
+                            goal_of(was),
+                            tuple(was[c] for c in changed),
+                            tuple(now[c] for c in changed),
+                        )
+                    )
     return differences

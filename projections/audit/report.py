@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from projections.read_models.adjustments import AdjustmentEntry
+from projections.views import CascadeNode
 
 
 class Part(BaseModel):
@@ -21,26 +22,30 @@ class ScorePoint(Part):
 
     stream_sequence: int
     kind: Literal["check_in", "progress"]
-    applies_at: datetime = Field(description="when the value held")
-    occurred_at: datetime
-    recorded_at: datetime
+    valid_at: datetime = Field(description="valid time: when the value held in the world")
+    occurred_at: datetime = Field(description="the sender's business time when it sent it")
+    recorded_at: datetime = Field(description="transaction time: when the service stored it")
     actor: str
+    source: str | None = Field(default=None, description="integration reports: the integration")
+    idempotency_key: str | None = Field(default=None, description="integration reports' key")
     value: float
     confidence: float | None
-    target_in_force: float = Field(description="the target when this entry was recorded")
-    score: float = Field(description="score under the terms in force at that time")
-    late: bool = Field(description="recorded long after the instant it applies to")
-    superseded: bool = Field(description="a newer observation was already known")
+    target_in_force: float = Field(description="the target in force at the entry's valid time")
+    score: float = Field(description="score under the terms in force then")
+    late: bool = Field(description="a report recorded over two days after it observed")
+    back_dated: bool = Field(description="a check-in dated over two days before it was sent")
+    superseded: bool = Field(description="a value of later valid time was already known")
 
 
 class KeyResultAudit(Part):
-    """A key result: its final state and how it got there."""
+    """A key result: its state as of the instant and how it got there."""
 
     key_result_id: str
     title: str
+    metric_kind: str
     unit: str
     baseline: float
-    target: float = Field(description="the target in force at the end")
+    target: float = Field(description="the target in force at the instant")
     original_target: float = Field(description="the target when the KR was added")
     final_value: float | None
     final_score: float
@@ -49,22 +54,54 @@ class KeyResultAudit(Part):
     adjustments: tuple[AdjustmentEntry, ...]
 
 
+class CarryOver(Part):
+    """A goal moved from one cycle to the next: listed in both, linked."""
+
+    from_cycle: str
+    to_cycle: str
+    valid_at: datetime
+    recorded_at: datetime
+    actor: str
+    reason: str | None
+
+
+class Closure(Part):
+    """How and when a goal was closed."""
+
+    closed_at: datetime = Field(description="valid time of the close")
+    recorded_at: datetime
+    actor: str
+    grade: float | None
+    note: str
+
+
 class GoalAudit(Part):
-    """An objective (with its KRs) or a SMART goal."""
+    """An objective (with its KRs) or a SMART goal, as of the instant."""
 
     goal_type: Literal["objective", "smart_goal"]
     goal_id: str
     title: str
     level: str
     owner: str
+    cycle_id: str = Field(description="the cycle the goal is in at the instant")
     status: str
     expectation: float
     final_score: float | None
+    met: bool = Field(description="score at or above the expectation")
     band: Literal["red", "yellow", "green"]
+    pace: str
+    expected_progress: float
+    confidence: float | None
     deadline: date | None = None
     outcome: str | None = Field(default=None, description="SMART goals: passed/failed/pending")
+    metric_kind: str | None = Field(default=None, description="SMART goals' own metric")
+    unit: str | None = None
+    baseline: float | None = None
+    target: float | None = None
     key_results: tuple[KeyResultAudit, ...] = ()
     history: tuple[ScorePoint, ...] = Field(default=(), description="SMART goals' own history")
+    carried_over: CarryOver | None = None
+    closed: Closure | None = None
 
 
 class SkippedEvent(Part):
@@ -78,20 +115,22 @@ class SkippedEvent(Part):
 
 
 class AuditReport(Part):
-    """What the event log says about one tenant's cycle, as of an instant."""
+    """What the event log says about one tenant's cycle: valid as of one instant, as
+    recorded by another."""
 
     tenant_id: str
     cycle_id: str
     cycle_starts_on: date
     cycle_ends_on: date
-    as_of: datetime
-    basis: Literal["occurred", "recorded"] = Field(
-        description="occurred: what had happened by as_of; recorded: what the system knew"
-    )
+    as_of: datetime = Field(description="valid time: the facts that applied by then")
+    known_at: datetime = Field(description="transaction time: as the service knew them then")
     events_considered: int
     last_stream_sequence: int
     source_digest: str = Field(description="sha256 over the ids and hashes of those events")
     goals: tuple[GoalAudit, ...]
+    cascade: tuple[CascadeNode, ...] = Field(
+        default=(), description="one tree per company objective, rolled-up scores at as_of"
+    )
     skipped_events: tuple[SkippedEvent, ...] = Field(
         default=(),
         description="events the replay passed over, each with why: the report rests on the others",

@@ -1,28 +1,35 @@
-"""The auditor's operations: report a cycle as of an instant, verify the log, check the models."""
+"""The auditor's operations: report a cycle as of an instant and as known at another,
+verify the log, check the live models against a replay."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 
 import asyncpg
 
-from projections.audit.build import ReportFold, report_of
+from projections.audit.axes import EVERYTHING, TimeAxes
+from projections.audit.build import report_of
+from projections.audit.check import (
+    ConsistencyCheck,
+    Fields,
+    cascade_fields,
+    field_differences,
+    row_differences,
+    score_fields,
+)
 from projections.audit.consistency import Difference, compare
-from projections.audit.replay import Basis, Consumer, Progress, Replayed, replay_tenant
+from projections.audit.fold import ReportFold
+from projections.audit.replay import Consumer, Progress, Replayed, replay_tenant
 from projections.audit.report import AuditReport, SkippedEvent
 from projections.audit.verify import Verification, verify_log
 from projections.consumer import EventLog
 from projections.queries import ReadModels
 from projections.scoring import DEFAULT_POLICY, ScoringPolicy
-from projections.views import GoalScore
+from projections.tables import GOALS
 from services.adapters import database
 from services.settings import DatabaseTimeouts
-
-# Far enough ahead that a replay "as of the end of time" includes everything stored.
-END_OF_TIME = datetime.fromisoformat("9999-01-01T00:00:00+00:00")
 
 
 class Auditor:
@@ -48,8 +55,7 @@ class Auditor:
     async def _replayed(
         self,
         tenant: str,
-        as_of: datetime,
-        basis: Basis,
+        axes: TimeAxes,
         progress: Progress | None,
         consumer: Consumer | None = None,
     ) -> AsyncIterator[tuple[Replayed, asyncpg.Connection]]:
@@ -57,35 +63,34 @@ class Auditor:
         conn = await database.connect(self._database_url, self._timeouts)
         try:
             replayed = await replay_tenant(
-                self._log, conn, tenant, as_of, basis, schema, self._policy, progress, consumer
+                self._log, conn, tenant, axes, schema, self._policy, progress, consumer
             )
             yield replayed, conn
         finally:
             await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             await conn.close()
 
+    @asynccontextmanager
+    async def _models(self, schema: str) -> AsyncIterator[ReadModels]:
+        # The replay's answers come from the same queries (and scoring) as the live ones.
+        pool = await database.read_pool(self._database_url, self._timeouts, schema, max_size=2)
+        try:
+            yield ReadModels(pool, self._policy, self._timeouts.acquire_s)
+        finally:
+            await pool.close()
+
     async def report(
-        self,
-        tenant: str,
-        cycle_id: str,
-        as_of: datetime,
-        basis: Basis = "recorded",
-        progress: Progress | None = None,
+        self, tenant: str, cycle_id: str, axes: TimeAxes, progress: Progress | None = None
     ) -> AuditReport:
-        """The cycle as the log says it stood at ``as_of``."""
+        """The cycle as the log says it stood at ``axes.as_of``, as known at ``axes.known_at``."""
         fold = ReportFold(self._policy)  # the histories, folded as the replay streams by
-        async with self._replayed(tenant, as_of, basis, progress, fold.feed) as (replayed, _):
-            # The replay's scores come from the same queries (and scoring) as the live ones.
-            pool = await database.read_pool(
-                self._database_url, self._timeouts, replayed.schema, max_size=2
-            )
-            try:
-                models = ReadModels(pool, self._policy, self._timeouts.acquire_s)
-                scores = await models.cycle_scores(tenant, cycle_id, as_of)
-            finally:
-                await pool.close()
-        by_goal: dict[tuple[str, str], GoalScore] = {(s.goal_type, s.goal_id): s for s in scores}
-        report = report_of(fold, tenant, cycle_id, as_of, basis, by_goal)
+        async with (
+            self._replayed(tenant, axes, progress, fold.feed) as (replayed, _),
+            self._models(replayed.schema) as models,
+        ):
+            scores = await models.goal_scores(tenant, fold.goals_of(cycle_id), axes.as_of)
+            cascade = await models.cycle_cascade(tenant, cycle_id, axes.as_of)
+        report = report_of(fold, tenant, cycle_id, axes, scores, cascade)
         skipped = tuple(
             SkippedEvent(
                 stream_sequence=c.first_sequence,
@@ -104,7 +109,39 @@ class Auditor:
         subject_filter = subjects.tenant(tenant) if tenant else subjects.all_events()
         return await verify_log(self._log, subject_filter)
 
-    async def check_consistency(self, tenant: str) -> list[Difference]:
-        """Replay the tenant to now and compare it, row for row, with the live models."""
-        async with self._replayed(tenant, END_OF_TIME, "recorded", None) as (replayed, conn):
+    async def check_consistency(self, tenant: str, axes: TimeAxes = EVERYTHING) -> list[Difference]:
+        """Replay the tenant and compare it, row for row, with the live models."""
+        async with self._replayed(tenant, axes, None) as (replayed, conn):
             return await compare(conn, self._live_schema, replayed.schema, tenant)
+
+    async def _answers(
+        self, conn: asyncpg.Connection, schema: str, tenant: str, axes: TimeAxes
+    ) -> Fields:
+        """What the API would answer from ``schema``: scores, pace and the cascade."""
+        if await conn.fetchval("SELECT to_regclass($1)", f'"{schema}".{GOALS}') is None:
+            return {}  # read models never projected here: every answer counts as missing
+        async with self._models(schema) as models:
+            scores = await models.tenant_scores(tenant, axes.as_of)
+            fields = score_fields(scores)
+            for cycle in sorted({s.cycle_id for s in scores}):
+                fields |= cascade_fields(await models.cycle_cascade(tenant, cycle, axes.as_of))
+        return fields
+
+    async def check(self, tenant: str, axes: TimeAxes) -> ConsistencyCheck:
+        """The live answers at ``axes.as_of`` against a replay's, goal by goal and field by
+        field: scores, pace, confidence, the cascade, and the stored rows beneath them."""
+        async with self._replayed(tenant, axes, None) as (replayed, conn):
+            rows = await compare(conn, self._live_schema, replayed.schema, tenant)
+            sides = [
+                await self._answers(conn, schema, tenant, axes)
+                for schema in (self._live_schema, replayed.schema)
+            ]
+        live, replay = sides
+        goals = {goal for goal, _ in live.keys() | replay.keys()}
+        return ConsistencyCheck(
+            tenant_id=tenant,
+            as_of=axes.as_of,
+            known_at=axes.known_at,
+            goals_compared=len(goals),
+            differences=tuple(field_differences(live, replay) + row_differences(rows)),
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -12,6 +13,7 @@ import pytest
 from nats.aio.client import Client
 
 from events.values import Cycle
+from projections.audit.axes import TimeAxes
 from projections.audit.consistency import table_keys
 from projections.audit.replay import replay_tenant
 from projections.audit.report import AuditReport
@@ -111,7 +113,6 @@ async def scripted(
         await at(
             day(11, 20),
             "record_check_in",
-            occurred=day(11, 10),
             applies_at=day(11, 10).isoformat(),
             value=160,
             confidence=0.8,
@@ -143,22 +144,30 @@ def arr(report: AuditReport) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("as_of", "basis", "score", "target"),
+    ("as_of", "known_at", "score", "target"),
     [
-        (day(10, 20), "recorded", 0.2, 200),
-        (day(11, 2), "recorded", 0.5, 200),
-        (day(11, 6), "recorded", 50 / 75, 175),
-        # What had happened by Nov 15 includes the check-in of Nov 10 ...
-        (day(11, 15), "occurred", 60 / 75, 175),
-        # ... but on Nov 15 the system had not been told of it yet.
-        (day(11, 15), "recorded", 50 / 75, 175),
-        (day(11, 22), "recorded", 60 / 75, 175),
+        (day(10, 20), day(10, 20), 0.2, 200),
+        (day(11, 2), day(11, 2), 0.5, 200),
+        (day(11, 6), day(11, 6), 50 / 75, 175),
+        # As of Nov 15, known later, the check-in of Nov 10 told on Nov 20 counts ...
+        (day(11, 15), day(11, 22), 60 / 75, 175),
+        # ... but on Nov 15 the service had not been told of it yet.
+        (day(11, 15), day(11, 15), 50 / 75, 175),
+        (day(11, 22), day(11, 22), 60 / 75, 175),
+        # As of Nov 4, known later: the late report of Nov 3 is the last value that held,
+        # and the adjustment of Nov 5 was not yet in force.
+        (day(11, 4), day(11, 22), 0.4, 200),
     ],
 )
 async def test_scores_as_of_an_instant(
-    auditor: Auditor, tenant: str, as_of: datetime, basis: Any, score: float, target: float
+    auditor: Auditor,
+    tenant: str,
+    as_of: datetime,
+    known_at: datetime,
+    score: float,
+    target: float,
 ) -> None:
-    report = await auditor.report(tenant, "2026-q4", as_of, basis)
+    report = await auditor.report(tenant, "2026-q4", TimeAxes(as_of, known_at))
 
     kr = arr(report)
     assert kr.final_score == pytest.approx(score)
@@ -167,13 +176,15 @@ async def test_scores_as_of_an_instant(
 
 
 async def test_the_report_tells_the_quarters_story(auditor: Auditor, tenant: str) -> None:
-    report = await auditor.report(tenant, "2026-q4", day(11, 22), "recorded")
+    report = await auditor.report(tenant, "2026-q4", TimeAxes(day(11, 22), day(11, 22)))
 
     kr = arr(report)
     assert [p.value for p in kr.history] == [120, 150, 160, 140]
-    assert [p.target_in_force for p in kr.history] == [200, 200, 175, 175]
-    late = [p for p in kr.history if p.late]
-    assert [(p.value, p.superseded) for p in late] == [(160, False), (140, True)]
+    # The target in force when each value held: the report of Nov 3 came before Nov 5's change.
+    assert [p.target_in_force for p in kr.history] == [200, 200, 175, 200]
+    flagged = [(p.value, p.late, p.back_dated, p.superseded) for p in kr.history]
+    assert flagged[2:] == [(160, False, True, False), (140, True, False, True)]
+    assert (kr.history[3].source, kr.history[3].idempotency_key) == ("crm", "crm-77")
     [adjustment] = kr.adjustments
     assert adjustment.reason == "a market closed"
     assert adjustment.mid_cycle
@@ -186,9 +197,9 @@ async def test_the_report_tells_the_quarters_story(auditor: Auditor, tenant: str
 
 
 async def test_the_same_log_gives_the_same_digest(auditor: Auditor, tenant: str) -> None:
-    first = await auditor.report(tenant, "2026-q4", day(11, 22), "recorded")
-    second = await auditor.report(tenant, "2026-q4", day(11, 22), "recorded")
-    earlier = await auditor.report(tenant, "2026-q4", day(11, 2), "recorded")
+    first = await auditor.report(tenant, "2026-q4", TimeAxes(day(11, 22), day(11, 22)))
+    second = await auditor.report(tenant, "2026-q4", TimeAxes(day(11, 22), day(11, 22)))
+    earlier = await auditor.report(tenant, "2026-q4", TimeAxes(day(11, 2), day(11, 2)))
 
     assert first.source_digest == second.source_digest != earlier.source_digest
 
@@ -236,7 +247,7 @@ async def test_the_scripted_log_verifies(auditor: Auditor, tenant: str) -> None:
 async def test_replays_leave_no_schema_behind(
     auditor: Auditor, database_url: str, tenant: str, pg_schema: str
 ) -> None:
-    await auditor.report(tenant, "2026-q4", day(11, 22))
+    await auditor.report(tenant, "2026-q4", TimeAxes(day(11, 22), day(11, 22)))
     conn = await asyncpg.connect(database_url)
     try:
         left = await conn.fetch(
@@ -260,8 +271,7 @@ async def test_an_interrupted_replay_leaves_nothing_half_built(
                 log_of(scripted),
                 conn,
                 tenant,
-                day(11, 22),
-                "recorded",
+                TimeAxes(day(11, 22), day(11, 22)),
                 f"{pg_schema}_cut",
                 progress=interrupt,
             )
@@ -294,13 +304,19 @@ async def test_the_report_over_http_in_each_format(
     audit_api: httpx.AsyncClient, tenant: str
 ) -> None:
     path = f"/tenants/{tenant}/audit/cycles/2026-q4/report"
-    params = {"as_of": "2026-11-15T09:00:00Z", "basis": "occurred"}
+    params = {"as_of": "2026-11-15T09:00:00Z", "known_at": "2026-11-22T09:00:00Z"}
 
     body = (await audit_api.get(path, params=params)).json()
+    # The older single-axis question still works: "occurred" is as of then, known now.
+    alias = await audit_api.get(path, params={"as_of": params["as_of"], "basis": "occurred"})
+    known_then = await audit_api.get(path, params={**params, "known_at": params["as_of"]})
     markdown = await audit_api.get(path, params={**params, "format": "markdown"})
     page = await audit_api.get(path, params={**params, "format": "html"})
 
     assert body["goals"][0]["key_results"][0]["final_score"] == pytest.approx(60 / 75)
+    assert alias.json()["goals"][0]["key_results"][0]["final_score"] == pytest.approx(60 / 75)
+    assert known_then.json()["goals"][0]["key_results"][0]["final_score"] == pytest.approx(50 / 75)
+    assert (body["as_of"], body["known_at"]) == ("2026-11-15T09:00:00Z", "2026-11-22T09:00:00Z")
     assert markdown.headers["content-type"].startswith("text/markdown")
     assert body["source_digest"] in markdown.text
     assert page.headers["content-type"].startswith("text/html")
@@ -311,6 +327,8 @@ async def test_audit_endpoints_refuse_bad_input(audit_api: httpx.AsyncClient, te
     path = f"/tenants/{tenant}/audit/cycles/2026-q4/report"
     assert (await audit_api.get(path, params={"as_of": "2026-11-15T09:00:00"})).status_code == 422
     assert (await audit_api.get(path, params={"basis": "whenever"})).status_code == 422
+    both = {"basis": "recorded", "known_at": "2026-11-15T09:00:00Z"}
+    assert (await audit_api.get(path, params=both)).status_code == 422
     missing = f"/tenants/{tenant}/audit/cycles/1999-q1/report"
     assert (await audit_api.get(missing)).status_code == 404
 
@@ -319,9 +337,31 @@ async def test_verify_and_consistency_over_http(audit_api: httpx.AsyncClient, te
     verified = (await audit_api.get(f"/tenants/{tenant}/audit/verify")).json()
     assert verified["findings"] == []
     assert verified["events_checked"] == 7
-    # The live models of this test were never projected: every replayed row is "only_replay".
-    differences = (await audit_api.get(f"/tenants/{tenant}/audit/consistency")).json()
-    assert {d["kind"] for d in differences} == {"only_replay"}
+    # The live models of this test were never projected: the replay has all, live nothing.
+    found = (await audit_api.get(f"/tenants/{tenant}/audit/consistency")).json()
+    assert found["consistent"] is False
+    assert {d["live"] for d in found["differences"]} == {"(absent)"}
+    assert ("objective/co", "key_results.arr.score") in {
+        (d["goal"], d["field"]) for d in found["differences"]
+    }
+
+
+async def test_an_unencoded_plus_gets_a_hint_that_works(
+    audit_api: httpx.AsyncClient, tenant: str
+) -> None:
+    path = f"/tenants/{tenant}/audit/cycles/2026-q4/report"
+    # As a shell user would type it: the "+" of the zone reaches the server as a space.
+    refused = await audit_api.get(f"{path}?as_of=2026-11-15T09:00:00+00:00")
+
+    assert refused.status_code == 422
+    error = refused.json()["detail"]
+    assert (error["code"], error["violations"][0]["code"]) == (
+        "malformed_request",
+        "unencoded_plus",
+    )
+    suggested = re.search(r"as_of=(\S+)\)", error["message"])
+    assert suggested is not None
+    assert (await audit_api.get(f"{path}?as_of={suggested.group(1)}")).status_code == 200
 
 
 async def test_the_consistency_check_compares_every_read_model_table(

@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 from nats.aio.client import Client
 
+from projections.audit.axes import TimeAxes
 from projections.audit.verify import verify_log
 from projections.parking import parked_tenants
 from projections.runner import rebuild
@@ -71,7 +72,8 @@ async def test_the_audit_report_names_the_poison_event_and_reports_the_rest(
     await create(okr, "p2")
     auditor = Auditor(log_of(service), database_url, pg_schema, replay_prefix=f"{pg_schema}_r")
 
-    report = await auditor.report(evil, "2026-q4", datetime(2027, 1, 1, tzinfo=UTC))
+    new_year = datetime(2027, 1, 1, tzinfo=UTC)
+    report = await auditor.report(evil, "2026-q4", TimeAxes(new_year, new_year))
 
     assert [s.stream_sequence for s in report.skipped_events] == [not_json, nul]
     assert "CharacterNotInRepertoire" in report.skipped_events[1].error

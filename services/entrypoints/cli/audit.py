@@ -1,4 +1,5 @@
-"""``okr audit``: replay a cycle as of an instant, verify the log, check the read models."""
+"""``okr audit``: replay a cycle as of an instant and as known at another, verify the log,
+check the read models."""
 
 from __future__ import annotations
 
@@ -10,13 +11,22 @@ from pathlib import Path
 import nats
 
 from events.subjects import Subjects
+from projections.audit.axes import TimeAxes
 from projections.audit.build import UnknownCycle
+from projections.audit.check import ConsistencyCheck
 from projections.audit.render import to_html, to_markdown
 from projections.consumer import EventLog
 from services.adapters.servers import resolve_servers
 from services.application.auditor import Auditor
 from services.domain.bounds import zoned_instant_in_window
 from services.settings import Settings
+
+_AS_OF = "valid time: the facts that applied by then (ISO 8601 with zone); default now"
+_KNOWN_AT = "transaction time: as the service had recorded them by then; default now"
+_BASIS = (
+    "older single-axis alias of --known-at: 'recorded' = known at the --as-of instant, "
+    "'occurred' = known now"
+)
 
 
 def _instant(text: str) -> datetime:
@@ -26,40 +36,73 @@ def _instant(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
+def _axes_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", type=_instant, help=_AS_OF)
+    parser.add_argument("--known-at", type=_instant, help=_KNOWN_AT)
+
+
 def add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``okr audit report|verify|check``."""
     audit = commands.add_parser("audit", help="auditors: replay, report, verify, check")
     steps = audit.add_subparsers(dest="audit_command", required=True)
-    report = steps.add_parser("report", help="a cycle's report as of an instant")
+    report = steps.add_parser("report", help="a cycle as of an instant, as known at another")
     report.add_argument("--tenant", required=True)
     report.add_argument("--cycle", required=True, help="e.g. 2026-q4")
-    report.add_argument("--as-of", type=_instant, help="ISO 8601 with zone; default now")
-    report.add_argument(
-        "--basis",
-        choices=("recorded", "occurred"),
-        default="recorded",
-        help="recorded: what the system had been told by then (default); "
-        "occurred: what had happened by then",
-    )
+    _axes_options(report)
+    report.add_argument("--basis", choices=("recorded", "occurred"), help=_BASIS)
     report.add_argument("--format", choices=("markdown", "html", "json"), default="markdown")
     report.add_argument("--out", type=Path, help="write here instead of standard output")
     verify = steps.add_parser("verify", help="walk the hash chains of the log")
     verify.add_argument("--tenant", help="one tenant (default: every event)")
-    check = steps.add_parser("check", help="replay to now and compare with the live models")
+    check = steps.add_parser("check", help="compare the live models with a replay")
     check.add_argument("--tenant", required=True)
+    _axes_options(check)
+    check.add_argument("--format", choices=("table", "json"), default="table")
 
 
 def _progress(read: int, selected: int) -> None:
     print(
-        f"\rreplayed {read:,} events ({selected:,} known at the instant)",
+        f"\rreplayed {read:,} events ({selected:,} in view)",
         end="",
         file=sys.stderr,
         flush=True,
     )
 
 
+def check_table(found: ConsistencyCheck) -> str:
+    """The check's differences as a table keyed by goal and field, and a verdict."""
+    head = ("goal", "field", "live", "replay")
+    rows = [(d.goal, d.field, str(d.live), str(d.replay)) for d in found.differences]
+    widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
+    lines = (
+        [
+            "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+            for r in (head, tuple("-" * w for w in widths), *rows)
+        ]
+        if rows
+        else []
+    )
+    verdict = (
+        f"{len(found.differences)} differences in {found.goals_compared} goals between the "
+        f"live models and a replay as of {found.as_of.isoformat()}, known at "
+        f"{found.known_at.isoformat()}"
+    )
+    return "\n".join([*lines, verdict])
+
+
 async def run_audit(args: argparse.Namespace, settings: Settings) -> int:
     """Run one ``okr audit`` step; the exit code says whether all was well."""
+    now = datetime.now(UTC)
+    try:
+        axes = TimeAxes.asked(
+            now,
+            getattr(args, "as_of", None),
+            getattr(args, "known_at", None),
+            getattr(args, "basis", None),
+        )
+    except ValueError as refused:
+        print(f"okr audit {args.audit_command}: {refused}", file=sys.stderr)
+        return 2
     async with resolve_servers(settings) as (nats_url, database_url):
         nc = await nats.connect(nats_url)
         try:
@@ -70,14 +113,12 @@ async def run_audit(args: argparse.Namespace, settings: Settings) -> int:
                 print(found.model_dump_json(indent=2))
                 return 0 if found.ok else 1
             if args.audit_command == "check":
-                differences = await auditor.check_consistency(args.tenant)
-                for difference in differences:
-                    print(difference)
-                print(f"{len(differences)} differences between the live models and a replay")
-                return 0 if not differences else 1
-            as_of = args.as_of or datetime.now(UTC)
+                checked = await auditor.check(args.tenant, axes)
+                text = checked.model_dump_json(indent=2) if args.format == "json" else None
+                print(text or check_table(checked))
+                return 0 if checked.consistent else 1
             try:
-                report = await auditor.report(args.tenant, args.cycle, as_of, args.basis, _progress)
+                report = await auditor.report(args.tenant, args.cycle, axes, _progress)
             except UnknownCycle as unknown:
                 print(f"okr audit report: {unknown}", file=sys.stderr)
                 return 1

@@ -1,4 +1,5 @@
-"""HTTP endpoints for auditors: a cycle's report as of an instant, verification, consistency."""
+"""HTTP endpoints for auditors: a cycle's report as of an instant and as known at another,
+verification, consistency."""
 
 from __future__ import annotations
 
@@ -9,11 +10,37 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from events.subjects import TOKEN_PATTERN
+from projections.audit.axes import Basis, TimeAxes
 from projections.audit.build import UnknownCycle
+from projections.audit.check import ConsistencyCheck
 from projections.audit.render import to_html, to_markdown
 from projections.audit.verify import Verification
 from services.application.auditor import Auditor
-from services.entrypoints.http.params import TenantId, check_as_of
+from services.entrypoints.http.params import TenantId, instant_query
+
+AsOf = Annotated[
+    str | None,
+    Query(
+        description="valid time: the facts that applied by then (ISO 8601 with zone, "
+        "'+' sent as %2B, or Z); default now"
+    ),
+]
+KnownAt = Annotated[
+    str | None,
+    Query(description="transaction time: as the service had recorded them by then; default now"),
+]
+
+
+def _axes(as_of: str | None, known_at: str | None, basis: Basis | None = None) -> TimeAxes:
+    try:
+        return TimeAxes.asked(
+            datetime.now(UTC),
+            instant_query("as_of", as_of),
+            instant_query("known_at", known_at),
+            basis,
+        )
+    except ValueError as refused:
+        raise HTTPException(422, str(refused)) from None
 
 
 def audit_router(auditor: Auditor) -> APIRouter:
@@ -24,23 +51,29 @@ def audit_router(auditor: Auditor) -> APIRouter:
     async def report(
         tenant: TenantId,
         cycle_id: Annotated[str, Path(pattern=TOKEN_PATTERN)],
-        as_of: Annotated[
-            datetime | None, Query(description="ISO 8601 with zone; default now")
-        ] = None,
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
         basis: Annotated[
-            Literal["recorded", "occurred"],
-            Query(description="recorded: what the system knew; occurred: what had happened"),
-        ] = "recorded",
+            Basis | None,
+            Query(
+                description="older alias of known_at: recorded = known at as_of, "
+                "occurred = known now"
+            ),
+        ] = None,
         format: Literal["json", "markdown", "html"] = "json",
     ) -> Response:
-        """The cycle as the event log says it stood at ``as_of``."""
-        check_as_of(as_of)
+        """The cycle as the event log says it stood at ``as_of``, as known at ``known_at``."""
+        axes = _axes(as_of, known_at, basis)
         try:
-            built = await auditor.report(tenant, cycle_id, as_of or datetime.now(UTC), basis)
+            built = await auditor.report(tenant, cycle_id, axes)
         except UnknownCycle as unknown:
             raise HTTPException(404, str(unknown)) from None
         if not built.goals:
-            raise HTTPException(404, f"no goals of tenant {tenant} in cycle {cycle_id}")
+            raise HTTPException(
+                404,
+                f"no goals of tenant {tenant} in cycle {cycle_id} valid as of {axes.as_of} "
+                f"and known at {axes.known_at}",
+            )
         if format == "markdown":
             return PlainTextResponse(to_markdown(built), media_type="text/markdown")
         if format == "html":
@@ -53,11 +86,11 @@ def audit_router(auditor: Auditor) -> APIRouter:
         return await auditor.verify(tenant)
 
     @router.get("/consistency")
-    async def consistency(tenant: TenantId) -> list[dict[str, object]]:
-        """Rows where the live read models differ from a replay to now (none: consistent)."""
-        return [
-            {"table": d.table, "key": list(d.key), "kind": d.kind, "columns": list(d.columns)}
-            for d in await auditor.check_consistency(tenant)
-        ]
+    async def consistency(
+        tenant: TenantId, as_of: AsOf = None, known_at: KnownAt = None
+    ) -> ConsistencyCheck:
+        """The live answers at ``as_of`` against a replay known at ``known_at``, goal by
+        goal and field by field (``differences`` empty: consistent)."""
+        return await auditor.check(tenant, _axes(as_of, known_at))
 
     return router

@@ -81,12 +81,7 @@ def reads_router(models: ReadModels, gate: Gate) -> APIRouter:
         as_of: AsOf = None,
     ) -> list[CascadeNode]:
         """The whole cascade of a cycle: one tree per company-level objective."""
-        instant = _instant(as_of)
-        tops = [
-            g for g in await models.cycle_scores(tenant, cycle_id, instant) if g.level == "company"
-        ]
-        trees = [await models.subtree(tenant, g.goal_type, g.goal_id, instant) for g in tops]
-        return [t for t in trees if t is not None]
+        return await models.cycle_cascade(tenant, cycle_id, _instant(as_of))
 
     @reads.get("/tenants/{tenant}/cycles/{cycle_id}/unaligned")
     async def unaligned(
