@@ -14,12 +14,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 from events.values import Metric
 from projections.scoring.key_results import key_result_score
 from projections.scoring.policy import ScoringPolicy
 
 DAY = timedelta(days=1)
+METHOD: Final = "least_squares"  # how the API and the report name the method above
 EN_DASH = "\u2013"  # the range dash of "0.42-0.68" as people write it
 
 

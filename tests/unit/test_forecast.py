@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from events.values import Direction, Metric, MetricKind
+from projections.read_models.goals import key_result_forecast
 from projections.scoring import DEFAULT_POLICY
 from projections.scoring.forecast import forecast
 
@@ -48,3 +49,25 @@ def test_a_decrease_metric_keeps_its_score_band_ordered() -> None:
 def test_fewer_than_two_instants_give_no_forecast() -> None:
     assert forecast([], END, SIGNUPS, DEFAULT_POLICY) is None
     assert forecast([(START, 1.0), (START, 2.0)], END, SIGNUPS, DEFAULT_POLICY) is None
+
+
+def test_the_api_shows_the_score_band_the_method_and_the_sentence() -> None:
+    points = [(START, 0.0), (START + 30 * DAY, 40.0), (START + 60 * DAY, 50.0)]
+    shown = key_result_forecast(points, END, SIGNUPS, DEFAULT_POLICY)
+    found = forecast(points, END, SIGNUPS, DEFAULT_POLICY)
+    assert shown is not None
+    assert found is not None
+    assert (shown.value, shown.value_low, shown.value_high) == (
+        found.value,
+        found.value_low,
+        found.value_high,
+    )
+    assert (shown.score, shown.low, shown.high) == (found.score, found.score_low, found.score_high)
+    assert shown.low < shown.score < shown.high
+    assert (shown.at, shown.observations, shown.method) == (END, 3, "least_squares")
+    assert shown.sentence == found.sentence()
+    assert shown.sentence.startswith(f"likely to land at {found.score:.2f} (")
+
+
+def test_the_api_shows_no_forecast_for_one_check_in() -> None:
+    assert key_result_forecast([(START, 10.0)], END, SIGNUPS, DEFAULT_POLICY) is None
