@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import pydantic
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from nats.aio.client import Client
 from nats.errors import MaxPayloadError, NoRespondersError
@@ -34,6 +34,7 @@ from services.application.ingest.reports import (
     ProgressReport,
 )
 from services.application.untrusted_json import UnreadableJson, read_json
+from services.domain.commands import COMMAND_TYPES, TenantCommand
 from services.domain.errors import ErrorCode
 from services.domain.replies import REPLY, Accepted, ErrorBody, Rejected, rejected, unavailable
 from services.entrypoints.http.auth import Gate
@@ -50,6 +51,10 @@ _STATUS = {
     ErrorCode.INTERNAL_ERROR: 500,
     ErrorCode.UNAVAILABLE: 503,
 }
+
+
+# A tenant's settings are its policy, binding every goal: only its admins may change them.
+_CONFIGURING = frozenset(c.name for c in COMMAND_TYPES if issubclass(c, TenantCommand))
 
 
 def status_for(error: ErrorBody) -> int:
@@ -140,7 +145,8 @@ def _body_schema(*models: type[pydantic.BaseModel]) -> dict[str, Any]:
 
 
 def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
-    """Routes for commands (admin, member) and progress reports (admin, integration)."""
+    """Routes for commands (admin, member; the tenant's settings admin only) and progress
+    reports (admin, integration)."""
     router = APIRouter(prefix="/tenants/{tenant}", tags=["writes"])
     commanding = gate.permit(Permission.COMMAND)
     reporting = gate.permit(Permission.REPORT_PROGRESS)
@@ -160,6 +166,8 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
         subject is recorded as the actor."""
         if command not in COMMANDS_BY_NAME:
             return _json(rejected(ErrorCode.UNKNOWN_COMMAND, f"no command named {command!r}"), 404)
+        if command in _CONFIGURING and not principal.may(Permission.CONFIGURE):
+            raise HTTPException(403, f"role {principal.role.value!r} may not {command}")
         body, size = await _read_limited(request, MAX_REQUEST_BYTES)
         if size <= MAX_REQUEST_BYTES:
             body = _with_actor(body, principal.subject)
