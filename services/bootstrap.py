@@ -8,7 +8,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import asyncpg
@@ -137,6 +137,7 @@ class ReadSide:
     supervisor: ProjectorSupervisor
     models: ReadModels
     http_url: str
+    scanner: CadenceScanner | None = None  # set once the signal stream is ready
 
     @property
     def projector(self) -> Projector:
@@ -227,8 +228,8 @@ async def read_side(
                 serving.result()  # re-raises why the server could not start
             await asyncio.sleep(0.01)
         log.info("query API on %s (OpenAPI: /openapi.json, docs: /docs)", side.http_url)
-        async with cadence_signals(settings, nc, models, clock):
-            yield side
+        async with cadence_signals(settings, nc, models, clock) as scanner:
+            yield replace(side, scanner=scanner)
     finally:
         stop.set()
         server.should_exit = True

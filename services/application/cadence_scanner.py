@@ -113,6 +113,11 @@ class CadenceScanner:
         self._open_goals = open_goals
         self._signals = signals
 
+    @property
+    def signals(self) -> SignalLog:
+        """Where this scanner stores signals (and a reader finds the latest of a subject)."""
+        return self._signals
+
     async def scan(self, now: datetime) -> list[Signal]:
         """Store every signal true at ``now`` and not yet stored; returns those this call
         stored (another instance may have stored the rest)."""
