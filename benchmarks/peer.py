@@ -40,6 +40,7 @@ from events.objectives import (
     ObjectiveActivated,
     ObjectiveCreated,
 )
+from events.scoring_policy import ScoringPolicy
 from events.smart_goals import SmartGoalCreated
 from projections.runner import Projector
 from services.adapters.event_store import EventStore
@@ -487,7 +488,7 @@ async def our_side(
 
     append_s = await timed(lambda: asyncio.gather(*(writer(p) for p in parts)))
     schema = f"bench_peer_ours_{subjects.root}"
-    projector = Projector(nc, conn, stream, schema)
+    projector = Projector(nc, conn, stream, schema, ScoringPolicy())
     try:
         project_s = await timed(lambda: projector.catch_up(timeout_s=3600))
     finally:

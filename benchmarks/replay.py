@@ -27,6 +27,7 @@ from nats.aio.client import Client
 
 from benchmarks.common import Row, fill, new_stream, raw_ordered_replay
 from benchmarks.workload import quarter
+from events.scoring_policy import ScoringPolicy
 from events.subjects import Subjects
 from projections.audit.axes import EVERYTHING
 from projections.audit.replay import replay_tenant
@@ -58,7 +59,9 @@ async def replay_once(nats_url: str, database_url: str, stream: str, root: str) 
     try:
         event_log = EventLog(nc, stream, Subjects(root))
         started = time.perf_counter()
-        replayed = await replay_tenant(event_log, conn, TENANT, EVERYTHING, schema)
+        replayed = await replay_tenant(
+            event_log, conn, TENANT, EVERYTHING, schema, ScoringPolicy()
+        )
         seconds = time.perf_counter() - started
     finally:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -29,6 +29,7 @@ from nats.aio.client import Client
 from benchmarks import peer, queries, replay, service_rows
 from benchmarks.common import Row, fill, new_stream, rate, raw_ordered_replay, raw_publish
 from benchmarks.workload import quarter
+from events.scoring_policy import ScoringPolicy
 from projections.runner import Projector
 from services.adapters.servers import resolve_servers
 from services.settings import Settings
@@ -103,7 +104,7 @@ async def catch_up(nc: Client, database_url: str, events: int) -> Row:
             "(seq bigint, tenant text, goal text, value float8, at timestamptz)"
         )
         copy = await raw_copy(conn, schema, stored)
-        projector = Projector(nc, conn, stream, schema)
+        projector = Projector(nc, conn, stream, schema, ScoringPolicy())
         projected = await rate(stored, lambda: projector.catch_up(timeout_s=3600))
     finally:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -1,4 +1,5 @@
-"""Events of a tenant's settings aggregate: the check-in cadence and the goal-hygiene limits."""
+"""Events of two tenant settings (aggregate ``tenant_setting``): the check-in cadence and the
+goal-hygiene limits."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from typing import ClassVar
 from pydantic import Field
 
 from events.envelope import EventPayload
-from events.values import AggregateType, Frozen, Token
+from events.values import AggregateType, Frozen, GoalType, Token
 
-_TENANT = (AggregateType.TENANT,)
+_TENANT = (AggregateType.TENANT_SETTING,)
 
 MAX_PERIOD_DAYS = 92  # a quarter: a rhythm slower than the cycle reminds nobody
 MAX_GRACE_DAYS = 30
@@ -48,7 +49,7 @@ class CheckInCadenceSet(EventPayload):
     schema_version: ClassVar[int] = 1
     aggregate_types = _TENANT
 
-    goal_type: AggregateType | None = Field(default=None, description="objective or smart_goal")
+    goal_type: GoalType | None = Field(default=None, description="objective or smart_goal")
     goal_id: Token | None = Field(default=None, description="one goal's override")
     cadence: CadenceTerms
     reason: str | None = Field(default=None, max_length=2000)

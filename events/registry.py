@@ -25,6 +25,7 @@ from events.objectives import (
     ObjectiveActivated,
     ObjectiveCreated,
 )
+from events.scoring_policy import ScoringPolicySet
 from events.smart_goals import SmartGoalCreated
 from events.upcasters import UPCASTERS, Upcaster
 
@@ -173,6 +174,7 @@ PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     GoalArchived,
     CheckInCadenceSet,
     HygienePolicySet,
+    ScoringPolicySet,
 )
 
 REGISTRY = EventRegistry(PAYLOAD_TYPES, UPCASTERS)

@@ -15,7 +15,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field
 
 from events.cadence import CadenceTerms
-from events.values import AggregateType, Frozen, Token
+from events.values import Frozen, GoalType, Token
 
 
 class Signal(Frozen):
@@ -25,7 +25,7 @@ class Signal(Frozen):
     schema_version: Literal[1] = Field(default=1, description="version of the signal's schema")
     signal_id: UUID = Field(description="derived from goal, type and due date: the Nats-Msg-Id")
     tenant_id: Token
-    goal_type: AggregateType = Field(description="objective or smart_goal")
+    goal_type: GoalType = Field(description="objective or smart_goal")
     goal_id: Token
     title: str = Field(max_length=1000)
     owner: str = Field(max_length=200)

@@ -7,6 +7,8 @@ Ingest subject:   ingest.<root>.<tenant>.progress         (integrations; request
 Dead letters:     dlq.<root>.<tenant>.progress            (stream OKR_DEAD_LETTERS)
 Alignment guard:  guard.<root>.<tenant>.alignment         (stream OKR_EVENTS; not an event)
 Signals:          signal.<root>.<tenant>.<goal_type>.<goal_id>.<signal_type>  (stream OKR_SIGNALS)
+Tenant settings:  <root>.<tenant>.tenant_setting.<setting>.<event_type>
+                  e.g. okr.acme.tenant_setting.scoring_policy.scoring_policy.set
 
 ``root`` is ``okr`` in every deployment; tests give each stream its own root, since
 JetStream refuses two streams whose subjects overlap.
@@ -33,6 +35,11 @@ GUARD_PREFIX: Final = "guard"
 SIGNAL_PREFIX: Final = "signal"
 ALIGNMENT_GUARD: Final = "alignment"
 PROGRESS_KIND: Final = "progress"
+# The aggregate id of each tenant setting (aggregate type ``tenant_setting``): one aggregate,
+# and so one optimistic-concurrency subject, per tenant and setting.
+SCORING_POLICY_SETTING: Final = "scoring_policy"
+CHECK_IN_CADENCE_SETTING: Final = "check_in_cadence"
+HYGIENE_POLICY_SETTING: Final = "hygiene_policy"
 COMMAND_QUEUE_GROUP: Final = "okr-command-service"
 INGEST_QUEUE_GROUP: Final = "okr-ingest"
 

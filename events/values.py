@@ -6,7 +6,7 @@ import math
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -75,7 +75,13 @@ class AggregateType(StrEnum):
 
     OBJECTIVE = "objective"
     SMART_GOAL = "smart_goal"
-    TENANT = "tenant"  # a tenant's own settings (its id is the tenant's settings name)
+    # One aggregate per tenant and setting (its id names the setting, events/subjects.py):
+    # a tenant's configuration is a fact in the log like any goal's.
+    TENANT_SETTING = "tenant_setting"
+
+
+GoalType = Literal[AggregateType.OBJECTIVE, AggregateType.SMART_GOAL]
+"""The aggregate types that are goals: what a goal command or a progress report names."""
 
 
 _CYCLE_ID = re.compile(r"^(\d{4})-q([1-4])$")

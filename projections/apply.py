@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from events.envelope import Envelope, StoredEvent
@@ -21,57 +20,16 @@ from events.objectives import (
     ObjectiveActivated,
     ObjectiveCreated,
 )
+from events.scoring_policy import ScoringPolicySet
 from events.smart_goals import SmartGoalCreated
-from events.values import Metric, ParentRef
+from events.values import ParentRef
+from projections.policy_change import apply_policy_change
 from projections.read_models import adjustments, progress, tenant_settings
 from projections.read_models.adjustments import Adjustment, adjustment_entry
 from projections.read_models.progress import progress_entry
-from projections.rows import (
-    AlignmentKey,
-    Changes,
-    GoalKey,
-    GoalRow,
-    KeyResultKey,
-    KeyResultRow,
-)
-from projections.scoring import (
-    ScoringPolicy,
-    adjustment_scores,
-    key_result_score,
-    superseded,
-    weighted_rollup,
-)
-
-
-@dataclass
-class View:
-    """The rows a batch reads and writes; ``changes`` collects what to flush."""
-
-    goals: dict[GoalKey, GoalRow] = field(default_factory=dict)
-    key_results: dict[KeyResultKey, KeyResultRow] = field(default_factory=dict)
-    changes: Changes = field(default_factory=Changes)
-    # Goals whose score inputs changed: scored once per batch (``settle``), not per event.
-    unscored: dict[GoalKey, GoalRow] = field(default_factory=dict)
-
-    def put_goal(self, row: GoalRow) -> None:
-        """Store (or mark changed) a goal row."""
-        self.goals[row.key] = row
-        self.changes.goals[row.key] = row
-
-    def put_key_result(self, row: KeyResultRow) -> None:
-        """Store (or mark changed) a key result row."""
-        self.key_results[row.key] = row
-        self.changes.key_results[row.key] = row
-
-    def settle(self, policy: ScoringPolicy) -> None:
-        """Score the goals whose key results or value changed (call before flushing).
-
-        A score is a function of the goal's current rows only, so scoring once after a
-        batch gives what scoring after each of its events would have ended with.
-        """
-        for goal in self.unscored.values():
-            _rescore(self, goal, policy)
-        self.unscored.clear()
+from projections.rows import AlignmentKey, GoalKey, GoalRow, KeyResultRow
+from projections.scoring import ScoringPolicy, adjustment_scores, key_result_score, superseded
+from projections.view import View
 
 
 def _alignment_key(e: Envelope, parent: ParentRef) -> AlignmentKey:
@@ -82,18 +40,6 @@ def _alignment_key(e: Envelope, parent: ParentRef) -> AlignmentKey:
         parent.objective_id,
         parent.key_result_id or "",
     )
-
-
-def _score(metric: Metric | None, value: float | None, policy: ScoringPolicy) -> float:
-    return 0.0 if metric is None else key_result_score(metric, value, policy)
-
-
-def _rescore(view: View, goal: GoalRow, policy: ScoringPolicy) -> None:
-    if goal.goal_type == "smart_goal":
-        goal.score = _score(goal.metric, goal.value, policy)
-        return
-    krs = [view.key_results[(goal.tenant_id, goal.goal_id, k)] for k in goal.key_result_ids]
-    goal.score = weighted_rollup([(kr.score, kr.weight) for kr in krs], policy)
 
 
 def _observe(
@@ -147,17 +93,23 @@ def _created_goal(e: Envelope, p: ObjectiveCreated | SmartGoalCreated) -> GoalRo
         version=0,
         created_at=e.occurred_at,
         updated_at=e.recorded_at,
-        score=0.0,
+        # An objective without key results has nothing to measure yet (None, not 0.0).
+        score=0.0 if smart else None,
     )
 
 
-def apply(view: View, stored: StoredEvent, policy: ScoringPolicy) -> None:
-    """Apply one stored event to the view (rows must be preloaded for its goal).
+def apply(view: View, stored: StoredEvent, default: ScoringPolicy) -> None:
+    """Apply one stored event to the view (rows must be preloaded for its goal, and for a
+    policy change every goal of its tenant); ``default`` scores a tenant without a policy.
 
     Goal scores are brought up to date by ``view.settle``, once per batch.
     """
     e = stored.envelope
     p = e.payload
+    if isinstance(p, ScoringPolicySet):
+        apply_policy_change(view, stored, p)
+        return
+    policy = view.policy_of(e.tenant_id, default)
     key: GoalKey = (e.tenant_id, e.aggregate_type.value, e.aggregate_id)
     setting = tenant_settings.setting_entry(stored)
     if setting is not None:

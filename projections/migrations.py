@@ -6,11 +6,12 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from projections.read_models import adjustments, progress, tenant_settings
+from projections.read_models import adjustments, progress, scoring_policies, tenant_settings
 from projections.tables import ALIGNMENTS, CHECKPOINTS, GOALS, KEY_RESULTS, MIGRATIONS, PARKED
 
 PROGRESS = progress.TABLE
 KR_ADJUSTMENTS = adjustments.TABLE
+POLICY_CHANGES = scoring_policies.TABLE
 
 # Append only: a released migration is never edited, the next change is a new entry.
 STEPS: Sequence[tuple[int, str, str]] = (
@@ -140,6 +141,25 @@ STEPS: Sequence[tuple[int, str, str]] = (
     ),
     (
         3,
+        "scoring policies: every policy a tenant set, effective at its business time",
+        f"""
+        CREATE TABLE {POLICY_CHANGES} (
+            stream_sequence bigint PRIMARY KEY,
+            tenant_id text NOT NULL,
+            effective_at timestamptz NOT NULL,
+            recorded_at timestamptz NOT NULL,
+            actor text NOT NULL,
+            reason text,
+            changed text[] NOT NULL,
+            previous jsonb NOT NULL,
+            policy jsonb NOT NULL
+        );
+        CREATE INDEX scoring_policy_changes_by_tenant
+            ON {POLICY_CHANGES} (tenant_id, stream_sequence);
+        """,
+    ),
+    (
+        4,
         "tenant settings: the check-in cadence of each scope and the goal-hygiene limit",
         f"""
         CREATE TABLE {tenant_settings.TABLE} (

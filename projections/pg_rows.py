@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from operator import attrgetter
 
 import asyncpg
 
+from events.envelope import StoredEvent
+from events.scoring_policy import ScoringPolicySet as Policy
 from events.values import Metric
-from projections.apply import View
+from projections.read_models import scoring_policies
 from projections.read_models.columns import columns_of, upsert, upsert_staged
 from projections.rows import Changes, GoalKey, GoalRow, KeyResultRow
 from projections.tables import ALIGNMENTS, GOALS, KEY_RESULTS
+from projections.view import View
 
 _GOAL_COLUMNS = columns_of(GoalRow, leave_out=("key_result_ids",))
 _KR_COLUMNS = columns_of(KeyResultRow)
@@ -92,16 +95,51 @@ async def preload(conn: asyncpg.Connection, view: View, keys: Iterable[GoalKey])
         tenants,
         ids,
     )
+    _hold(view, goals, krs)
+
+
+async def preload_tenant(conn: asyncpg.Connection, view: View, tenant: str) -> None:
+    """Load into ``view`` every goal of ``tenant`` it does not hold yet (a policy change)."""
+    goals = await conn.fetch(
+        f"SELECT {', '.join(_GOAL_COLUMNS)} FROM {GOALS} WHERE tenant_id = $1", tenant
+    )
+    krs = await conn.fetch(
+        f"SELECT {', '.join(_KR_COLUMNS)} FROM {KEY_RESULTS} WHERE tenant_id = $1"
+        " ORDER BY objective_id, position",
+        tenant,
+    )
+    _hold(view, goals, krs)
+
+
+async def preload_policies(
+    conn: asyncpg.Connection, view: View, events: Sequence[StoredEvent]
+) -> None:
+    """Load into ``view`` the scoring policy of each tenant of ``events`` it has not looked
+    up yet, and every goal of a tenant whose policy one of them changes."""
+    missing = {e.envelope.tenant_id for e in events} - view.policies.keys()
+    if missing:
+        found = await scoring_policies.current(conn, missing)
+        for tenant in missing:
+            view.policies[tenant] = found.get(tenant)
+    changing = {e.envelope.tenant_id for e in events if type(e.envelope.payload) is Policy}
+    for tenant in sorted(changing):
+        await preload_tenant(conn, view, tenant)
+
+
+def _hold(view: View, goals: list[asyncpg.Record], krs: list[asyncpg.Record]) -> None:
+    """Keep the loaded rows the view does not hold yet (its own may be newer)."""
     for record in goals:
         fields = dict(record)
         metric = fields.pop("metric")
         row = GoalRow(
             **fields, metric=None if metric is None else Metric.model_validate_json(metric)
         )
-        view.goals[row.key] = row
+        view.goals.setdefault(row.key, row)
     for record in krs:
         fields = dict(record)
         row_kr = KeyResultRow(**{**fields, "metric": Metric.model_validate_json(fields["metric"])})
+        if row_kr.key in view.key_results:
+            continue
         view.key_results[row_kr.key] = row_kr
         goal = view.goals.get((row_kr.tenant_id, "objective", row_kr.objective_id))
         if goal is not None and row_kr.key_result_id not in goal.key_result_ids:

@@ -10,8 +10,9 @@ import asyncpg
 
 from projections import scoring
 from projections.parking import Queryable, parked_summary
-from projections.read_models import goals
+from projections.read_models import goals, scoring_policies
 from projections.read_models.goals import GoalRef
+from projections.read_models.scoring_policies import PolicyInForce
 from projections.tables import ALIGNMENTS, CHECKPOINTS, GOALS
 from projections.views import (
     CascadeNode,
@@ -31,7 +32,7 @@ class ReadModels:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        policy: scoring.ScoringPolicy = scoring.DEFAULT_POLICY,
+        policy: scoring.ScoringPolicy,
         acquire_timeout_s: float | None = None,
     ) -> None:
         self._pool = pool
@@ -48,6 +49,15 @@ class ReadModels:
         async with self._pool.acquire(timeout=self._acquire_s) as conn:
             return await query(conn, *args, **kwargs)
 
+    async def policy_in_force(self, tenant: str, as_of: datetime) -> PolicyInForce:
+        """The scoring policy in force for ``tenant`` at ``as_of``."""
+        return await self.read(scoring_policies.in_force, tenant, as_of, self._policy)
+
+    async def _current_policy(self, conn: Queryable, tenant: str) -> scoring.ScoringPolicy:
+        """The policy the tenant's stored scores were computed under: its newest one."""
+        found = await scoring_policies.current(conn, [tenant])
+        return found.get(tenant) or self._policy
+
     async def goal_scores(
         self, tenant: str, refs: Sequence[GoalRef], as_of: datetime
     ) -> dict[GoalRef, GoalScore]:
@@ -55,7 +65,8 @@ class ReadModels:
         if not refs:
             return {}
         async with self._pool.acquire(timeout=self._acquire_s) as conn:
-            return await goals.scores(conn, tenant, refs, as_of, self._policy)
+            policy = await self._current_policy(conn, tenant)
+            return await goals.scores(conn, tenant, refs, as_of, policy)
 
     async def _scores_where(
         self, tenant: str, as_of: datetime, condition: str, *args: Any
@@ -112,6 +123,7 @@ class ReadModels:
                 tenant,
                 goal_id if goal_type == "objective" else "",
             )
+            policy = await self._current_policy(conn, tenant)
         refs = {(goal_type, goal_id)} | {(e["child_type"], e["child_id"]) for e in edges}
         scores = await self.goal_scores(tenant, sorted(refs), as_of)
         if (goal_type, goal_id) not in scores:
@@ -121,7 +133,7 @@ class ReadModels:
             children.setdefault(e["parent_id"], []).append(
                 ((e["child_type"], e["child_id"]), e["kr"] or None)
             )
-        return self._node((goal_type, goal_id), None, scores, children, set())
+        return self._node((goal_type, goal_id), None, scores, children, set(), policy)
 
     def _node(
         self,
@@ -130,11 +142,12 @@ class ReadModels:
         scores: dict[GoalRef, GoalScore],
         children: dict[str, list[tuple[GoalRef, str | None]]],
         seen: set[GoalRef],
+        policy: scoring.ScoringPolicy,
     ) -> CascadeNode:
         goal = scores[ref]
         seen = seen | {ref}
         kids = tuple(
-            self._node(child, kr, scores, children, seen)
+            self._node(child, kr, scores, children, seen, policy)
             for child, kr in sorted(children.get(ref[1], []) if ref[0] == "objective" else [])
             if child in scores and child not in seen
         )
@@ -144,7 +157,7 @@ class ReadModels:
             ],
             own_score=goal.score,
             children=[(c.aligned_to_key_result, c.rolled_up_score) for c in kids],
-            policy=self._policy,
+            policy=policy,
         )
         return CascadeNode(
             goal=goal, aligned_to_key_result=via, rolled_up_score=rolled, children=kids

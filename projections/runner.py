@@ -18,7 +18,7 @@ from projections.consumer import Batch, EventLog, Inbox, push_consumer
 from projections.parking import claim_projector_lock, resume_requests
 from projections.poison import Read, read_event
 from projections.resume import resume_tenant
-from projections.scoring import DEFAULT_POLICY, ScoringPolicy
+from projections.scoring import ScoringPolicy
 from projections.writer import CollectorPause, OutOfOrder, ProjectionWriter
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Projector:
         conn: asyncpg.Connection,
         stream: str,
         schema: str,
-        policy: ScoringPolicy = DEFAULT_POLICY,
+        policy: ScoringPolicy,
         batch_size: int = 1000,
         name: str = PROJECTION_NAME,
     ) -> None:
@@ -170,7 +170,7 @@ async def rebuild(
     conn: asyncpg.Connection,
     stream: str,
     schema: str,
-    policy: ScoringPolicy = DEFAULT_POLICY,
+    policy: ScoringPolicy,
 ) -> int:
     """Build the read models from sequence 1 into a fresh schema, then swap it in.
 

@@ -68,10 +68,20 @@ class GoalScore(View):
     outcome: str | None = Field(description="SMART goals: pending, passed or failed")
     deadline: date | None
     confidence: float | None
-    expectation: float = Field(description="1.0 for committed OKRs and SMART goals, 0.7 stretch")
+    expectation: float = Field(
+        description="the score that counts as success under the tenant's scoring policy "
+        "(by default 1.0 committed OKRs and SMART goals, 0.7 aspirational)"
+    )
+    meets_expectation: bool | None = Field(
+        description="score >= expectation; null while there is nothing to score"
+    )
     expected_progress: float = Field(description="linear share of the cycle elapsed at as_of")
-    pace: str
-    band: Literal["red", "yellow", "green"]
+    pace: Literal["on_track", "at_risk", "off_track"] | None = Field(
+        description="null while there is nothing to score"
+    )
+    band: Literal["red", "yellow", "green"] | None = Field(
+        description="null while there is nothing to score"
+    )
     as_of: datetime
     key_results: tuple[KeyResultScore, ...] = ()
 

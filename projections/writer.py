@@ -11,14 +11,15 @@ from typing import Literal, cast
 import asyncpg
 
 from events.envelope import StoredEvent
-from projections.apply import View, apply
+from projections.apply import apply
 from projections.migrations import migrate
 from projections.parking import Culprit, advance, load_parked, park, unpark
-from projections.pg_rows import flush, preload, prepare_staging
+from projections.pg_rows import flush, preload, preload_policies, prepare_staging
 from projections.poison import POISON, Read, Unreadable, describe
 from projections.rows import Changes
 from projections.scoring import ScoringPolicy
 from projections.tables import CHECKPOINTS
+from projections.view import View
 
 log = logging.getLogger(__name__)
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -196,6 +197,7 @@ class ProjectionWriter:
 
     async def _apply(self, events: Sequence[StoredEvent]) -> None:
         """Apply and flush ``events`` inside the caller's transaction."""
+        await preload_policies(self._conn, self._view, events)
         await preload(self._conn, self._view, (_goal_key(e) for e in events))
         for stored in events:
             apply(self._view, stored, self._policy)

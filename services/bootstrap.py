@@ -101,7 +101,7 @@ async def command_service(
             store,
             repository,
             DECIDERS,
-            FactsLoader(repository),
+            FactsLoader(repository, settings.scoring_policy),
             clock,
             settings.command_retries,
             claims,
@@ -126,8 +126,6 @@ async def command_service(
             await broker.stop()
         except NatsError as exc:  # shutting down anyway; say why the drain was cut short
             log.warning("NATS connection closed uncleanly: %s", exc)
-
-
 
 
 @dataclass(frozen=True)
@@ -200,8 +198,9 @@ async def read_side(
     waits = settings.db_timeouts
     projector_conn = await database.connect(database_url, waits)
     pool = await database.read_pool(database_url, waits, settings.db_schema)
-    models = ReadModels(pool, acquire_timeout_s=waits.acquire_s)
-    projector = Projector(nc, projector_conn, settings.stream_name, settings.db_schema)
+    policy = settings.scoring_policy
+    models = ReadModels(pool, policy, acquire_timeout_s=waits.acquire_s)
+    projector = Projector(nc, projector_conn, settings.stream_name, settings.db_schema, policy)
     supervisor = ProjectorSupervisor(nc, database_url, settings, projector_conn, projector)
     port = _http_port(settings.http_host, settings.http_port)
     side = ReadSide(supervisor, models, f"http://{settings.http_host}:{port}")
@@ -212,7 +211,7 @@ async def read_side(
         models,
         side.lag,
         Gate(TokenAuthority(token_secret(settings))),
-        Auditor(event_log, database_url, settings.db_schema, timeouts=waits),
+        Auditor(event_log, database_url, settings.db_schema, policy, timeouts=waits),
         writes,
     )
     server = uvicorn.Server(

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from pydantic import ValidationError
+
+from events.scoring_policy import ScoringPolicy
 from events.subjects import (
     COMMAND_ID_BUCKET_NAME,
     DEAD_LETTER_STREAM_NAME,
@@ -55,6 +58,8 @@ class Settings:
     # check keeps it single past the window.
     signal_duplicate_window_s: float = 86_400.0
     cadence_scan_s: float = 60.0
+    # The deployment's default scoring policy: every tenant that set none is scored by it.
+    scoring_policy: ScoringPolicy = field(default_factory=ScoringPolicy)
 
     @property
     def dead_letters(self) -> str:
@@ -124,7 +129,32 @@ class Settings:
                 e, "OKR_SIGNAL_DUPLICATE_WINDOW_S", defaults.signal_duplicate_window_s
             ),
             cadence_scan_s=_seconds(e, "OKR_CADENCE_SCAN_S", defaults.cadence_scan_s),
+            scoring_policy=scoring_policy_from(e),
         )
+
+
+SCORING_PREFIX = "OKR_SCORING_"
+
+
+def scoring_variable(setting: str) -> str:
+    """The environment variable of one scoring-policy setting (``OKR_SCORING_<SETTING>``)."""
+    return f"{SCORING_PREFIX}{setting.upper()}"
+
+
+def scoring_policy_from(env: dict[str, str]) -> ScoringPolicy:
+    """The deployment's default scoring policy: the built-in one with the variables set."""
+    given = {
+        name: env[scoring_variable(name)]
+        for name in ScoringPolicy.model_fields
+        if env.get(scoring_variable(name))
+    }
+    try:
+        return ScoringPolicy.model_validate(given)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{scoring_variable(str(item['loc'][0]))}: {item['msg']}" for item in exc.errors()
+        )
+        raise ValueError(f"the default scoring policy is invalid: {problems}") from None
 
 
 def _seconds(env: dict[str, str], name: str, default: float) -> float:

@@ -8,8 +8,9 @@ from events.envelope import StoredEvent
 from events.values import Cycle
 from projections.audit.axes import TimeAxes
 from projections.audit.fold import FoldedGoal, GoalKey, Measure, ReportFold
+from projections.audit.policy_changes import changes_in_cycle
 from projections.audit.report import AuditReport, GoalAudit, KeyResultAudit
-from projections.scoring import DEFAULT_POLICY, ScoringPolicy, key_result_score
+from projections.scoring import ScoringPolicy, key_result_score
 from projections.views import CascadeNode, GoalScore
 
 
@@ -48,7 +49,7 @@ def _goal(goal: FoldedGoal, score: GoalScore, policy: ScoringPolicy) -> GoalAudi
         status=score.status,
         expectation=score.expectation,
         final_score=score.score,
-        met=(score.score or 0.0) >= score.expectation,
+        met=bool(score.meets_expectation),
         band=score.band,
         pace=score.pace,
         expected_progress=score.expected_progress,
@@ -99,6 +100,7 @@ def report_of(
         source_digest=fold.digest,
         goals=tuple(_goal(fold.goals[k], scores[k], fold.policy) for k in keys),
         cascade=tuple(cascade),
+        policy_changes=changes_in_cycle(fold.policy_changes, keys),
     )
 
 
@@ -108,8 +110,8 @@ def build_report(
     axes: TimeAxes,
     events: Sequence[StoredEvent],
     scores: Mapping[GoalKey, GoalScore],
+    policy: ScoringPolicy,
     cascade: Sequence[CascadeNode] = (),
-    policy: ScoringPolicy = DEFAULT_POLICY,
 ) -> AuditReport:
     """The report of ``cycle_id``: scores from the replay, histories from the events."""
     fold = ReportFold(policy)

@@ -10,17 +10,19 @@ from datetime import datetime
 from events.envelope import StoredEvent
 from events.goals import CheckInRecorded, GoalCarriedOver, GoalClosed, ProgressReported
 from events.objectives import KeyResultAdded, KeyResultAdjusted, ObjectiveCreated
+from events.scoring_policy import ScoringPolicySet
 from events.smart_goals import SmartGoalCreated
 from events.values import Cycle, Metric
 from projections.audit.axes import back_dated, late, valid_time
+from projections.audit.policy_changes import PolicyChangeAudit, policy_change
 from projections.audit.report import CarryOver, Closure, ScorePoint
 from projections.read_models.adjustments import AdjustmentEntry, adjustment_entry
 from projections.scoring import (
-    DEFAULT_POLICY,
     ScoringPolicy,
     adjustment_scores,
     key_result_score,
     superseded,
+    weighted_rollup,
 )
 
 GoalKey = tuple[str, str]  # goal type, goal id
@@ -33,6 +35,7 @@ class Measure:
     title: str
     original: Metric
     metric: Metric
+    weight: float = 1.0
     # The metric in force from each valid time on, in stream order: an entry's target is
     # the one in force when its value held, whenever it was told.
     terms: list[tuple[datetime, Metric]] = field(default_factory=list)
@@ -104,7 +107,7 @@ def _observe(
 def _adjust(
     stored: StoredEvent, measure: Measure, p: KeyResultAdjusted, policy: ScoringPolicy
 ) -> None:
-    measure.title, measure.metric = p.after.title, p.after.metric
+    measure.title, measure.metric, measure.weight = p.after.title, p.after.metric, p.after.weight
     measure.terms.append((valid_time(stored.envelope), p.after.metric))
     original, revised = adjustment_scores(p.before.metric, p.after.metric, measure.value, policy)
     measure.adjustments.append(adjustment_entry(stored, p, measure.value, original, revised))
@@ -117,9 +120,10 @@ class ReportFold:
     so a replay of a long quarter does not hold the whole log in memory.
     """
 
-    def __init__(self, policy: ScoringPolicy = DEFAULT_POLICY) -> None:
-        self.policy = policy
+    def __init__(self, policy: ScoringPolicy) -> None:
+        self.policy = policy  # the deployment default until the tenant's first policy
         self.goals: dict[GoalKey, FoldedGoal] = {}
+        self.policy_changes: list[PolicyChangeAudit] = []
         self.events = 0
         self.last_stream_sequence = 0
         self._digest = hashlib.sha256()
@@ -145,6 +149,10 @@ class ReportFold:
     def _fold_one(self, stored: StoredEvent) -> None:
         e, p = stored.envelope, stored.envelope.payload
         key = (e.aggregate_type.value, e.aggregate_id)
+        if isinstance(p, ScoringPolicySet):
+            self.policy_changes.append(policy_change(stored, p, self.scores_under))
+            self.policy = p.policy
+            return
         if isinstance(p, ObjectiveCreated):
             self.goals[key] = FoldedGoal(p.cycle, {p.cycle.id})
             return
@@ -158,7 +166,7 @@ class ReportFold:
         match p:
             case KeyResultAdded():
                 goal.measures[p.key_result_id] = Measure(
-                    p.terms.title, p.terms.metric, p.terms.metric
+                    p.terms.title, p.terms.metric, p.terms.metric, p.terms.weight
                 )
             case KeyResultAdjusted() if p.key_result_id in goal.measures:
                 _adjust(stored, goal.measures[p.key_result_id], p, self.policy)
@@ -185,3 +193,19 @@ class ReportFold:
                     grade=p.grade,
                     note=p.note,
                 )
+
+
+    def scores_under(self, policy: ScoringPolicy) -> dict[GoalKey, float | None]:
+        """Every goal's score so far, were it scored under ``policy``."""
+        return {key: _goal_score(goal, policy) for key, goal in self.goals.items()}
+
+
+def _goal_score(goal: FoldedGoal, policy: ScoringPolicy) -> float | None:
+    """A goal's score from its measures: as the live projection computes it."""
+    own = goal.measures.get(None)
+    if own is not None:
+        return key_result_score(own.metric, own.value, policy)
+    return weighted_rollup(
+        [(key_result_score(m.metric, m.value, policy), m.weight) for m in goal.measures.values()],
+        policy,
+    )

@@ -15,6 +15,7 @@ from projections.audit.sections import (
     header,
     legend,
     lifecycle,
+    policy_changes,
     skipped,
     summary,
 )
@@ -30,6 +31,7 @@ SECTIONS: tuple[Section, ...] = (
     adjustments.SECTION,
     lifecycle.CARRIED_OVER,
     lifecycle.CLOSED_GOALS,
+    policy_changes.SECTION,
     skipped.SECTION,
 )
 _CSS = (

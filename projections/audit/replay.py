@@ -14,7 +14,7 @@ from projections.audit.axes import TimeAxes, in_view
 from projections.consumer import EventLog
 from projections.parking import Culprit
 from projections.poison import read_event
-from projections.scoring import DEFAULT_POLICY, ScoringPolicy
+from projections.scoring import ScoringPolicy
 from projections.writer import CollectorPause, ProjectionWriter, check_schema
 
 Progress = Callable[[int, int], None]  # events read, events selected
@@ -41,7 +41,7 @@ async def replay_tenant(
     tenant: str,
     axes: TimeAxes,
     schema: str,
-    policy: ScoringPolicy = DEFAULT_POLICY,
+    policy: ScoringPolicy,
     progress: Progress | None = None,
     consumer: Consumer | None = None,
 ) -> Replayed:

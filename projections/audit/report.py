@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from projections.audit.policy_changes import PolicyChangeAudit
 from projections.read_models.adjustments import AdjustmentEntry
 from projections.views import CascadeNode, ForecastView
 
@@ -92,9 +93,9 @@ class GoalAudit(Part):
     status: str
     expectation: float
     final_score: float | None
-    met: bool = Field(description="score at or above the expectation")
-    band: Literal["red", "yellow", "green"]
-    pace: str
+    met: bool = Field(description="score at or above the expectation (false: nothing to score)")
+    band: Literal["red", "yellow", "green"] | None = Field(description="null: nothing to score")
+    pace: str | None = Field(description="null: nothing to score")
     expected_progress: float
     confidence: float | None
     deadline: date | None = None
@@ -135,6 +136,11 @@ class AuditReport(Part):
     goals: tuple[GoalAudit, ...]
     cascade: tuple[CascadeNode, ...] = Field(
         default=(), description="one tree per company objective, rolled-up scores at as_of"
+    )
+    policy_changes: tuple[PolicyChangeAudit, ...] = Field(
+        default=(),
+        description="each change of the tenant's scoring policy in view, with the cycle's "
+        "goal scores just before and after it",
     )
     skipped_events: tuple[SkippedEvent, ...] = Field(
         default=(),

@@ -62,7 +62,7 @@ def _goal_score(
 ) -> GoalScore:
     smart = goal["goal_type"] == "smart_goal"
     commitment = None if goal["commitment"] is None else Commitment(goal["commitment"])
-    expectation = scoring.expectation(commitment, smart)
+    expectation = scoring.expectation(commitment, smart, policy)
     expected = scoring.expected_progress(
         _day_start(goal["cycle_starts_on"]),
         _day_start(goal["cycle_ends_on"] + timedelta(days=1)),
@@ -94,9 +94,11 @@ def _goal_score(
         deadline=goal["deadline"],
         confidence=goal["confidence"],
         expectation=expectation,
+        meets_expectation=scoring.meets_expectation(score, expectation),
         expected_progress=expected,
-        pace=scoring.pace(score or 0.0, expected, expectation, policy),
-        band=scoring.colour_band(score or 0.0),
+        # Nothing to measure (an objective without KRs) has no pace and no colour yet.
+        pace=None if score is None else scoring.pace(score, expected, expectation, policy),
+        band=None if score is None else scoring.colour_band(score, policy),
         as_of=as_of,
         key_results=tuple(
             KeyResultScore(
@@ -108,7 +110,7 @@ def _goal_score(
                 value_at=k["value_at"],
                 confidence=k["confidence"],
                 score=k["score"],
-                band=scoring.colour_band(k["score"]),
+                band=scoring.colour_band(k["score"], policy),
                 forecast=key_result_forecast(
                     series.get((goal["goal_id"], k["key_result_id"]), []),
                     _cycle_end(goal),

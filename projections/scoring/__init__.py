@@ -7,18 +7,15 @@ projection did, given the same policy.
 from projections.scoring.checkins import ConfidenceReading, latest_confidence, superseded
 from projections.scoring.key_results import adjustment_scores, key_result_score
 from projections.scoring.pacing import (
-    ASPIRATIONAL_EXPECTATION,
-    COMMITTED_EXPECTATION,
-    GREEN_FROM,
-    YELLOW_FROM,
     Band,
     Pace,
     colour_band,
     expectation,
     expected_progress,
+    meets_expectation,
     pace,
 )
-from projections.scoring.policy import DEFAULT_POLICY, KeepComparison, ScoringPolicy
+from projections.scoring.policy import KeepComparison, ScoringPolicy
 from projections.scoring.rollup import AlignedChild, OwnKeyResult, cascade_rollup, weighted_rollup
 from projections.scoring.smart import (
     Outcome,
@@ -28,11 +25,6 @@ from projections.scoring.smart import (
 )
 
 __all__ = [
-    "ASPIRATIONAL_EXPECTATION",
-    "COMMITTED_EXPECTATION",
-    "DEFAULT_POLICY",
-    "GREEN_FROM",
-    "YELLOW_FROM",
     "AlignedChild",
     "Band",
     "ConfidenceReading",
@@ -49,6 +41,7 @@ __all__ = [
     "expected_progress",
     "key_result_score",
     "latest_confidence",
+    "meets_expectation",
     "pace",
     "smart_goal_completion",
     "smart_goal_outcome",

@@ -11,18 +11,6 @@ from projections.scoring.policy import ScoringPolicy, at_least
 Pace = Literal["on_track", "at_risk", "off_track"]
 Band = Literal["red", "yellow", "green"]
 
-COMMITTED_EXPECTATION = 1.0
-"""Committed OKRs and SMART goals succeed only when fully delivered."""
-
-ASPIRATIONAL_EXPECTATION = 0.7
-"""Aspirational (stretch) OKRs count 0.7 as success: the usual OKR convention."""
-
-YELLOW_FROM = 0.4
-"""Lowest score shown yellow; everything below is red (so 0.3..0.4 is red)."""
-
-GREEN_FROM = 0.7
-"""Lowest score shown green; 0.4 up to (not including) 0.7 is yellow (so 0.6..0.7 is yellow)."""
-
 
 def expected_progress(cycle_start: datetime, cycle_end: datetime, as_of: datetime) -> float:
     """Share of the cycle elapsed at ``as_of``: 0.0 before the start, 1.0 from the end on."""
@@ -34,13 +22,19 @@ def expected_progress(cycle_start: datetime, cycle_end: datetime, as_of: datetim
     return min(max(elapsed, 0.0), 1.0)
 
 
-def expectation(commitment: Commitment | None, is_smart_goal: bool) -> float:
-    """The score that counts as success: 1.0 committed or SMART, 0.7 aspirational."""
-    # A SMART goal is a commitment by definition, whatever it is tagged with; an objective
-    # without a commitment (older data) is held to the stricter, committed standard.
-    if is_smart_goal or commitment is not Commitment.ASPIRATIONAL:
-        return COMMITTED_EXPECTATION
-    return ASPIRATIONAL_EXPECTATION
+def expectation(commitment: Commitment | None, is_smart_goal: bool, policy: ScoringPolicy) -> float:
+    """The score that counts as success: by default 1.0 committed or SMART, 0.7 aspirational."""
+    # An objective without a commitment (older data) is held to the committed standard.
+    if is_smart_goal:
+        return policy.smart_goal_expectation
+    if commitment is Commitment.ASPIRATIONAL:
+        return policy.aspirational_expectation
+    return policy.committed_expectation
+
+
+def meets_expectation(score: float | None, expectation: float) -> bool | None:
+    """Whether ``score`` reaches the expectation; None while there is nothing to score."""
+    return None if score is None else at_least(score, expectation)
 
 
 def pace(score: float, expected: float, expectation: float, policy: ScoringPolicy) -> Pace:
@@ -55,12 +49,12 @@ def pace(score: float, expected: float, expectation: float, policy: ScoringPolic
     return "off_track"
 
 
-def colour_band(score: float) -> Band:
-    """Red below 0.4, yellow from 0.4 to below 0.7, green from 0.7 (uncapped scores too)."""
+def colour_band(score: float, policy: ScoringPolicy) -> Band:
+    """By default red below 0.4, yellow from 0.4 to below 0.7, green from 0.7 (uncapped too)."""
     # The convention names 0-0.3 red, 0.4-0.6 yellow, 0.7-1.0 green; the gaps fall to the
     # lower band, so a colour is only earned once its lowest score is reached.
-    if at_least(score, GREEN_FROM):
+    if at_least(score, policy.green_from):
         return "green"
-    if at_least(score, YELLOW_FROM):
+    if at_least(score, policy.yellow_from):
         return "yellow"
     return "red"

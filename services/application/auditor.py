@@ -26,7 +26,7 @@ from projections.audit.report import AuditReport, SkippedEvent
 from projections.audit.verify import Verification, verify_log
 from projections.consumer import EventLog
 from projections.queries import ReadModels
-from projections.scoring import DEFAULT_POLICY, ScoringPolicy
+from projections.scoring import ScoringPolicy
 from projections.tables import GOALS
 from services.adapters import database
 from services.settings import DatabaseTimeouts
@@ -40,7 +40,7 @@ class Auditor:
         event_log: EventLog,
         database_url: str,
         live_schema: str,
-        policy: ScoringPolicy = DEFAULT_POLICY,
+        policy: ScoringPolicy,
         replay_prefix: str = "replay_",
         timeouts: DatabaseTimeouts | None = None,
     ) -> None:

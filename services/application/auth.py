@@ -39,7 +39,7 @@ class Permission(StrEnum):
     REPORT_PROGRESS = "report_progress"  # push integration progress, read its dead letters
     READ = "read"  # scores, cascade, check-in history, adjustment log
     AUDIT = "audit"  # point-in-time reports, verification, consistency checks
-    CONFIGURE = "configure"  # change the tenant's settings (its cadence and hygiene limits)
+    CONFIGURE = "configure"  # change the tenant's settings (scoring policy, cadence, hygiene)
 
 
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {

@@ -16,8 +16,11 @@ from services.application.untrusted_json import (
 )
 from services.domain.commands import COMMAND_TYPES, Command
 from services.domain.errors import ErrorCode, RuleViolation, Violation
+from services.domain.tenant_settings import SETTING_COMMANDS
 
-COMMANDS_BY_NAME: Mapping[str, type[Command]] = {cls.name: cls for cls in COMMAND_TYPES}
+COMMANDS_BY_NAME: Mapping[str, type[Command]] = {
+    cls.name: cls for cls in (*COMMAND_TYPES, *SETTING_COMMANDS)
+}
 MAX_REQUEST_BYTES = 256 * 1024
 
 

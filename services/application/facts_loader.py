@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
+from events.scoring_policy import ScoringPolicy
 from events.values import AggregateType, ParentRef
 from services.application.repository import Repository
 from services.domain.commands import AlignGoal, Command, CreateSmartGoal
-from services.domain.facts import NO_FACTS, DecisionFacts, ParentFacts
+from services.domain.facts import DecisionFacts, ParentFacts
 
 # The cascade is company → team → individual; a chain far longer than this is a data
 # problem, and bounding the walk keeps one command from reading the whole tenant.
@@ -24,16 +26,18 @@ def parents_named(command: Command) -> tuple[ParentRef, ...]:
 
 
 class FactsLoader:
-    """Reads parent objectives (and their ancestors) for alignment decisions."""
+    """Reads parent objectives (and their ancestors) for alignment decisions, and hands
+    every decision the deployment's default scoring policy."""
 
-    def __init__(self, repository: Repository) -> None:
+    def __init__(self, repository: Repository, default_policy: ScoringPolicy) -> None:
         self._repository = repository
+        self._base = DecisionFacts(default_scoring_policy=default_policy)
 
     async def load(self, command: Command) -> DecisionFacts:
         """Facts about every parent the command names; unknown parents are left out."""
         refs = parents_named(command)
         if not refs:
-            return NO_FACTS
+            return self._base
         tenant = command.meta.tenant_id
         facts: dict[str, ParentFacts] = {}
         for ref in refs:
@@ -54,7 +58,7 @@ class FactsLoader:
                 ancestor_ids=await self._ancestors(tenant, ref.objective_id),
                 status=state.status,
             )
-        return DecisionFacts(parents=facts)
+        return replace(self._base, parents=facts)
 
     async def _ancestors(self, tenant: str, objective_id: str) -> frozenset[str]:
         seen = {objective_id}

@@ -103,6 +103,10 @@ class ProjectorSupervisor:
                 continue
             self.conn = conn
             self.projector = Projector(
-                self.nc, conn, self.settings.stream_name, self.settings.db_schema
+                self.nc,
+                conn,
+                self.settings.stream_name,
+                self.settings.db_schema,
+                self.settings.scoring_policy,
             )
             return

@@ -21,11 +21,7 @@ from services.domain.state import (
     ObjectiveState,
     SmartGoalState,
 )
-from services.domain.tenant_settings import (
-    TenantSettingsState,
-    decide_tenant_settings,
-    evolve_tenant_settings,
-)
+from services.domain.tenant_settings import TENANT_SETTING
 
 OBJECTIVE: Decider[ObjectiveState] = Decider(
     AggregateType.OBJECTIVE, decide_objective, evolve_objective
@@ -33,11 +29,8 @@ OBJECTIVE: Decider[ObjectiveState] = Decider(
 SMART_GOAL: Decider[SmartGoalState] = Decider(
     AggregateType.SMART_GOAL, decide_smart_goal, evolve_smart_goal
 )
-TENANT_SETTINGS: Decider[TenantSettingsState] = Decider(
-    AggregateType.TENANT, decide_tenant_settings, evolve_tenant_settings
-)
 DECIDERS: Mapping[str, Decider[Any]] = {
-    decider.aggregate_type.value: decider for decider in (OBJECTIVE, SMART_GOAL, TENANT_SETTINGS)
+    decider.aggregate_type.value: decider for decider in (OBJECTIVE, SMART_GOAL, TENANT_SETTING)
 }
 
 
@@ -79,7 +72,7 @@ __all__ = [
     "NO_FACTS",
     "OBJECTIVE",
     "SMART_GOAL",
-    "TENANT_SETTINGS",
+    "TENANT_SETTING",
     "Decide",
     "Decider",
     "DecisionFacts",

@@ -11,12 +11,12 @@ from uuid import UUID, uuid4
 
 from pydantic import Field
 
-from events.cadence import MAX_GRACE_DAYS, MAX_MISSED, MAX_PERIOD_DAYS
 from events.values import (
     AggregateType,
     Commitment,
     Confidence,
     Frozen,
+    GoalType,
     Level,
     ParentRef,
     Token,
@@ -159,7 +159,7 @@ class CreateSmartGoal(SmartGoalCommand):
 class GoalCommand(Command):
     """A command that applies to either kind of goal."""
 
-    goal_type: AggregateType
+    goal_type: GoalType
     goal_id: Token
 
     @property
@@ -249,43 +249,16 @@ class ArchiveGoal(GoalCommand):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-TENANT_SETTINGS_ID = "settings"  # the one settings aggregate of a tenant
+class TenantSettingCommand(Command):
+    """A command that changes one of the tenant's settings, its own aggregate (admin only)."""
 
-
-class TenantCommand(Command):
-    """A command addressed to the tenant's own settings."""
-
-    aggregate_type = AggregateType.TENANT
+    aggregate_type = AggregateType.TENANT_SETTING
+    setting: ClassVar[str]
 
     @property
     def aggregate_id(self) -> str:
-        """The tenant's settings aggregate."""
-        return TENANT_SETTINGS_ID
-
-
-class CadenceChange(Frozen):
-    """The cadence settings to change; an unnamed one keeps the value in force."""
-
-    period_days: int | None = Field(default=None, ge=1, le=MAX_PERIOD_DAYS)
-    grace_days: int | None = Field(default=None, ge=0, le=MAX_GRACE_DAYS)
-    stale_after_missed: int | None = Field(default=None, ge=1, le=MAX_MISSED)
-
-
-class SetCheckInCadence(TenantCommand):
-    """Set the check-in cadence of the tenant, of one goal kind, or of one goal."""
-
-    name = "set_check_in_cadence"
-    goal_type: AggregateType | None = Field(default=None, description="objective or smart_goal")
-    goal_id: Token | None = Field(default=None, description="with goal_type: one goal")
-    cadence: CadenceChange
-    reason: str | None = Field(default=None, max_length=2000)
-
-
-class SetHygienePolicy(TenantCommand):
-    """Set the tenant's goal-hygiene limits."""
-
-    name = "set_hygiene_policy"
-    max_goals_per_owner: int = Field(ge=1, le=100)
+        """The setting's name: its aggregate's id."""
+        return self.setting
 
 
 COMMAND_TYPES: tuple[type[Command], ...] = (
@@ -301,6 +274,4 @@ COMMAND_TYPES: tuple[type[Command], ...] = (
     CloseGoal,
     CarryOverGoal,
     ArchiveGoal,
-    SetCheckInCadence,
-    SetHygienePolicy,
 )

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from events.scoring_policy import ScoringPolicy
 from events.values import Level, ParentRef
 from services.domain.state import GoalStatus
 
@@ -24,11 +25,13 @@ class ParentFacts:
 
 @dataclass(frozen=True)
 class DecisionFacts:
-    """Parents keyed by ``ParentRef.key`` (a missing key: no such parent), and when the
-    service received the command (its clock, read at the edge; None in pure specs)."""
+    """Parents keyed by ``ParentRef.key`` (a missing key: no such parent), when the
+    service received the command (its clock, read at the edge; None in pure specs), and
+    the deployment's default scoring policy (the built-in one in pure specs)."""
 
     parents: Mapping[str, ParentFacts] = field(default_factory=dict)
     received_at: datetime | None = None
+    default_scoring_policy: ScoringPolicy = field(default_factory=ScoringPolicy)
 
 
 NO_FACTS = DecisionFacts()

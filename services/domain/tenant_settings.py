@@ -1,87 +1,141 @@
-"""The tenant settings decider: the check-in cadence and the goal-hygiene limits."""
+"""Tenant settings: one small aggregate per tenant and setting, decided like any goal.
+
+A setting is a command (a ``TenantSettingCommand``, admin-only at the edge), an event, a
+state and two pure rules; ``SETTING_RULES`` lists them, and one Decider serves them all
+(the aggregate id, the setting's name from ``events.subjects``, tells them apart).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from immutables import Map
+from pydantic import Field, ValidationError
 
-from events.cadence import (
-    DEFAULT_MAX_GOALS_PER_OWNER,
-    CadenceScope,
-    CadenceTerms,
-    CheckInCadenceSet,
-    HygienePolicySet,
-    cadence_in_force,
-    cadence_scope,
-)
+from events.cadence import CheckInCadenceSet, HygienePolicySet
 from events.envelope import EventPayload
+from events.scoring_policy import ScoringPolicy, ScoringPolicyChanges, ScoringPolicySet
+from events.subjects import SCORING_POLICY_SETTING
 from events.values import AggregateType
-from services.domain.commands import Command, SetCheckInCadence, SetHygienePolicy
-from services.domain.errors import ErrorCode, RuleViolation
+from services.domain.commands import Command, TenantSettingCommand
+from services.domain.decider import Decider
+from services.domain.errors import ErrorCode, RuleViolation, Violation
 from services.domain.facts import DecisionFacts
+from services.domain.rhythm_settings import (
+    SetCheckInCadence,
+    SetHygienePolicy,
+    decide_cadence,
+    decide_hygiene,
+    evolve_cadence,
+    evolve_hygiene,
+)
 
-NO_CADENCES: Map[CadenceScope, CadenceTerms] = Map()
+
+class SetScoringPolicy(TenantSettingCommand):
+    """Change some settings of the tenant's scoring policy, in force from ``meta.now``."""
+
+    name = "set_scoring_policy"
+    setting = SCORING_POLICY_SETTING
+    policy: ScoringPolicyChanges = Field(description="the settings to change; others keep theirs")
+    reason: str | None = Field(default=None, max_length=2000)
 
 
 @dataclass(frozen=True)
-class TenantSettingsState:
-    """The cadence of every scope set so far, and the hygiene limits."""
+class ScoringPolicyState:
+    """The tenant's own scoring policy and since when it is in force."""
 
-    cadences: Map[CadenceScope, CadenceTerms] = NO_CADENCES
-    max_goals_per_owner: int = DEFAULT_MAX_GOALS_PER_OWNER
-
-
-def _scope(command: SetCheckInCadence) -> CadenceScope:
-    if command.goal_type is AggregateType.TENANT:
-        raise RuleViolation(ErrorCode.INVALID_COMMAND, "goal_type is objective or smart_goal")
-    if command.goal_id is not None and command.goal_type is None:
-        raise RuleViolation(ErrorCode.INVALID_COMMAND, "goal_id needs its goal_type")
-    return cadence_scope(command.goal_type, command.goal_id)
+    policy: ScoringPolicy
+    effective_at: datetime
 
 
-def _set_cadence(state: TenantSettingsState, command: SetCheckInCadence) -> CheckInCadenceSet:
-    scope = _scope(command)
-    current = cadence_in_force(state.cadences, *scope)
-    named = command.cadence.model_dump(exclude_none=True)
-    if not named:
-        raise RuleViolation(ErrorCode.INVALID_COMMAND, "cadence names no setting")
-    terms = current.model_copy(update=named)
-    if state.cadences.get(scope) == terms:
-        raise RuleViolation(ErrorCode.NOTHING_CHANGED, "this cadence is already in force")
-    return CheckInCadenceSet(
-        goal_type=command.goal_type,
-        goal_id=command.goal_id,
-        cadence=CadenceTerms.model_validate(terms.model_dump()),  # revalidated bounds
-        reason=command.reason,
-    )
-
-
-def decide_tenant_settings(
-    state: TenantSettingsState | None, command: Command, facts: DecisionFacts
+def decide_scoring_policy(
+    state: ScoringPolicyState | None, command: SetScoringPolicy, facts: DecisionFacts
 ) -> list[EventPayload]:
-    """The events a settings command yields (pure)."""
-    del facts  # settings depend on nothing outside the aggregate
-    current = state or TenantSettingsState()
-    match command:
-        case SetCheckInCadence():
-            return [_set_cadence(current, command)]
-        case SetHygienePolicy():
-            if command.max_goals_per_owner == current.max_goals_per_owner:
-                raise RuleViolation(ErrorCode.NOTHING_CHANGED, "this limit is already in force")
-            return [HygienePolicySet(max_goals_per_owner=command.max_goals_per_owner)]
-    raise RuleViolation(ErrorCode.INVALID_COMMAND, f"{command.name} is no settings command")
+    """The policy with the named settings changed; the rest keep the value in force."""
+    now = command.meta.now
+    if state is not None and now < state.effective_at:
+        # Policies take effect in the order they are stored, so "the policy in force at
+        # an instant" has one answer for the live models and every replay.
+        raise RuleViolation(
+            ErrorCode.INVALID_COMMAND,
+            "a scoring policy cannot take effect before the one in force",
+            (
+                Violation(
+                    criterion="meta.now",
+                    code="before_policy_in_force",
+                    message=f"the policy in force took effect at {state.effective_at.isoformat()}",
+                ),
+            ),
+        )
+    current = facts.default_scoring_policy if state is None else state.policy
+    try:
+        policy = current.with_changes(command.policy.model_dump(exclude_none=True))
+    except ValidationError as exc:
+        raise RuleViolation(
+            ErrorCode.INVALID_COMMAND,
+            "the scoring policy would not hold together",
+            tuple(
+                Violation(
+                    criterion=".".join(("policy", *(str(part) for part in item["loc"]))),
+                    code=item["type"],
+                    message=item["msg"],
+                )
+                for item in exc.errors(include_url=False)
+            ),
+        ) from None
+    changed = policy.changed_from(current)
+    if not changed:
+        raise RuleViolation(ErrorCode.NOTHING_CHANGED, "every setting named has that value")
+    return [
+        ScoringPolicySet(
+            effective_at=now,
+            policy=policy,
+            previous=current,
+            changed=changed,
+            reason=command.reason,
+        )
+    ]
 
 
-def evolve_tenant_settings(
-    state: TenantSettingsState | None, event: EventPayload
-) -> TenantSettingsState:
-    """The settings after one event."""
-    current = state or TenantSettingsState()
-    match event:
-        case CheckInCadenceSet():
-            scope = cadence_scope(event.goal_type, event.goal_id)
-            return replace(current, cadences=current.cadences.set(scope, event.cadence))
-        case HygienePolicySet():
-            return replace(current, max_goals_per_owner=event.max_goals_per_owner)
-    return current
+def evolve_scoring_policy(
+    _: ScoringPolicyState | None, event: ScoringPolicySet
+) -> ScoringPolicyState:
+    """The policy the event put in force."""
+    return ScoringPolicyState(event.policy, event.effective_at)
+
+
+@dataclass(frozen=True)
+class SettingRules:
+    """One tenant setting: its command and event, and the rules between them."""
+
+    command: type[TenantSettingCommand]
+    event: type[EventPayload]
+    decide: Callable[[Any, Any, DecisionFacts], list[EventPayload]]
+    evolve: Callable[[Any, Any], Any]
+
+
+SETTING_RULES: tuple[SettingRules, ...] = (
+    SettingRules(SetScoringPolicy, ScoringPolicySet, decide_scoring_policy, evolve_scoring_policy),
+    SettingRules(SetCheckInCadence, CheckInCadenceSet, decide_cadence, evolve_cadence),
+    SettingRules(SetHygienePolicy, HygienePolicySet, decide_hygiene, evolve_hygiene),
+)
+SETTING_COMMANDS: tuple[type[Command], ...] = tuple(r.command for r in SETTING_RULES)
+_BY_COMMAND: Mapping[type[Command], SettingRules] = {r.command: r for r in SETTING_RULES}
+_BY_EVENT: Mapping[type[EventPayload], SettingRules] = {r.event: r for r in SETTING_RULES}
+
+
+def decide_tenant_setting(state: Any, command: Command, facts: DecisionFacts) -> list[EventPayload]:
+    """The events a setting's command yields on that setting's state."""
+    return _BY_COMMAND[type(command)].decide(state, command, facts)
+
+
+def evolve_tenant_setting(state: Any, event: EventPayload) -> Any:
+    """A setting's state after one of its events."""
+    return _BY_EVENT[type(event)].evolve(state, event)
+
+
+TENANT_SETTING: Decider[Any] = Decider(
+    AggregateType.TENANT_SETTING, decide_tenant_setting, evolve_tenant_setting
+)

@@ -231,6 +231,19 @@ VALID: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         }
     ),
     "set_hygiene_policy": st.fixed_dictionaries({"max_goals_per_owner": st.integers(1, 100)}),
+    "set_scoring_policy": st.fixed_dictionaries(
+        {
+            "policy": st.fixed_dictionaries(
+                {},
+                optional={
+                    "keep_comparison": st.sampled_from(["inclusive", "strict"]),
+                    "at_risk_ratio": st.floats(0.6, 1.0),
+                    "green_from": st.floats(0.4, 1.0),
+                },
+            ),
+            "reason": st.just("fuzzed"),
+        }
+    ),
 }
 
 

@@ -18,6 +18,7 @@ import asyncpg
 import nats
 
 from events.envelope import StoredEvent
+from events.scoring_policy import ScoringPolicy
 from projections.runner import Projector
 
 
@@ -25,7 +26,7 @@ async def run(nats_url: str, database_url: str, stream: str, schema: str, batch:
     """Project until SIGTERM (or until killed)."""
     nc = await nats.connect(nats_url)
     conn = await asyncpg.connect(database_url)
-    projector = Projector(nc, conn, stream, schema, batch_size=batch)
+    projector = Projector(nc, conn, stream, schema, ScoringPolicy(), batch_size=batch)
     write = projector.writer.write
 
     async def announced(

@@ -15,6 +15,7 @@ import asyncpg
 from nats.aio.client import Client
 
 from events.envelope import StoredEvent
+from events.scoring_policy import ScoringPolicy
 from events.subjects import Subjects
 from projections.audit.consistency import Difference, compare
 from projections.read_models import progress
@@ -167,7 +168,7 @@ async def prove_projection(
     conn = await asyncpg.connect(database_url)
     try:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{replay_schema}" CASCADE')
-        replayer = Projector(nc, conn, stream, replay_schema, name="fault_replay")
+        replayer = Projector(nc, conn, stream, replay_schema, ScoringPolicy(), name="fault_replay")
         try:
             await replayer.catch_up(timeout_s=timeout_s)
         finally:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from nats.aio.client import Client
 
+from events.scoring_policy import ScoringPolicy
 from events.values import Cycle
 from projections.audit.axes import TimeAxes
 from projections.audit.consistency import table_keys
@@ -134,7 +135,9 @@ async def scripted(
 @pytest.fixture
 def auditor(scripted: CommandService, database_url: str, pg_schema: str) -> Auditor:
     # Replays named after the test's schema: a shared server may hold others' replays.
-    return Auditor(log_of(scripted), database_url, pg_schema, replay_prefix=f"{pg_schema}_r")
+    return Auditor(
+        log_of(scripted), database_url, pg_schema, ScoringPolicy(), replay_prefix=f"{pg_schema}_r"
+    )
 
 
 def arr(report: AuditReport) -> Any:
@@ -211,7 +214,9 @@ async def live(
     """The scripted quarter projected into the test's live schema."""
     conn = await asyncpg.connect(database_url)
     try:
-        await Projector(nats_client, conn, scripted.stream_name, pg_schema).catch_up()
+        await Projector(
+            nats_client, conn, scripted.stream_name, pg_schema, ScoringPolicy()
+        ).catch_up()
         yield conn
     finally:
         await conn.close()
@@ -273,6 +278,7 @@ async def test_an_interrupted_replay_leaves_nothing_half_built(
                 tenant,
                 TimeAxes(day(11, 22), day(11, 22)),
                 f"{pg_schema}_cut",
+                ScoringPolicy(),
                 progress=interrupt,
             )
         left = await conn.fetchval(
@@ -287,7 +293,9 @@ async def test_an_interrupted_replay_leaves_nothing_half_built(
 async def audit_api(
     auditor: Auditor, authority: TokenAuthority, tenant: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_query_app(ReadModels(cast(asyncpg.Pool, None)), _no_lag, Gate(authority), auditor)
+    app = create_query_app(
+        ReadModels(cast(asyncpg.Pool, None), ScoringPolicy()), _no_lag, Gate(authority), auditor
+    )
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://test",
@@ -379,6 +387,7 @@ async def test_the_consistency_check_compares_every_read_model_table(
             "progress_entries": ("stream_sequence",),
             "key_result_adjustments": ("stream_sequence",),
             "tenant_settings": ("stream_sequence",),
+            "scoring_policy_changes": ("stream_sequence",),
         }
         await conn.execute(
             f'CREATE TABLE "{pg_schema}".later (tenant_id text, day date, n int,'

@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 from nats.aio.client import Client
 
+from events.scoring_policy import ScoringPolicy
 from events.values import Cycle
 from projections.audit.axes import TimeAxes
 from projections.audit.render import to_html
@@ -250,7 +251,9 @@ async def quarter(
     try:
         async with command_service(settings, nats_url, clock) as service:
             okr = OkrClient(nats_client, tenant, "ana", service.subjects)
-            projector = Projector(nats_client, conn, service.stream_name, pg_schema)
+            projector = Projector(
+                nats_client, conn, service.stream_name, pg_schema, ScoringPolicy()
+            )
             sent = Quarter(log_of(service))
             for recorded, command, occurred, body, snap in SCRIPT:
                 clock.now = recorded
@@ -275,7 +278,9 @@ async def test_every_snapshot_equals_the_replay_as_of_then_known_then(
     assert len(quarter.snapshots) >= 12
     compared = []
     for instant, schema in quarter.snapshots:
-        auditor = Auditor(quarter.log, database_url, schema, replay_prefix=f"{pg_schema}_r")
+        auditor = Auditor(
+            quarter.log, database_url, schema, ScoringPolicy(), replay_prefix=f"{pg_schema}_r"
+        )
         found = await auditor.check(tenant, TimeAxes(instant, instant))
         assert found.differences == (), (instant, found.differences)
         compared.append(found.goals_compared)
@@ -286,7 +291,9 @@ async def test_the_check_names_what_a_snapshot_of_another_moment_lacks(
     quarter: Quarter, database_url: str, pg_schema: str, tenant: str
 ) -> None:
     (before, _), (_, after_check_in) = quarter.snapshots[0], quarter.snapshots[1]
-    auditor = Auditor(quarter.log, database_url, after_check_in, replay_prefix=f"{pg_schema}_r")
+    auditor = Auditor(
+        quarter.log, database_url, after_check_in, ScoringPolicy(), replay_prefix=f"{pg_schema}_r"
+    )
 
     found = await auditor.check(tenant, TimeAxes(before, before))
 
@@ -304,7 +311,9 @@ def _arr(report: Any) -> Any:
 async def test_the_back_dated_check_in_on_both_axes(
     quarter: Quarter, database_url: str, pg_schema: str, tenant: str
 ) -> None:
-    auditor = Auditor(quarter.log, database_url, pg_schema, replay_prefix=f"{pg_schema}_r")
+    auditor = Auditor(
+        quarter.log, database_url, pg_schema, ScoringPolicy(), replay_prefix=f"{pg_schema}_r"
+    )
 
     known_before = await auditor.report(tenant, "2026-q4", TimeAxes(day(11, 10), day(11, 12)))
     known_after = await auditor.report(tenant, "2026-q4", TimeAxes(day(11, 10), day(11, 20)))
@@ -322,7 +331,9 @@ async def test_the_back_dated_check_in_on_both_axes(
 async def test_the_report_tells_the_quarter(
     quarter: Quarter, database_url: str, pg_schema: str, tenant: str
 ) -> None:
-    auditor = Auditor(quarter.log, database_url, pg_schema, replay_prefix=f"{pg_schema}_r")
+    auditor = Auditor(
+        quarter.log, database_url, pg_schema, ScoringPolicy(), replay_prefix=f"{pg_schema}_r"
+    )
     axes = TimeAxes(day(12, 15), day(12, 15))
 
     q4 = await auditor.report(tenant, "2026-q4", axes)

@@ -20,6 +20,7 @@ from events.values import Cycle
 from examples import signal_subscriber
 from projections.queries import ReadModels
 from projections.runner import Projector
+from projections.scoring import ScoringPolicy
 from services.application.auth import Role, TokenAuthority
 from services.bootstrap import CommandService, ReadSide, cadence_signals
 from services.client import OkrClient
@@ -47,7 +48,7 @@ async def models(database_url: str, pg_schema: str) -> AsyncIterator[ReadModels]
     async with asyncpg.create_pool(
         database_url, min_size=1, max_size=4, server_settings={"search_path": pg_schema}
     ) as pool:
-        yield ReadModels(pool)
+        yield ReadModels(pool, ScoringPolicy())
 
 
 async def read_signals(nc: Client, stream: str, subjects: Subjects, tenant: str) -> list[dict]:
@@ -96,7 +97,7 @@ async def test_due_overdue_and_stale_arrive_once_across_two_scanners_and_a_resta
         meta=meta,
     )
     conn = await asyncpg.connect(database_url)
-    await Projector(nats_client, conn, service.stream_name, pg_schema).catch_up()
+    await Projector(nats_client, conn, service.stream_name, pg_schema, ScoringPolicy()).catch_up()
     settings = Settings(
         stream_name=service.stream_name,
         subject_root=service.subjects.root,
@@ -171,7 +172,7 @@ async def test_every_stored_signal_matches_its_published_json_schema(
     )
     await okr.execute("activate_objective", objective_id="o1", meta={"now": START.isoformat()})
     conn = await asyncpg.connect(database_url)
-    await Projector(nats_client, conn, service.stream_name, pg_schema).catch_up()
+    await Projector(nats_client, conn, service.stream_name, pg_schema, ScoringPolicy()).catch_up()
     await conn.close()
     settings = Settings(stream_name=service.stream_name, subject_root=service.subjects.root)
     clock = BusinessClock(START + timedelta(days=30))

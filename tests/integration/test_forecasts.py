@@ -15,6 +15,7 @@ from nats.aio.client import Client
 from events.values import Cycle
 from projections.queries import ReadModels
 from projections.runner import Projector
+from projections.scoring import ScoringPolicy
 from projections.views import ProjectionLag
 from services.adapters.stream import StreamSettings
 from services.application.auditor import Auditor
@@ -92,16 +93,24 @@ async def api(
                 confidence=0.6,
             )
         conn = await asyncpg.connect(database_url)
-        await Projector(nats_client, conn, service.stream_name, pg_schema).catch_up()
+        await Projector(
+            nats_client, conn, service.stream_name, pg_schema, ScoringPolicy()
+        ).catch_up()
         pool = await asyncpg.create_pool(
             database_url, min_size=1, max_size=2, server_settings={"search_path": pg_schema}
         )
-        auditor = Auditor(log_of(service), database_url, pg_schema, replay_prefix=f"{pg_schema}_r")
+        auditor = Auditor(
+            log_of(service),
+            database_url,
+            pg_schema,
+            ScoringPolicy(),
+            replay_prefix=f"{pg_schema}_r",
+        )
 
         async def no_lag(tenant: str) -> ProjectionLag:
             return ProjectionLag(projection="none", checkpoint=0, stream_head=0, lag=0)
 
-        app = create_query_app(ReadModels(pool), no_lag, Gate(authority), auditor)
+        app = create_query_app(ReadModels(pool, ScoringPolicy()), no_lag, Gate(authority), auditor)
         try:
             async with httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app),

@@ -199,9 +199,10 @@ async def test_the_tenants_settings_are_changed_over_http_by_an_admin_only(
     assert again.json()["error"]["code"] == "nothing_changed"
     [event] = await service.store.load_tenant(tenant)  # the refused ones stored nothing
     e = event.envelope
-    assert (e.event_type, e.aggregate_type.value, e.actor) == (
+    assert (e.event_type, e.aggregate_type.value, e.aggregate_id, e.actor) == (
         "check_in_cadence.set",
-        "tenant",
+        "tenant_setting",
+        "check_in_cadence",
         "lena",
     )
     assert e.payload.model_dump(mode="json")["cadence"]["period_days"] == 30

@@ -14,6 +14,7 @@ import pytest
 from nats.aio.client import Client
 from nats.errors import NoRespondersError
 
+from events.scoring_policy import ScoringPolicy
 from events.values import Cycle
 from projections.queries import ReadModels
 from projections.read_models import progress
@@ -151,8 +152,10 @@ async def test_a_late_report_does_not_overwrite_a_newer_observation(
     conn = await asyncpg.connect(database_url)
     pool = await asyncpg.create_pool(database_url, server_settings={"search_path": pg_schema})
     try:
-        await Projector(nats_client, conn, service.stream_name, pg_schema).catch_up()
-        models = ReadModels(pool)
+        await Projector(
+            nats_client, conn, service.stream_name, pg_schema, ScoringPolicy()
+        ).catch_up()
+        models = ReadModels(pool, ScoringPolicy())
         score = await models.goal_score(tenant, "objective", "o1", NOW)
         history = await models.read(progress.history, tenant, "objective", "o1")
     finally:

@@ -12,6 +12,7 @@ import pytest
 from nats.aio.client import Client
 
 from events.registry import REGISTRY
+from events.scoring_policy import ScoringPolicy
 from projections import pg_rows
 from projections.parking import parked_tenants
 from projections.queries import ReadModels
@@ -76,7 +77,7 @@ async def models(database_url: str, pg_schema: str) -> AsyncIterator[ReadModels]
     async with asyncpg.create_pool(
         database_url, min_size=1, max_size=2, server_settings={"search_path": pg_schema}
     ) as pool:
-        yield ReadModels(pool)
+        yield ReadModels(pool, ScoringPolicy())
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -92,7 +93,9 @@ async def test_a_poison_event_parks_its_tenant_and_no_other(
 ) -> None:
     evil = evil_of(tenant)
     sequence = await poisoned(kind, service, nats_client, tenant)
-    projector = Projector(nats_client, pg, service.stream_name, pg_schema, batch_size=100)
+    projector = Projector(
+        nats_client, pg, service.stream_name, pg_schema, ScoringPolicy(), batch_size=100
+    )
 
     head = await projector.catch_up(timeout_s=20)
 
@@ -142,7 +145,7 @@ async def test_the_live_projector_resumes_a_tenant_after_an_upcaster_fix(
     evil = evil_of(tenant)
     sequence = await poisoned("unknown_version", service, nats_client, tenant)
     live_conn = await asyncpg.connect(database_url)
-    live = Projector(nats_client, live_conn, service.stream_name, pg_schema)
+    live = Projector(nats_client, live_conn, service.stream_name, pg_schema, ScoringPolicy())
     stop = asyncio.Event()
     running = asyncio.create_task(live.run_batches(stop, idle_wait_s=0.05))
     try:
@@ -155,7 +158,7 @@ async def test_the_live_projector_resumes_a_tenant_after_an_upcaster_fix(
         monkeypatch.setitem(REGISTRY._upcasters, ("objective.created", 0), rename_name_to_title)
 
         # With the service running, the command asks its projector and waits for it.
-        failure = await resume_parked(pg, log_of(service), pg_schema, evil, 20)
+        failure = await resume_parked(pg, log_of(service), pg_schema, evil, ScoringPolicy(), 20)
         assert failure is None
         assert await goal_ids(pg, evil) == ["p1", "p2", "px"]
         assert await parked_tenants(pg) == []
@@ -182,12 +185,14 @@ async def test_resume_with_the_service_stopped_parks_again_until_the_fix_is_in(
 ) -> None:
     evil = evil_of(tenant)
     sequence = await poisoned("nul_text", service, nats_client, tenant)
-    projector = Projector(nats_client, pg, service.stream_name, pg_schema)
+    projector = Projector(nats_client, pg, service.stream_name, pg_schema, ScoringPolicy())
     await projector.catch_up(timeout_s=20)
     [before] = await parked_tenants(pg)
     event_log = log_of(service)
 
-    failure = await resume_parked(pg, event_log, pg_schema, evil)  # nothing fixed yet
+    failure = await resume_parked(
+        pg, event_log, pg_schema, evil, ScoringPolicy()
+    )  # nothing fixed yet
 
     assert failure is not None
     assert f"sequence {sequence}" in failure
@@ -201,7 +206,7 @@ async def test_resume_with_the_service_stopped_parks_again_until_the_fix_is_in(
         return tuple(v.replace("\x00", "\\0") if isinstance(v, str) else v for v in real(goal))
 
     monkeypatch.setattr(pg_rows, "_goal_record", escaped)
-    assert await resume_parked(pg, event_log, pg_schema, evil) is None
+    assert await resume_parked(pg, event_log, pg_schema, evil, ScoringPolicy()) is None
     assert await goal_ids(pg, evil) == ["p1", "p2", "px"]
     assert await parked_tenants(pg) == []
 
@@ -216,7 +221,7 @@ async def test_the_lag_endpoint_shows_the_callers_parked_tenant_and_only_a_count
 ) -> None:
     evil = evil_of(tenant)
     sequence = await poisoned("not_json", service, nats_client, tenant)
-    projector = Projector(nats_client, pg, service.stream_name, pg_schema)
+    projector = Projector(nats_client, pg, service.stream_name, pg_schema, ScoringPolicy())
     head = await projector.catch_up(timeout_s=20)
     authority = TokenAuthority("a-test-secret-of-at-least-thirty-two-bytes")
 
@@ -248,7 +253,7 @@ async def test_a_lost_database_connection_is_not_parked_but_raised_for_a_retry(
     okr = OkrClient(nats_client, tenant, "ana", service.subjects)
     await create(okr, "one")
     doomed = await asyncpg.connect(database_url)
-    projector = Projector(nats_client, doomed, service.stream_name, pg_schema)
+    projector = Projector(nats_client, doomed, service.stream_name, pg_schema, ScoringPolicy())
     await projector.catch_up(timeout_s=20)
     await create(okr, "two")
     await pg.execute("SELECT pg_terminate_backend($1)", doomed.get_server_pid())
@@ -258,8 +263,8 @@ async def test_a_lost_database_connection_is_not_parked_but_raised_for_a_retry(
         await projector.catch_up(timeout_s=20)
 
     assert await parked_tenants(pg) == []
-    retried = Projector(nats_client, pg, service.stream_name, pg_schema)  # the next life
+    retried = Projector(
+        nats_client, pg, service.stream_name, pg_schema, ScoringPolicy()
+    )  # the next life
     await retried.catch_up(timeout_s=20)
     assert await goal_ids(pg, tenant) == ["one", "two"]
-
-

@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 from nats.aio.client import Client
 
+from events.scoring_policy import ScoringPolicy
 from projections.audit.axes import TimeAxes
 from projections.audit.verify import verify_log
 from projections.parking import parked_tenants
@@ -40,7 +41,7 @@ async def test_rebuild_parks_in_the_fresh_schema_and_completes(
 ) -> None:
     sequence = await poisoned("nul_text", service, nats_client, tenant)
 
-    checkpoint = await rebuild(nats_client, pg, service.stream_name, pg_schema)
+    checkpoint = await rebuild(nats_client, pg, service.stream_name, pg_schema, ScoringPolicy())
 
     assert (
         checkpoint
@@ -70,7 +71,9 @@ async def test_the_audit_report_names_the_poison_event_and_reports_the_rest(
     not_json = await publish_poison(nats_client, service.subjects, evil, "not_json")
     nul = await publish_poison(nats_client, service.subjects, evil, "nul_text")
     await create(okr, "p2")
-    auditor = Auditor(log_of(service), database_url, pg_schema, replay_prefix=f"{pg_schema}_r")
+    auditor = Auditor(
+        log_of(service), database_url, pg_schema, ScoringPolicy(), replay_prefix=f"{pg_schema}_r"
+    )
 
     new_year = datetime(2027, 1, 1, tzinfo=UTC)
     report = await auditor.report(evil, "2026-q4", TimeAxes(new_year, new_year))

@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 from nats.aio.client import Client
 
+from events.scoring_policy import ScoringPolicy
 from events.values import Cycle
 from projections import writer as writer_module
 from projections.queries import ReadModels
@@ -52,7 +53,7 @@ def client(nats_client: Client, service: CommandService, tenant: str) -> OkrClie
 def projector(
     nats_client: Client, conn: asyncpg.Connection, service: CommandService, schema: str, **kw: Any
 ) -> Projector:
-    return Projector(nats_client, conn, service.stream_name, schema, **kw)
+    return Projector(nats_client, conn, service.stream_name, schema, ScoringPolicy(), **kw)
 
 
 async def scripted_quarter(okr: OkrClient) -> None:
@@ -209,7 +210,7 @@ async def test_events_in_rows_out(
     await scripted_quarter(client)
 
     await projector(nats_client, pg, service, pg_schema).catch_up()
-    models = ReadModels(pool)
+    models = ReadModels(pool, ScoringPolicy())
 
     company = await models.goal_score(tenant, "objective", "co", AS_OF)
     assert company is not None
@@ -316,7 +317,9 @@ async def test_rebuild_gives_the_same_rows_as_the_live_run(
     live_rows = await snapshot(pg, pg_schema)
 
     async with connection(database_url) as conn:
-        checkpoint = await rebuild(nats_client, conn, service.stream_name, pg_schema)
+        checkpoint = await rebuild(
+            nats_client, conn, service.stream_name, pg_schema, ScoringPolicy()
+        )
 
     assert checkpoint == live.writer.checkpoint
     assert await snapshot(pg, pg_schema) == live_rows

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from nats.aio.client import Client
 
+from events.scoring_policy import ScoringPolicy
 from projections.queries import ReadModels
 from projections.runner import PROJECTION_NAME, Projector
 from projections.views import ProjectionLag
@@ -35,12 +36,12 @@ async def api(
 ) -> AsyncIterator[httpx.AsyncClient]:
     await scripted_quarter(OkrClient(nats_client, tenant, "ana", service.subjects))
     conn = await asyncpg.connect(database_url)
-    projector = Projector(nats_client, conn, service.stream_name, pg_schema)
+    projector = Projector(nats_client, conn, service.stream_name, pg_schema, ScoringPolicy())
     await projector.catch_up()
     pool = await asyncpg.create_pool(
         database_url, min_size=1, max_size=2, server_settings={"search_path": pg_schema}
     )
-    models = ReadModels(pool)
+    models = ReadModels(pool, ScoringPolicy())
 
     async def lag(tenant: str) -> ProjectionLag:
         head = (await projector.stream_info()).state.last_seq

@@ -175,6 +175,7 @@ def score_of(g: GoalAudit) -> GoalScore:
             "commitment": None,
             "version": 1,
             "score": g.final_score,
+            "meets_expectation": g.met,
             "percent_complete": None,
             "as_of": at(12, 15),
             "key_results": (),

@@ -27,6 +27,7 @@ from events.objectives import (
     ObjectiveCreated,
 )
 from events.registry import REGISTRY, UnknownEventType, UnsupportedSchemaVersion
+from events.scoring_policy import ScoringPolicy, ScoringPolicySet
 from events.smart_goals import SmartGoalCreated
 from events.values import (
     AggregateType,
@@ -82,6 +83,13 @@ EXAMPLES: list[EventPayload] = [
         cadence=CadenceTerms(period_days=30, grace_days=3, stale_after_missed=2),
     ),
     HygienePolicySet(max_goals_per_owner=4),
+    ScoringPolicySet(
+        effective_at=NOW,
+        policy=ScoringPolicy(keep_comparison="strict"),
+        previous=ScoringPolicy(),
+        changed=("keep_comparison",),
+        reason="an exact hit on a keep-below target is a miss here",
+    ),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from events.values import Direction, Metric, MetricKind
 from projections.scoring import ScoringPolicy, adjustment_scores, key_result_score, superseded
@@ -308,7 +309,7 @@ def test_default_policy_caps_floors_and_compares_inclusively() -> None:
 
 
 def test_policy_is_immutable() -> None:
-    with pytest.raises(AttributeError):
+    with pytest.raises(ValidationError):
         DEFAULT.floor_at_zero = False  # type: ignore[misc]
 
 

@@ -65,22 +65,24 @@ def test_expected_progress_compares_instants_across_time_zones() -> None:
 
 
 def test_committed_objective_expects_full_delivery() -> None:
-    assert expectation(Commitment.COMMITTED, is_smart_goal=False) == 1.0
+    assert expectation(Commitment.COMMITTED, is_smart_goal=False, policy=DEFAULT) == 1.0
 
 
 def test_aspirational_objective_counts_seventy_percent_as_success() -> None:
-    assert expectation(Commitment.ASPIRATIONAL, is_smart_goal=False) == pytest.approx(0.7)
+    assert expectation(
+        Commitment.ASPIRATIONAL, is_smart_goal=False, policy=DEFAULT
+    ) == pytest.approx(0.7)
 
 
 @pytest.mark.parametrize("commitment", [None, Commitment.COMMITTED, Commitment.ASPIRATIONAL])
 def test_smart_goal_expects_full_delivery_whatever_its_commitment(
     commitment: Commitment | None,
 ) -> None:
-    assert expectation(commitment, is_smart_goal=True) == 1.0
+    assert expectation(commitment, is_smart_goal=True, policy=DEFAULT) == 1.0
 
 
 def test_objective_without_a_commitment_is_held_to_the_committed_standard() -> None:
-    assert expectation(None, is_smart_goal=False) == 1.0
+    assert expectation(None, is_smart_goal=False, policy=DEFAULT) == 1.0
 
 
 # pace
@@ -151,9 +153,9 @@ def test_pace_ratios_are_settings() -> None:
 def test_colour_band_is_red_below_point_four_green_from_point_seven(
     score: float, band: str
 ) -> None:
-    assert colour_band(score) == band
+    assert colour_band(score, DEFAULT) == band
 
 
 def test_colour_band_forgives_float_noise_at_a_boundary() -> None:
-    assert colour_band(0.7 - 1e-12) == "green"
-    assert colour_band(0.1 * 4 - 1e-12) == "yellow"
+    assert colour_band(0.7 - 1e-12, DEFAULT) == "green"
+    assert colour_band(0.1 * 4 - 1e-12, DEFAULT) == "yellow"

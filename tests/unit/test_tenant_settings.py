@@ -9,9 +9,9 @@ from events.cadence import (
     HygienePolicySet,
     cadence_in_force,
 )
-from events.values import AggregateType
-from services.domain.commands import CadenceChange, SetCheckInCadence, SetHygienePolicy
+from events.values import AggregateType, GoalType
 from services.domain.errors import ErrorCode
+from services.domain.rhythm_settings import CadenceChange, SetCheckInCadence, SetHygienePolicy
 from tests.unit.factories import meta
 from tests.unit.given_when_then import given
 
@@ -19,7 +19,7 @@ MONTHLY = CadenceTerms(period_days=30, grace_days=2, stale_after_missed=3)
 
 
 def set_cadence(
-    goal_type: AggregateType | None = None, goal_id: str | None = None, **change: int
+    goal_type: GoalType | None = None, goal_id: str | None = None, **change: int
 ) -> SetCheckInCadence:
     return SetCheckInCadence(
         meta=meta(), goal_type=goal_type, goal_id=goal_id, cadence=CadenceChange(**change)

@@ -17,7 +17,7 @@ def line(node: CascadeNode) -> str:
     via = f" (serves KR {node.aligned_to_key_result})" if node.aligned_to_key_result else ""
     return (
         f"{g.level} {g.goal_type}/{g.goal_id} {one_line(g.title)}: own {score(g.score)}, "
-        f"rolled-up {score(node.rolled_up_score)}, pace {g.pace}{via}"
+        f"rolled-up {score(node.rolled_up_score)}, pace {g.pace or '-'}{via}"
     )
 
 

@@ -71,7 +71,7 @@ def goal_summary(goal: GoalAudit) -> str:
     text = (
         f"Level {goal.level}, owner {goal.owner}, status {goal.status}. Score "
         f"{score(goal.final_score)} against an expectation of {goal.expectation:g} "
-        f"({'met' if goal.met else 'below'}): band {goal.band}, pace {goal.pace}, "
+        f"({'met' if goal.met else 'below'}): band {goal.band or '-'}, pace {goal.pace or '-'}, "
         f"confidence {score(goal.confidence)}."
     )
     if goal.goal_type == "smart_goal":
@@ -152,7 +152,7 @@ def _html(report: AuditReport) -> str:
     for goal in report.goals:
         parts.append(
             f"<h3 id='{escape(goal.goal_type)}-{escape(goal.goal_id)}'>{escape(heading(goal))} "
-            f"<span class='band {escape(goal.band)}'>{escape(goal.band)}</span></h3>"
+            f"<span class='band {escape(goal.band or '')}'>{escape(goal.band or '-')}</span></h3>"
             f"<p>{escape(goal_summary(goal))}</p>"
         )
         if goal.goal_type == "smart_goal":

@@ -42,8 +42,8 @@ def rows(report: AuditReport) -> list[list[str]]:
             score(g.final_score),
             f"{g.expectation:g}",
             "met" if g.met else "below",
-            g.band,
-            g.pace,
+            g.band or "-",
+            g.pace or "-",
             score(g.confidence),
             status(g, report.cycle_id),
         ]

@@ -15,7 +15,7 @@ from uuid import UUID
 from pydantic import Field, ValidationError
 
 from events.subjects import TOKEN_PATTERN, is_token
-from events.values import AggregateType, Frozen, Token
+from events.values import Frozen, GoalType, Token
 from services.application.codec import violations_of
 from services.application.untrusted_json import UnreadableJson, read_json, unstorable_text
 from services.domain.bounds import Magnitude, WindowInstant
@@ -31,7 +31,7 @@ MAX_BATCH_REPORTS = 1000
 class ProgressReport(Frozen):
     """One value of a key result (or of a SMART goal's metric) as an integration observed it."""
 
-    goal_type: AggregateType
+    goal_type: GoalType
     goal_id: Token
     key_result_id: Token | None = Field(
         default=None, description="the KR of an objective; omitted for a SMART goal"

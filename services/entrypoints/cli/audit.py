@@ -107,7 +107,7 @@ async def run_audit(args: argparse.Namespace, settings: Settings) -> int:
         nc = await nats.connect(nats_url)
         try:
             event_log = EventLog(nc, settings.stream_name, Subjects(settings.subject_root))
-            auditor = Auditor(event_log, database_url, settings.db_schema)
+            auditor = Auditor(event_log, database_url, settings.db_schema, settings.scoring_policy)
             if args.audit_command == "verify":
                 found = await auditor.verify(args.tenant)
                 print(found.model_dump_json(indent=2))

@@ -85,7 +85,9 @@ async def rebuild_read_models(settings: Settings) -> int:
                 print(f"no stream {settings.stream_name!r} at {where}: nothing to rebuild")
                 return 1
             started = time.perf_counter()
-            checkpoint = await rebuild(nc, conn, settings.stream_name, settings.db_schema)
+            checkpoint = await rebuild(
+                nc, conn, settings.stream_name, settings.db_schema, settings.scoring_policy
+            )
             seconds = time.perf_counter() - started
             print(
                 f"rebuilt schema {settings.db_schema!r} up to sequence {checkpoint} "

@@ -18,7 +18,7 @@ from projections.parking import (
 )
 from projections.resume import resume_tenant
 from projections.runner import PROJECTION_NAME
-from projections.scoring import DEFAULT_POLICY, ScoringPolicy
+from projections.scoring import ScoringPolicy
 from projections.tables import PARKED
 from projections.writer import ProjectionWriter, check_schema
 from services.adapters.servers import resolve_servers
@@ -48,8 +48,8 @@ async def resume_parked(
     event_log: EventLog,
     schema: str,
     tenant: str,
+    policy: ScoringPolicy,
     wait_s: float = 60.0,
-    policy: ScoringPolicy = DEFAULT_POLICY,
 ) -> str | None:
     """Resume ``tenant``; returns None once it is un-parked, else why it is not.
 
@@ -113,7 +113,12 @@ async def run_projections(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 event_log = EventLog(nc, settings.stream_name, Subjects(settings.subject_root))
                 failure = await resume_parked(
-                    conn, event_log, settings.db_schema, args.tenant, args.wait
+                    conn,
+                    event_log,
+                    settings.db_schema,
+                    args.tenant,
+                    settings.scoring_policy,
+                    args.wait,
                 )
             finally:
                 await nc.close()

@@ -14,6 +14,7 @@ from projections.read_models import hygiene, progress
 from projections.read_models.adjustments import AdjustmentView
 from projections.read_models.hygiene import HygieneReport
 from projections.read_models.progress import ProgressView
+from projections.read_models.scoring_policies import PolicyInForce
 from projections.views import CascadeNode, GoalScore, PathStep
 from services.application.auth import Permission
 from services.entrypoints.http.auth import Gate
@@ -50,6 +51,17 @@ def reads_router(models: ReadModels, gate: Gate) -> APIRouter:
         """A goal's score, its key results, confidence, pace and colour band."""
         found = await models.goal_score(tenant, goal_type, goal_id, _instant(as_of))
         return _found(found, f"{goal_type} {goal_id}")
+
+    @reads.get("/tenants/{tenant}/scoring-policy")
+    async def scoring_policy(
+        tenant: TenantId,
+        as_of: Annotated[
+            datetime | None,
+            Query(description="instant the policy was in force at (ISO 8601 with zone); now"),
+        ] = None,
+    ) -> PolicyInForce:
+        """The scoring policy in force at ``as_of``: the tenant's own, else the default."""
+        return await models.policy_in_force(tenant, _instant(as_of))
 
     @reads.get("/tenants/{tenant}/cycles/{cycle_id}/scores")
     async def cycle_scores(

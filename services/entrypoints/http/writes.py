@@ -34,9 +34,9 @@ from services.application.ingest.reports import (
     ProgressReport,
 )
 from services.application.untrusted_json import UnreadableJson, read_json
-from services.domain.commands import COMMAND_TYPES, TenantCommand
 from services.domain.errors import ErrorCode
 from services.domain.replies import REPLY, Accepted, ErrorBody, Rejected, rejected, unavailable
+from services.domain.tenant_settings import SETTING_COMMANDS
 from services.entrypoints.http.auth import Gate
 from services.entrypoints.http.params import AfterSequence, TenantId
 
@@ -53,8 +53,8 @@ _STATUS = {
 }
 
 
-# A tenant's settings are its policy, binding every goal: only its admins may change them.
-_CONFIGURING = frozenset(c.name for c in COMMAND_TYPES if issubclass(c, TenantCommand))
+# A tenant's settings change every goal's score: only its admins may change them.
+_CONFIGURING = frozenset(cls.name for cls in SETTING_COMMANDS)
 
 
 def status_for(error: ErrorBody) -> int:
@@ -202,9 +202,7 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
                 tenant, body, refusal.error, request.url.path, gateway.clock()
             )
             return _json(IngestReply.refused(refusal.error), 413)
-        answer = await gateway.request(
-            gateway.subjects.ingest(tenant), body, {}
-        )
+        answer = await gateway.request(gateway.subjects.ingest(tenant), body, {})
         if isinstance(answer, ErrorBody):
             return _json(IngestReply.refused(answer), status_for(answer))
         reply = IngestReply.model_validate_json(answer)

@@ -26,6 +26,7 @@ from events.subjects import (
     SIGNAL_STREAM_NAME,
     Subjects,
 )
+from events.values import AggregateType
 from services.application.ingest.reports import IngestReply
 from services.domain.replies import Accepted, Rejected
 from services.entrypoints.nats.requests import COMMAND_REQUESTS
@@ -95,10 +96,13 @@ _PARAMETERS: Final[Mapping[str, dict[str, Any]]] = {
         "enum": sorted(COMMAND_REQUESTS),
     },
     "aggregate_type": {
-        "description": "objective or smart_goal (tenant: the tenant's settings)",
-        "enum": ["objective", "smart_goal", "tenant"],
+        "description": "objective or smart_goal; tenant_setting for one of the tenant's settings",
+        "enum": [t.value for t in AggregateType],
     },
-    "aggregate_id": {"description": "the goal's id, a subject token [a-z0-9_-]"},
+    "aggregate_id": {
+        "description": "the goal's id, or the setting's name (e.g. check_in_cadence); a subject "
+        "token [a-z0-9_-]"
+    },
 }
 
 

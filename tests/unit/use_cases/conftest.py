@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from events.scoring_policy import ScoringPolicy
 from services.adapters.command_ids import CommandIdClaims
 from services.application.facts_loader import FactsLoader
 from services.application.handler import CommandHandler
@@ -37,7 +38,12 @@ def wire(store: InMemoryEventStore) -> Service:
     repository = Repository(store, DECIDERS)
     claims = CommandIdClaims(InMemoryKeyValue())  # type: ignore[arg-type]
     handler = CommandHandler(
-        store, repository, DECIDERS, FactsLoader(repository), lambda: MID_Q4, claims=claims
+        store,
+        repository,
+        DECIDERS,
+        FactsLoader(repository, ScoringPolicy()),
+        lambda: MID_Q4,
+        claims=claims,
     )
     letters = KeptLetters()
     ingestor = Ingestor(handler, letters, lambda: MID_Q4)
