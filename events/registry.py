@@ -8,6 +8,7 @@ from typing import Any
 import pydantic_core
 from pydantic import ValidationError, create_model
 
+from events.cadence import CheckInCadenceSet, HygienePolicySet
 from events.envelope import Envelope, EventPayload, StoredEvent
 from events.goals import (
     CheckInRecorded,
@@ -171,6 +172,8 @@ PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     GoalClosed,
     GoalCarriedOver,
     GoalArchived,
+    CheckInCadenceSet,
+    HygienePolicySet,
     ScoringPolicySet,
 )
 

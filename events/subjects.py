@@ -6,6 +6,7 @@ Command subjects: cmd.<root>.<tenant>.<command_name>   (NATS request/reply)
 Ingest subject:   ingest.<root>.<tenant>.progress         (integrations; request/reply)
 Dead letters:     dlq.<root>.<tenant>.progress            (stream OKR_DEAD_LETTERS)
 Alignment guard:  guard.<root>.<tenant>.alignment         (stream OKR_EVENTS; not an event)
+Signals:          signal.<root>.<tenant>.<goal_type>.<goal_id>.<signal_type>  (stream OKR_SIGNALS)
 Tenant settings:  <root>.<tenant>.tenant_setting.<setting>.<event_type>
                   e.g. okr.acme.tenant_setting.scoring_policy.scoring_policy.set
 Seals:            seal.<root>.<tenant>.head               (stream OKR_SEALS: signed tree heads)
@@ -27,6 +28,7 @@ from typing import Final
 STREAM_NAME: Final = "OKR_EVENTS"
 DEAD_LETTER_STREAM_NAME: Final = "OKR_DEAD_LETTERS"
 SEAL_STREAM_NAME: Final = "OKR_SEALS"
+SIGNAL_STREAM_NAME: Final = "OKR_SIGNALS"
 COMMAND_ID_BUCKET_NAME: Final = "OKR_COMMAND_IDS"  # a key-value bucket: command id -> request
 REVOKED_TOKEN_BUCKET_NAME: Final = "OKR_REVOKED_TOKENS"  # a key-value bucket: token id -> expiry
 EVENT_ROOT: Final = "okr"
@@ -37,11 +39,14 @@ GUARD_PREFIX: Final = "guard"
 SEAL_PREFIX: Final = "seal"
 SEAL_HEAD: Final = "head"
 SEAL_LEAVES: Final = "leaves"
+SIGNAL_PREFIX: Final = "signal"
 ALIGNMENT_GUARD: Final = "alignment"
 PROGRESS_KIND: Final = "progress"
 # The aggregate id of each tenant setting (aggregate type ``tenant_setting``): one aggregate,
 # and so one optimistic-concurrency subject, per tenant and setting.
 SCORING_POLICY_SETTING: Final = "scoring_policy"
+CHECK_IN_CADENCE_SETTING: Final = "check_in_cadence"
+HYGIENE_POLICY_SETTING: Final = "hygiene_policy"
 COMMAND_QUEUE_GROUP: Final = "okr-command-service"
 INGEST_QUEUE_GROUP: Final = "okr-ingest"
 
@@ -63,6 +68,8 @@ HEADER_REASON: Final = "Okr-Reason"
 HEADER_RECEIVED_AT: Final = "Okr-Received-At"
 HEADER_RECEIVED_ON: Final = "Okr-Received-On"  # the subject or HTTP route it came in on
 HEADER_BATCH_INDEX: Final = "Okr-Batch-Index"
+# Header on a signal: its type, so a subscriber can route it before parsing the body.
+HEADER_SIGNAL_TYPE: Final = "Okr-Signal-Type"
 
 TOKEN_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _TOKEN = re.compile(TOKEN_PATTERN)
@@ -200,6 +207,18 @@ class Subjects:
     def tenant_of_event(subject: str) -> str:
         """Tenant token of an event subject (``<root>.<tenant>.<type>.<id>.<event>``)."""
         return subject.split(".")[1]
+
+    def signal(self, tenant: str, goal_type: str, goal_id: str, signal_type: str) -> str:
+        """Subject of one goal's signals of one type; the dotted type forms the last tokens."""
+        return f"{SIGNAL_PREFIX}.{self.root}.{tenant}.{goal_type}.{goal_id}.{signal_type}"
+
+    def signals_of_type(self, tenant: str, signal_type: str) -> str:
+        """Wildcard matching one signal type across a tenant's goals."""
+        return f"{SIGNAL_PREFIX}.{self.root}.{tenant}.*.*.{signal_type}"
+
+    def signal_subjects(self) -> list[str]:
+        """The subjects the signal stream captures."""
+        return [f"{SIGNAL_PREFIX}.{self.root}.>"]
 
 
 DEFAULT_SUBJECTS = Subjects()

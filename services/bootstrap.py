@@ -8,8 +8,8 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Container
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 import asyncpg
 import uvicorn
@@ -20,10 +20,12 @@ from nats.errors import NoRespondersError
 from nats.js.errors import NotFoundError
 
 from events.subjects import Subjects
+from projections.cadence.facts import GoalFacts
 from projections.consumer import EventLog
 from projections.parking import Queryable
 from projections.queries import ReadModels
-from projections.read_models import goals
+from projections.read_models import goals, rhythm
+from projections.read_models.tenant_settings import TenantSettings
 from projections.runner import PROJECTION_NAME, Projector
 from projections.views import ProjectionLag, TenantLag
 from services.adapters import database
@@ -36,10 +38,12 @@ from services.adapters.event_store import EventStore
 from services.adapters.revoked_tokens import RevokedTokens
 from services.adapters.seal_key import seal_keys
 from services.adapters.seal_store import SealStore
+from services.adapters.signal_stream import SignalStream
 from services.adapters.stream import StreamSettings, ensure_stream
 from services.adapters.telemetry.setup import Telemetry, telemetry_for
 from services.application.auditor import Auditor
 from services.application.auth import LONGEST_MAX_LIFETIME, TokenAuthority
+from services.application.cadence_scanner import CadenceScanner
 from services.application.facts_loader import FactsLoader
 from services.application.handler import Clock, CommandHandler
 from services.application.ingest.service import Ingestor
@@ -210,6 +214,7 @@ class ReadSide:
     stream: str
     subjects: Subjects
     sealing: Sealing
+    scanner: CadenceScanner | None = None  # set once the signal stream is ready
 
     @property
     def projector(self) -> Projector:
@@ -275,10 +280,37 @@ def _http_port(host: str, wanted: int) -> int:
 
 
 @asynccontextmanager
+async def cadence_signals(
+    settings: Settings, nc: Client, models: ReadModels, clock: Clock = now_utc
+) -> AsyncIterator[CadenceScanner]:
+    """Scan for due check-ins, stale goals and hygiene findings every
+    ``settings.cadence_scan_s`` at ``clock()`` (business time); stop on exit."""
+    signals = SignalStream(nc, settings.signals, Subjects(settings.subject_root))
+    await signals.ensure(settings.signal_duplicate_window_s, settings.stream_replicas)
+
+    async def open_goals(now: datetime) -> tuple[list[GoalFacts], dict[str, TenantSettings]]:
+        return await models.read(rhythm.open_goals, now)
+
+    scanner = CadenceScanner(open_goals, signals)
+    stop = asyncio.Event()
+    scanning = asyncio.create_task(scanner.run(clock, settings.cadence_scan_s, stop))
+    try:
+        yield scanner
+    finally:
+        stop.set()
+        await asyncio.gather(scanning, return_exceptions=True)
+
+
+@asynccontextmanager
 async def read_side(
-    settings: Settings, nc: Client, database_url: str, telemetry: Telemetry | None = None
+    settings: Settings,
+    nc: Client,
+    database_url: str,
+    telemetry: Telemetry | None = None,
+    clock: Clock = now_utc,
 ) -> AsyncIterator[ReadSide]:
-    """Migrate, start the projector and the query API; stop both on exit."""
+    """Migrate, start the projector, the cadence scanner and the query API; stop all on
+    exit."""
     telemetry = telemetry or telemetry_for(settings)
     waits = settings.db_timeouts
     projector_conn = await database.connect(database_url, waits)
@@ -340,7 +372,8 @@ async def read_side(
                 serving.result()  # re-raises why the server could not start
             await asyncio.sleep(0.01)
         log.info("query API on %s (OpenAPI: /openapi.json, docs: /docs)", side.http_url)
-        yield side
+        async with cadence_signals(settings, nc, models, clock) as scanner:
+            yield replace(side, scanner=scanner)
     finally:
         stop.set()
         server.should_exit = True

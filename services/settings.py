@@ -16,6 +16,7 @@ from events.subjects import (
     EVENT_ROOT,
     REVOKED_TOKEN_BUCKET_NAME,
     SEAL_STREAM_NAME,
+    SIGNAL_STREAM_NAME,
     STREAM_NAME,
 )
 from services.domain.clock_skew import DEFAULT_AHEAD, DEFAULT_BEHIND, ClockSkew
@@ -60,6 +61,11 @@ class Settings:
     seal_retired_keys: tuple[str, ...] = ()  # hex public keys of earlier signing keys
     seal_interval_s: float = 86400.0  # scheduled seals of grown tenants; 0 = none
     seal_poll_s: float = 30.0  # how often the sealer looks for due seals and closed cycles
+    signal_stream: str | None = None
+    # A signal's id dedupes a resend whose acknowledgement was lost; the subject-sequence
+    # check keeps it single past the window.
+    signal_duplicate_window_s: float = 86_400.0
+    cadence_scan_s: float = 60.0
     # The deployment's default scoring policy: every tenant that set none is scored by it.
     scoring_policy: ScoringPolicy = field(default_factory=ScoringPolicy)
     log_format: str = "text"
@@ -85,6 +91,15 @@ class Settings:
         if self.stream_name == STREAM_NAME:
             return DEAD_LETTER_STREAM_NAME
         return f"{self.stream_name}_DLQ"
+
+    @property
+    def signals(self) -> str:
+        """The signal stream: as configured, else named after the event stream."""
+        if self.signal_stream:
+            return self.signal_stream
+        if self.stream_name == STREAM_NAME:
+            return SIGNAL_STREAM_NAME
+        return f"{self.stream_name}_SIGNALS"
 
     @property
     def clock_skew(self) -> ClockSkew:
@@ -146,6 +161,11 @@ class Settings:
             ),
             seal_interval_s=float(e.get("OKR_SEAL_INTERVAL_S", defaults.seal_interval_s)),
             seal_poll_s=_seconds(e, "OKR_SEAL_POLL_S", defaults.seal_poll_s),
+            signal_stream=e.get("OKR_SIGNAL_STREAM") or None,
+            signal_duplicate_window_s=_seconds(
+                e, "OKR_SIGNAL_DUPLICATE_WINDOW_S", defaults.signal_duplicate_window_s
+            ),
+            cadence_scan_s=_seconds(e, "OKR_CADENCE_SCAN_S", defaults.cadence_scan_s),
             scoring_policy=scoring_policy_from(e),
             log_format=_choice(e, "OKR_LOG_FORMAT", defaults.log_format, ("text", "json")),
             traces_exporter=_choice(

@@ -50,7 +50,7 @@ class Permission(StrEnum):
     READ = "read"  # scores, cascade, check-in history, adjustment log
     AUDIT = "audit"  # point-in-time reports, verification, consistency checks
     OPERATE = "operate"  # the whole deployment's lag and parked tenants
-    CONFIGURE = "configure"  # change the tenant's settings (its scoring policy)
+    CONFIGURE = "configure"  # change the tenant's settings (scoring policy, cadence, hygiene)
 
 
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {

@@ -222,6 +222,15 @@ VALID: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "archive_goal": st.fixed_dictionaries(
         {"goal_type": st.just("smart_goal"), "goal_id": FRESH_IDS}
     ),
+    "set_check_in_cadence": st.fixed_dictionaries(
+        {
+            "goal_type": st.sampled_from([None, "objective", "smart_goal"]),
+            "cadence": st.fixed_dictionaries(
+                {"period_days": st.integers(1, 92), "grace_days": st.integers(0, 30)}
+            ),
+        }
+    ),
+    "set_hygiene_policy": st.fixed_dictionaries({"max_goals_per_owner": st.integers(1, 100)}),
     "set_scoring_policy": st.fixed_dictionaries(
         {
             "policy": st.fixed_dictionaries(

@@ -393,6 +393,7 @@ async def test_the_consistency_check_compares_every_read_model_table(
             "alignments": ("child_type", "child_id", "parent_objective_id", "parent_key_result_id"),
             "progress_entries": ("stream_sequence",),
             "key_result_adjustments": ("stream_sequence",),
+            "tenant_settings": ("stream_sequence",),
             "scoring_policy_changes": ("stream_sequence",),
         }
         await conn.execute(

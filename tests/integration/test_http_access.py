@@ -171,6 +171,46 @@ async def test_commands_over_http_record_the_token_holder_as_actor(
     assert event.envelope.actor == "maria"
 
 
+async def test_the_tenants_settings_are_changed_over_http_by_an_admin_only(
+    http: httpx.AsyncClient, authority: TokenAuthority, tenant: str, service: CommandService
+) -> None:
+    path = f"/tenants/{tenant}/commands/set_check_in_cadence"
+    cadence = {
+        "goal_type": "smart_goal",
+        "cadence": {"period_days": 30},
+        "reason": "SMART goals are reviewed monthly",
+        "meta": {"now": "2026-10-02T09:00:00Z"},
+    }
+    limit = {"max_goals_per_owner": 3, "meta": {"now": "2026-10-02T09:00:00Z"}}
+
+    by_member = await http.post(path, json=cadence, headers=bearer(authority, tenant, Role.MEMBER))
+    hygiene_by_member = await http.post(
+        f"/tenants/{tenant}/commands/set_hygiene_policy",
+        json=limit,
+        headers=bearer(authority, tenant, Role.MEMBER),
+    )
+    by_admin = await http.post(
+        path, json=cadence, headers=bearer(authority, tenant, Role.ADMIN, who="lena")
+    )
+    again = await http.post(path, json=cadence, headers=bearer(authority, tenant, Role.ADMIN))
+
+    assert by_member.status_code == 403
+    assert "may not set_check_in_cadence" in by_member.json()["detail"]
+    assert hygiene_by_member.status_code == 403
+    assert by_admin.status_code == 200, by_admin.text
+    assert again.status_code == 422
+    assert again.json()["error"]["code"] == "nothing_changed"
+    [event] = await service.store.load_tenant(tenant)  # the refused ones stored nothing
+    e = event.envelope
+    assert (e.event_type, e.aggregate_type.value, e.aggregate_id, e.actor) == (
+        "check_in_cadence.set",
+        "tenant_setting",
+        "check_in_cadence",
+        "lena",
+    )
+    assert e.payload.model_dump(mode="json")["cadence"]["period_days"] == 30
+
+
 async def test_progress_over_http_counts_once_and_dead_letters_bad_reports(
     http: httpx.AsyncClient, authority: TokenAuthority, tenant: str, service: CommandService
 ) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from events.cadence import CadenceTerms, CheckInCadenceSet, HygienePolicySet
 from events.envelope import Envelope, EventPayload
 from events.goals import (
     CheckInRecorded,
@@ -77,6 +78,11 @@ EXAMPLES: list[EventPayload] = [
     GoalClosed(grade=0.7),
     GoalCarriedOver(from_cycle=Q4, to_cycle=Cycle.quarter("2027-q1")),
     GoalArchived(),
+    CheckInCadenceSet(
+        goal_type=AggregateType.SMART_GOAL,
+        cadence=CadenceTerms(period_days=30, grace_days=3, stale_after_missed=2),
+    ),
+    HygienePolicySet(max_goals_per_owner=4),
     ScoringPolicySet(
         effective_at=NOW,
         policy=ScoringPolicy(keep_comparison="strict"),

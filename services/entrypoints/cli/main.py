@@ -29,6 +29,7 @@ from services.application.auth import Role
 from services.bootstrap import command_service, read_side, token_authority
 from services.entrypoints.cli.audit import add_audit_commands, run_audit
 from services.entrypoints.cli.demo import TENANT, run_demo, show_read_models
+from services.entrypoints.cli.demo_signals import show_hygiene, show_signals
 from services.entrypoints.cli.projections import add_projection_commands, run_projections
 from services.entrypoints.cli.seals import OFFLINE, run_offline
 from services.entrypoints.cli.tokens import add_token_commands, run_tokens
@@ -61,6 +62,9 @@ async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
             # The demo reads the API over HTTP, as a user would; the server runs on this loop.
             token = token_authority(settings).issue(TENANT, Role.AUDITOR, "demo", now_utc())
             await asyncio.to_thread(show_read_models, reads.http_url, now_utc(), token)
+            if reads.scanner is not None:
+                await show_signals(reads.scanner, now_utc())
+            await asyncio.to_thread(show_hygiene, reads.http_url, now_utc(), token)
         if keep_running:
             print(
                 f"\nHTTP API {reads.http_url}/docs (token: okr token --tenant {TENANT} "

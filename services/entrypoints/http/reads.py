@@ -10,8 +10,9 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from events.subjects import TOKEN_PATTERN
 from projections.queries import ReadModels
 from projections.read_models import adjustments as kr_adjustments  # a route's name too
-from projections.read_models import progress
+from projections.read_models import hygiene, progress
 from projections.read_models.adjustments import AdjustmentView
+from projections.read_models.hygiene import HygieneReport
 from projections.read_models.progress import ProgressView
 from projections.read_models.scoring_policies import PolicyInForce
 from projections.views import CascadeNode, GoalScore, PathStep
@@ -107,6 +108,15 @@ def reads_router(models: ReadModels, gate: Gate) -> APIRouter:
     ) -> list[GoalScore]:
         """Team and individual goals aligned to nothing (personal SMART goals excepted)."""
         return await models.unaligned(tenant, cycle_id, _instant(as_of))
+
+    @reads.get("/tenants/{tenant}/cycles/{cycle_id}/hygiene")
+    async def cycle_hygiene(
+        tenant: TenantId,
+        cycle_id: Annotated[str, Path(pattern=TOKEN_PATTERN)],
+        as_of: AsOf = None,
+    ) -> HygieneReport:
+        """The goal-hygiene findings of a cycle per owner and team (docs/hygiene.md)."""
+        return await models.read(hygiene.report, tenant, cycle_id, _instant(as_of))
 
     @reads.get("/tenants/{tenant}/goals/{goal_type}/{goal_id}/check-ins", responses=goal_route)
     async def check_ins(
