@@ -16,6 +16,7 @@ from events.personal import Sealing
 from events.registry import REGISTRY
 from events.subjects import Subjects
 from services.adapters.stream import StreamSettings, ensure_stream
+from services.adapters.telemetry.progress import Progress
 
 Row = dict[str, float]
 FILL_WINDOW = 1000  # publishes awaiting their acks while a stream is filled
@@ -46,10 +47,28 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def fill(
-    nc: Client, subjects: Subjects, envelopes: Iterable[Envelope], sealing: Sealing | None = None
+    nc: Client,
+    subjects: Subjects,
+    envelopes: Iterable[Envelope],
+    total: int | None = None,
+    sealing: Sealing | None = None,
 ) -> int:
     """Store ``envelopes`` on their subjects as the store would (personal fields sealed
-    with ``sealing``, as the command service seals them); returns how many."""
+    with ``sealing``, as the command service seals them); returns how many.
+
+    Shows its progress (of ``total``, if known) on standard error.
+    """
+    with Progress("stream fill", total) as shown:
+        return await _fill(nc, subjects, envelopes, shown, sealing)
+
+
+async def _fill(
+    nc: Client,
+    subjects: Subjects,
+    envelopes: Iterable[Envelope],
+    shown: Progress,
+    sealing: Sealing | None,
+) -> int:
     js = nc.jetstream()
     window: list[Awaitable[Any]] = []
     stored = 0
@@ -65,7 +84,9 @@ async def fill(
         if len(window) == FILL_WINDOW:
             await asyncio.gather(*window)
             window = []
+            shown.update(stored)
     await asyncio.gather(*window)
+    shown.update(stored)
     return stored
 
 

@@ -92,7 +92,7 @@ async def replay_in_child(nats_url: str, database_url: str, stream: str, root: s
 async def fill_quarter(nc: Client, events: int) -> tuple[Subjects, str, int]:
     """A fresh stream holding one tenant's quarter of about ``events`` events."""
     subjects, stream = await new_stream(nc)
-    stored = await fill(nc, subjects, quarter(TENANT, events))
+    stored = await fill(nc, subjects, quarter(TENANT, events), events)
     return subjects, stream, stored
 
 

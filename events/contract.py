@@ -16,6 +16,7 @@ from events.historical import HISTORICAL_PAYLOADS
 from events.personal import PERSONAL_KEY
 from events.registry import REGISTRY, EventRegistry
 from events.sealed_field import SEALED_FIELD_SCHEMA
+from events.signals import SIGNAL_TYPES, Signal
 
 JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 
@@ -142,3 +143,22 @@ def event_schema_files(registry: EventRegistry = REGISTRY) -> dict[str, dict[str
         f"{event_type}.v{version}.schema.json": event_schema(event_type, version, model, registry)
         for (event_type, version), model in event_versions(registry).items()
     }
+
+
+def signal_schema(signal_type: type[Signal]) -> dict[str, Any]:
+    """The JSON Schema of one signal type (open to new fields, as event schemas are)."""
+    schema: dict[str, Any] = _open(signal_type.model_json_schema(mode="serialization"))
+    name = signal_type.type_name()
+    schema.update(
+        {
+            "$schema": JSON_SCHEMA_DIALECT,
+            "$id": f"urn:okr-ledger:signal:{name}:v1",
+            "description": f"{name} v1: {first_line(signal_type.__doc__)}",
+        }
+    )
+    return schema
+
+
+def signal_schema_files() -> dict[str, dict[str, Any]]:
+    """File name -> JSON Schema, one per signal type."""
+    return {f"{s.type_name()}.v1.schema.json": signal_schema(s) for s in SIGNAL_TYPES}

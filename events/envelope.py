@@ -59,12 +59,13 @@ class Envelope(EnvelopeHeader):
 
 @dataclass(frozen=True)
 class RawEvent:
-    """A stored message as JetStream keeps it: exact body and its hash header."""
+    """A stored message as JetStream keeps it: exact body, its hash and trace headers."""
 
     sequence: int
     subject: str
     body: bytes
     hash: str | None
+    traceparent: str | None = None
 
 
 class StoredEvent(Frozen):

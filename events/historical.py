@@ -12,6 +12,7 @@ from datetime import date
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from events.cadence import CadenceTerms
 from events.scoring_policy import ScoringPolicy
 from events.values import (
     Commitment,
@@ -19,6 +20,7 @@ from events.values import (
     Cycle,
     FiniteFloat,
     Frozen,
+    GoalType,
     Level,
     Metric,
     ParentRef,
@@ -135,6 +137,15 @@ class ScoringPolicySetV1(Frozen):
     reason: str | None = Field(default=None, max_length=2000, description="why, in words")
 
 
+class CheckInCadenceSetV1(Frozen):
+    """check_in_cadence.set v1 (superseded): the reason in plaintext."""
+
+    goal_type: GoalType | None = Field(default=None, description="objective or smart_goal")
+    goal_id: Token | None = Field(default=None, description="one goal's override")
+    cadence: CadenceTerms
+    reason: str | None = Field(default=None, max_length=2000)
+
+
 HISTORICAL_PAYLOADS: Mapping[tuple[str, int], type[BaseModel]] = {
     ("check_in.recorded", 1): CheckInRecordedV1,
     ("check_in.recorded", 2): CheckInRecordedV2,
@@ -147,4 +158,5 @@ HISTORICAL_PAYLOADS: Mapping[tuple[str, int], type[BaseModel]] = {
     ("goal.carried_over", 1): GoalCarriedOverV1,
     ("goal.archived", 1): GoalArchivedV1,
     ("scoring_policy.set", 1): ScoringPolicySetV1,
+    ("check_in_cadence.set", 1): CheckInCadenceSetV1,
 }

@@ -8,6 +8,7 @@ from typing import Any
 import pydantic_core
 from pydantic import ValidationError, create_model
 
+from events.cadence import CheckInCadenceSet, HygienePolicySet
 from events.data_subjects import DataSubjectErased
 from events.envelope import Envelope, EventPayload, StoredEvent
 from events.goals import (
@@ -206,6 +207,8 @@ PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     GoalCarriedOver,
     GoalArchived,
     DataSubjectErased,
+    CheckInCadenceSet,
+    HygienePolicySet,
     ScoringPolicySet,
 )
 

@@ -6,8 +6,11 @@ Command subjects: cmd.<root>.<tenant>.<command_name>   (NATS request/reply)
 Ingest subject:   ingest.<root>.<tenant>.progress         (integrations; request/reply)
 Dead letters:     dlq.<root>.<tenant>.progress            (stream OKR_DEAD_LETTERS)
 Alignment guard:  guard.<root>.<tenant>.alignment         (stream OKR_EVENTS; not an event)
+Signals:          signal.<root>.<tenant>.<goal_type>.<goal_id>.<signal_type>  (stream OKR_SIGNALS)
 Tenant settings:  <root>.<tenant>.tenant_setting.<setting>.<event_type>
                   e.g. okr.acme.tenant_setting.scoring_policy.scoring_policy.set
+Seals:            seal.<root>.<tenant>.head               (stream OKR_SEALS: signed tree heads)
+                  seal.<root>.<tenant>.leaves             (the sealed leaf hashes, in chunks)
 
 ``root`` is ``okr`` in every deployment; tests give each stream its own root, since
 JetStream refuses two streams whose subjects overlap.
@@ -24,18 +27,27 @@ from typing import Final
 
 STREAM_NAME: Final = "OKR_EVENTS"
 DEAD_LETTER_STREAM_NAME: Final = "OKR_DEAD_LETTERS"
+SEAL_STREAM_NAME: Final = "OKR_SEALS"
+SIGNAL_STREAM_NAME: Final = "OKR_SIGNALS"
 COMMAND_ID_BUCKET_NAME: Final = "OKR_COMMAND_IDS"  # a key-value bucket: command id -> request
 SUBJECT_KEY_BUCKET_NAME: Final = "OKR_SUBJECT_KEYS"  # a key-value bucket: data subjects' keys
+REVOKED_TOKEN_BUCKET_NAME: Final = "OKR_REVOKED_TOKENS"  # a key-value bucket: token id -> expiry
 EVENT_ROOT: Final = "okr"
 COMMAND_PREFIX: Final = "cmd"
 INGEST_PREFIX: Final = "ingest"
 DEAD_LETTER_PREFIX: Final = "dlq"
 GUARD_PREFIX: Final = "guard"
+SEAL_PREFIX: Final = "seal"
+SEAL_HEAD: Final = "head"
+SEAL_LEAVES: Final = "leaves"
+SIGNAL_PREFIX: Final = "signal"
 ALIGNMENT_GUARD: Final = "alignment"
 PROGRESS_KIND: Final = "progress"
 # The aggregate id of each tenant setting (aggregate type ``tenant_setting``): one aggregate,
 # and so one optimistic-concurrency subject, per tenant and setting.
 SCORING_POLICY_SETTING: Final = "scoring_policy"
+CHECK_IN_CADENCE_SETTING: Final = "check_in_cadence"
+HYGIENE_POLICY_SETTING: Final = "hygiene_policy"
 COMMAND_QUEUE_GROUP: Final = "okr-command-service"
 INGEST_QUEUE_GROUP: Final = "okr-ingest"
 
@@ -49,12 +61,16 @@ HEADER_BATCH_COMMIT: Final = "Nats-Batch-Commit"
 HEADER_EVENT_TYPE: Final = "Okr-Event-Type"
 HEADER_SCHEMA_VERSION: Final = "Okr-Schema-Version"
 HEADER_HASH: Final = "Okr-Hash"  # sha256 chaining the event to its aggregate's previous one
+# W3C trace context of the request that caused the message (on requests and stored events).
+HEADER_TRACEPARENT: Final = "traceparent"
 # Headers on a dead letter (its body is the rejected report, byte for byte).
 HEADER_REASON_CODE: Final = "Okr-Reason-Code"
 HEADER_REASON: Final = "Okr-Reason"
 HEADER_RECEIVED_AT: Final = "Okr-Received-At"
 HEADER_RECEIVED_ON: Final = "Okr-Received-On"  # the subject or HTTP route it came in on
 HEADER_BATCH_INDEX: Final = "Okr-Batch-Index"
+# Header on a signal: its type, so a subscriber can route it before parsing the body.
+HEADER_SIGNAL_TYPE: Final = "Okr-Signal-Type"
 
 TOKEN_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _TOKEN = re.compile(TOKEN_PATTERN)
@@ -140,6 +156,7 @@ class Subjects:
         """Tenant token of a command subject (``cmd.<root>.<tenant>.<command>``)."""
         return subject.split(".")[2]
 
+
     @staticmethod
     def name_of_command(subject: str) -> str:
         """Command name token of a command subject (``cmd.<root>.<tenant>.<command>``)."""
@@ -165,6 +182,44 @@ class Subjects:
     def dead_letter_subjects(self) -> list[str]:
         """The subjects the dead-letter stream captures."""
         return [f"{DEAD_LETTER_PREFIX}.{self.root}.>"]
+
+    def seal_head(self, tenant: str) -> str:
+        """Subject of ``tenant``'s signed tree heads (one message per seal)."""
+        return f"{SEAL_PREFIX}.{self.root}.{tenant}.{SEAL_HEAD}"
+
+    def seal_heads(self) -> str:
+        """Wildcard matching every tenant's seals."""
+        return f"{SEAL_PREFIX}.{self.root}.*.{SEAL_HEAD}"
+
+    def seal_leaves(self, tenant: str) -> str:
+        """Subject of the leaf hashes ``tenant``'s seals cover, in chunks."""
+        return f"{SEAL_PREFIX}.{self.root}.{tenant}.{SEAL_LEAVES}"
+
+    def seal_subjects(self) -> list[str]:
+        """The subjects the seal stream captures."""
+        return [f"{SEAL_PREFIX}.{self.root}.>"]
+
+    @staticmethod
+    def tenant_of_seal(subject: str) -> str:
+        """Tenant token of a seal subject (``seal.<root>.<tenant>.head``)."""
+        return subject.split(".")[2]
+
+    @staticmethod
+    def tenant_of_event(subject: str) -> str:
+        """Tenant token of an event subject (``<root>.<tenant>.<type>.<id>.<event>``)."""
+        return subject.split(".")[1]
+
+    def signal(self, tenant: str, goal_type: str, goal_id: str, signal_type: str) -> str:
+        """Subject of one goal's signals of one type; the dotted type forms the last tokens."""
+        return f"{SIGNAL_PREFIX}.{self.root}.{tenant}.{goal_type}.{goal_id}.{signal_type}"
+
+    def signals_of_type(self, tenant: str, signal_type: str) -> str:
+        """Wildcard matching one signal type across a tenant's goals."""
+        return f"{SIGNAL_PREFIX}.{self.root}.{tenant}.*.*.{signal_type}"
+
+    def signal_subjects(self) -> list[str]:
+        """The subjects the signal stream captures."""
+        return [f"{SIGNAL_PREFIX}.{self.root}.>"]
 
 
 DEFAULT_SUBJECTS = Subjects()

@@ -38,4 +38,5 @@ UPCASTERS: Mapping[tuple[str, int], Upcaster] = {
     ("goal.carried_over", 1): stored_in_plaintext,
     ("goal.archived", 1): stored_in_plaintext,
     ("scoring_policy.set", 1): stored_in_plaintext,
+    ("check_in_cadence.set", 1): stored_in_plaintext,
 }

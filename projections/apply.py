@@ -24,7 +24,7 @@ from events.scoring_policy import ScoringPolicySet
 from events.smart_goals import SmartGoalCreated
 from events.values import ParentRef
 from projections.policy_change import apply_policy_change
-from projections.read_models import adjustments, progress
+from projections.read_models import adjustments, progress, tenant_settings
 from projections.read_models.adjustments import Adjustment, adjustment_entry
 from projections.read_models.progress import progress_entry
 from projections.rows import AlignmentKey, GoalKey, GoalRow, KeyResultRow
@@ -111,6 +111,10 @@ def apply(view: View, stored: StoredEvent, default: ScoringPolicy) -> None:
         return
     policy = view.policy_of(e.tenant_id, default)
     key: GoalKey = (e.tenant_id, e.aggregate_type.value, e.aggregate_id)
+    setting = tenant_settings.setting_entry(stored)
+    if setting is not None:
+        view.changes.add(tenant_settings.MODEL, setting)
+        return
     if isinstance(p, ObjectiveCreated | SmartGoalCreated):
         if key in view.goals:
             return

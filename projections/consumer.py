@@ -11,9 +11,10 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 
 from events.envelope import RawEvent
-from events.subjects import DEFAULT_SUBJECTS, HEADER_HASH, Subjects
+from events.subjects import DEFAULT_SUBJECTS, HEADER_HASH, HEADER_TRACEPARENT, Subjects
 
 BUFFERED_BATCHES = 4  # how far delivery may run ahead of the reader, in batches
 SCAN_ACK_WAIT_S = 300.0  # a scan's batch is acknowledged when taken: this only covers a stall
@@ -21,7 +22,11 @@ _ACK_V1_TOKENS = 9
 
 
 class ScanStalled(Exception):
-    """The server stopped delivering a scan before it said nothing was pending."""
+    """The server stopped delivering a scan before it said nothing was pending.
+
+    A stored message the server cannot load (a damaged block file) is skipped by delivery
+    yet still counted as pending: that is one way a scan stalls.
+    """
 
 
 def delivery_position(msg: Msg) -> tuple[int, int]:
@@ -111,8 +116,15 @@ class Inbox:
         if sequence <= self._last_sequence:
             return  # redelivered after ack_wait: already here
         self._last_sequence, self._last_pending = sequence, pending
+        headers = msg.headers or {}
         self._events.append(
-            RawEvent(sequence, msg.subject, msg.data, (msg.headers or {}).get(HEADER_HASH))
+            RawEvent(
+                sequence,
+                msg.subject,
+                msg.data,
+                headers.get(HEADER_HASH),
+                headers.get(HEADER_TRACEPARENT),
+            )
         )
         self._replies.append(msg.reply)
         self._arrived.set()
@@ -151,8 +163,42 @@ class EventLog:
         self.subjects = subjects
         self._timeout = timeout_s
 
+    @property
+    def stream(self) -> str:
+        """The stream this log reads."""
+        return self._stream
+
+    async def tenants(self) -> list[str]:
+        """Every tenant with an event in the stream, from its per-subject counts."""
+        info = await self._nc.jetstream().stream_info(self._stream, self.subjects.all_events())
+        return sorted({self.subjects.tenant_of_event(s) for s in info.state.subjects or {}})
+
+    async def unloadable(self, limit: int = 100) -> list[int]:
+        """Sequences between the stream's first and last that the server cannot load.
+
+        Delivery skips them silently, so they are found as gaps in a scan of every subject
+        (deny_delete leaves no other gaps), each confirmed by a direct get.
+        """
+        state = (await self._nc.jetstream().stream_info(self._stream)).state
+        gaps: list[int] = []
+        expected = state.first_seq
+        with contextlib.suppress(ScanStalled):
+            async for batch in self.scan(None):
+                for event in batch:
+                    gaps.extend(range(expected, event.sequence)[: limit - len(gaps)])
+                    expected = event.sequence + 1
+        gaps.extend(range(expected, state.last_seq + 1)[: limit - len(gaps)])
+        js = self._nc.jetstream()
+        missing = []
+        for sequence in gaps:
+            try:
+                await js.get_msg(self._stream, sequence, direct=True)
+            except NotFoundError:
+                missing.append(sequence)
+        return missing
+
     async def scan(
-        self, subject_filter: str, batch_size: int = 1000, after_sequence: int = 0
+        self, subject_filter: str | None, batch_size: int = 1000, after_sequence: int = 0
     ) -> AsyncGenerator[list[RawEvent]]:
         """Every stored message matching ``subject_filter`` after ``after_sequence``.
 

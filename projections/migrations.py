@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from projections.read_models import adjustments, progress, scoring_policies
+from projections.read_models import adjustments, progress, scoring_policies, tenant_settings
 from projections.tables import ALIGNMENTS, CHECKPOINTS, GOALS, KEY_RESULTS, MIGRATIONS, PARKED
 
 PROGRESS = progress.TABLE
@@ -156,6 +156,28 @@ STEPS: Sequence[tuple[int, str, str]] = (
         );
         CREATE INDEX scoring_policy_changes_by_tenant
             ON {POLICY_CHANGES} (tenant_id, stream_sequence);
+        """,
+    ),
+    (
+        4,
+        "tenant settings: the check-in cadence of each scope and the goal-hygiene limit",
+        f"""
+        CREATE TABLE {tenant_settings.TABLE} (
+            stream_sequence bigint PRIMARY KEY,
+            tenant_id text NOT NULL,
+            setting text NOT NULL,
+            goal_type text NOT NULL DEFAULT '',
+            goal_id text NOT NULL DEFAULT '',
+            period_days integer,
+            grace_days integer,
+            stale_after_missed integer,
+            max_goals_per_owner integer,
+            occurred_at timestamptz NOT NULL,
+            actor text NOT NULL
+        );
+        CREATE INDEX tenant_settings_by_tenant ON {tenant_settings.TABLE} (tenant_id, occurred_at);
+        CREATE INDEX progress_check_ins_by_goal ON {PROGRESS} (tenant_id, goal_type, goal_id,
+            occurred_at) WHERE kind = 'check_in';
         """,
     ),
 )

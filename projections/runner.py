@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import asyncpg
 from nats.aio.client import Client
@@ -16,6 +17,7 @@ from events.personal import KeyRing
 from events.subjects import Subjects
 from projections.collector import CollectorPause
 from projections.consumer import Batch, EventLog, Inbox, push_consumer
+from projections.observe import UNOBSERVED, ProjectionObserver
 from projections.parking import claim_projector_lock, resume_requests
 from projections.poison import Read, read_events
 from projections.resume import resume_tenant
@@ -23,6 +25,7 @@ from projections.scoring import ScoringPolicy
 from projections.writer import OutOfOrder, ProjectionWriter
 
 log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]  # checkpoint, stream head to reach
 PROJECTION_NAME = "read_models"
 # How often, between batches, the projector looks for tenants an operator asked to resume.
 RESUME_POLL_S = 1.0
@@ -42,8 +45,10 @@ class Projector:
         batch_size: int = 1000,
         name: str = PROJECTION_NAME,
         keys: KeyRing | None = None,
+        observer: ProjectionObserver = UNOBSERVED,
     ) -> None:
         self._nc = nc
+        self.observer = observer
         self._conn = conn
         self._js = nc.jetstream()
         self._stream = stream
@@ -141,14 +146,17 @@ class Projector:
         self, inbox: Inbox, batch: list[Read], delivered: list[int], taken: Batch
     ) -> None:
         """Write one batch (the events among the ``delivered`` sequences), then ack it."""
-        self.applied += await self.writer.write(batch, delivered=delivered)
+        with self.observer.batch(taken.events) as watch:
+            applied = await self.writer.write(batch, delivered=delivered)
+            watch.applied(applied)
+        self.applied += applied
         await inbox.ack(taken)  # after the commit
 
     async def stream_info(self) -> StreamInfo:
         """The stream's current state (its head is ``state.last_seq``)."""
         return await self._js.stream_info(self._stream)
 
-    async def catch_up(self, timeout_s: float = 60.0) -> int:
+    async def catch_up(self, timeout_s: float = 60.0, progress: Progress | None = None) -> int:
         """Run until the checkpoint reaches the stream head as it was at the call."""
         head = (await self._js.stream_info(self._stream)).state.last_seq
         stop = asyncio.Event()
@@ -158,6 +166,8 @@ class Projector:
                 while self.writer.checkpoint < head:
                     if task.done():
                         task.result()
+                    if progress is not None:
+                        progress(self.writer.checkpoint, head)
                     await asyncio.sleep(0.01)
         finally:
             stop.set()
@@ -172,6 +182,8 @@ async def rebuild(
     schema: str,
     policy: ScoringPolicy,
     keys: KeyRing | None = None,
+    observer: ProjectionObserver = UNOBSERVED,
+    progress: Progress | None = None,
 ) -> int:
     """Build the read models from sequence 1 into a fresh schema, then swap it in.
 
@@ -182,10 +194,17 @@ async def rebuild(
     fresh, old = f"{schema}__next", f"{schema}__old"
     await conn.execute(f'DROP SCHEMA IF EXISTS "{fresh}" CASCADE')
     builder = Projector(
-        nc, conn, stream, fresh, policy, name=f"rebuild_{PROJECTION_NAME}", keys=keys
+        nc,
+        conn,
+        stream,
+        fresh,
+        policy,
+        name=f"rebuild_{PROJECTION_NAME}",
+        keys=keys,
+        observer=observer,
     )
     try:
-        checkpoint = await builder.catch_up(timeout_s=3600)
+        checkpoint = await builder.catch_up(timeout_s=3600, progress=progress)
     finally:
         await nc.jetstream().delete_consumer(stream, builder.durable)
     async with conn.transaction():

@@ -14,6 +14,23 @@ class View(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class ForecastView(View):
+    """Where a key result is likely to land at its cycle's end if its trend holds."""
+
+    at: datetime = Field(description="the cycle's end: the instant the trend is read at")
+    value: float = Field(description="the fitted value at the cycle's end")
+    value_low: float = Field(description="the band's lower edge, in the metric's unit")
+    value_high: float
+    score: float = Field(description="the score of the fitted value")
+    low: float = Field(description="the score band's lower edge")
+    high: float = Field(description="the score band's upper edge")
+    observations: int = Field(description="check-ins and reports valid by as_of it rests on")
+    method: Literal["least_squares"] = Field(
+        description="least squares on valid time, band of one standard error (docs/scoring.md)"
+    )
+    sentence: str = Field(description="e.g. likely to land at 0.55 (0.42\u20130.68)")
+
+
 class KeyResultScore(View):
     """A key result's terms, latest observation and score."""
 
@@ -26,6 +43,9 @@ class KeyResultScore(View):
     confidence: float | None
     score: float = Field(description="0..1 (above 1 only when over-achievement is uncapped)")
     band: Literal["red", "yellow", "green"]
+    forecast: ForecastView | None = Field(
+        default=None, description="null with fewer than two observations valid by as_of"
+    )
 
 
 class GoalScore(View):
@@ -113,3 +133,17 @@ class ProjectionLag(View):
         "later events wait for `okr projections resume`, other tenants' go on",
     )
     parked_tenants: int = Field(default=0, description="how many tenants are parked in all")
+
+
+class TenantLag(View):
+    """Whether the read models have applied the caller's own tenant's events (no other
+    tenant's counts: the stream-wide view is for the deployment's operators)."""
+
+    projection: str
+    tenant: str
+    caught_up: bool = Field(description="every event of the tenant stored so far is applied")
+    parked: ParkedState | None = Field(
+        default=None,
+        description="set if an event the read models could not apply parked the tenant: its "
+        "later events wait for `okr projections resume`",
+    )

@@ -6,21 +6,28 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Container
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 import asyncpg
 import uvicorn
 from faststream.nats import NatsBroker
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
+from nats.errors import NoRespondersError
+from nats.js.errors import NotFoundError
 
 from events.subjects import Subjects
+from projections.cadence.facts import GoalFacts
 from projections.consumer import EventLog
+from projections.parking import Queryable
 from projections.queries import ReadModels
+from projections.read_models import goals, rhythm
+from projections.read_models.tenant_settings import TenantSettings
 from projections.runner import PROJECTION_NAME, Projector
-from projections.views import ProjectionLag
+from projections.views import ProjectionLag, TenantLag
 from services.adapters import database
 from services.adapters.auth_secret import token_secret
 from services.adapters.clock import now_utc
@@ -28,23 +35,56 @@ from services.adapters.command_ids import CommandIdClaims
 from services.adapters.dead_letters import DeadLetters
 from services.adapters.embedded import free_port
 from services.adapters.event_store import EventStore
+from services.adapters.revoked_tokens import RevokedTokens
+from services.adapters.seal_key import seal_keys
+from services.adapters.seal_store import SealStore
+from services.adapters.signal_stream import SignalStream
 from services.adapters.stream import StreamSettings, ensure_stream
 from services.adapters.subject_keys import SubjectKeys
+from services.adapters.telemetry.setup import Telemetry, telemetry_for
 from services.application.auditor import Auditor
-from services.application.auth import TokenAuthority
+from services.application.auth import LONGEST_MAX_LIFETIME, TokenAuthority
+from services.application.cadence_scanner import CadenceScanner
 from services.application.facts_loader import FactsLoader
 from services.application.handler import Clock, CommandHandler
 from services.application.ingest.service import Ingestor
 from services.application.projector_supervisor import ProjectorSupervisor
+from services.application.readiness import ReadinessProbe
 from services.application.repository import Repository
+from services.application.sealing.schedule import SealSchedule
+from services.application.sealing.service import Sealing
 from services.domain import DECIDERS
-from services.entrypoints.http.app import create_query_app
+from services.entrypoints.http.app import Lags, create_query_app
 from services.entrypoints.http.auth import Gate
+from services.entrypoints.http.health import health_router
+from services.entrypoints.http.metrics import metrics_router
 from services.entrypoints.http.writes import WriteGateway
+from services.entrypoints.nats.listener import Listener
 from services.entrypoints.nats.router import Wiring, serve
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
+# Longest wait at shutdown for the requests already received (a command's own waits are
+# bounded by the store's timeout and retries, well under this).
+SHUTDOWN_GRACE_S = 30.0
+
+
+PROBE_TENANT = "probe"
+PROBE_COMMAND = "probe"  # no command has this name: answered UNKNOWN_COMMAND, stores nothing
+PROBE_ATTEMPTS = 50
+PROBE_PAUSE_S = 0.02
+
+
+async def _answered(nc: Client, subject: str) -> None:
+    """Return once a request on ``subject`` gets an answer (the server may answer that
+    nobody listens for a moment after a subscription was flushed)."""
+    for _ in range(PROBE_ATTEMPTS - 1):
+        try:
+            await nc.request(subject, b"{}", timeout=5)
+            return
+        except NoRespondersError:
+            await asyncio.sleep(PROBE_PAUSE_S)
+    await nc.request(subject, b"{}", timeout=5)
 
 
 @dataclass(frozen=True)
@@ -63,12 +103,17 @@ class CommandService:
 
 @asynccontextmanager
 async def command_service(
-    settings: Settings, nats_url: str, clock: Clock = now_utc
+    settings: Settings,
+    nats_url: str,
+    clock: Clock = now_utc,
+    telemetry: Telemetry | None = None,
 ) -> AsyncIterator[CommandService]:
     """Start the command service against ``nats_url``; stop it on exit.
 
-    ``clock`` stamps recorded-at (tests of recorded-time replays set it).
+    ``clock`` stamps recorded-at (tests of recorded-time replays set it); ``telemetry``
+    defaults to the process's (``read_side`` shares it, so /metrics shows both sides).
     """
+    telemetry = telemetry or telemetry_for(settings)
     subjects = Subjects(settings.subject_root)
     # faststream logs each message and task at INFO; its own logger keeps them apart.
     broker = NatsBroker(
@@ -78,6 +123,7 @@ async def command_service(
         max_reconnect_attempts=-1,
     )
     nc = await broker.connect()
+    listeners: list[Listener] = []
     try:
         await ensure_stream(
             nc,
@@ -104,13 +150,17 @@ async def command_service(
             claims,
             settings.clock_skew,
             keys,
+            telemetry,
         )
         dead_letters = DeadLetters(nc, settings.dead_letters, subjects)
         await dead_letters.ensure_stream(settings.stream_replicas)
-        serve(broker, subjects, Wiring(handler, Ingestor(handler, dead_letters, clock), clock))
+        wiring = Wiring(handler, Ingestor(handler, dead_letters, clock), clock)
         await broker.start()
-        # A round trip after the SUBs: once it returns, the server routes requests to us.
+        listeners = await serve(nc, subjects, wiring)
+        # A round trip after the SUBs, then a request the service answers without touching
+        # anything (an unknown command): once it is answered, so is a client's first one.
         await nc.flush()
+        await _answered(nc, subjects.command(PROBE_TENANT, PROBE_COMMAND))
         log.info(
             "command service listening on %s and %s",
             subjects.any_command(),
@@ -120,10 +170,41 @@ async def command_service(
             nats_url, subjects, settings.stream_name, nc, store, handler, dead_letters, keys
         )
     finally:
+        # In-flight commands finish before the connection goes: none is left half-written.
+        for listener in listeners:
+            await listener.stop(SHUTDOWN_GRACE_S)
         try:
             await broker.stop()
         except NatsError as exc:  # shutting down anyway; say why the drain was cut short
             log.warning("NATS connection closed uncleanly: %s", exc)
+
+
+async def open_revocations(nc: Client, settings: Settings) -> RevokedTokens:
+    """The deployment's revoked tokens; each revocation outlives the longest-lived token."""
+    keep = LONGEST_MAX_LIFETIME + timedelta(days=1)
+    return await RevokedTokens.open(nc, settings.revoked_tokens, keep, settings.stream_replicas)
+
+
+def token_authority(settings: Settings, revoked: Container[str] = frozenset()) -> TokenAuthority:
+    """The deployment's token authority: its secret, its longest lifetime, its revocations."""
+    return TokenAuthority(token_secret(settings), timedelta(days=settings.token_max_days), revoked)
+
+
+async def lag_of_tenant(
+    nc: Client, stream: str, subjects: Subjects, whole: ProjectionLag, tenant: str
+) -> TenantLag:
+    """``whole`` (the stream-wide lag with ``tenant``'s parking) narrowed to ``tenant``:
+    whether the checkpoint has passed its last event, and nothing of other tenants."""
+    try:
+        head = (await nc.jetstream().get_last_msg(stream, subjects.tenant(tenant))).seq or 0
+    except NotFoundError:  # the tenant has no events yet
+        head = 0
+    return TenantLag(
+        projection=whole.projection,
+        tenant=tenant,
+        caught_up=whole.checkpoint >= head,
+        parked=whole.parked,
+    )
 
 
 @dataclass(frozen=True)
@@ -133,6 +214,11 @@ class ReadSide:
     supervisor: ProjectorSupervisor
     models: ReadModels
     http_url: str
+    nc: Client
+    stream: str
+    subjects: Subjects
+    sealing: Sealing
+    scanner: CadenceScanner | None = None  # set once the signal stream is ready
 
     @property
     def projector(self) -> Projector:
@@ -144,11 +230,44 @@ class ReadSide:
         info = await self.projector.stream_info()
         return await self.models.lag(PROJECTION_NAME, info.state.last_seq, tenant)
 
+    async def tenant_lag(self, tenant: str) -> TenantLag:
+        """Whether ``tenant``'s events are all applied, and its parking (its own view)."""
+        whole = await self.lag(tenant)
+        return await lag_of_tenant(self.nc, self.stream, self.subjects, whole, tenant)
+
     async def wait_until_current(self, timeout_s: float = 30.0) -> None:
         """Return once the read models have applied everything stored so far."""
         async with asyncio.timeout(timeout_s):
             while (await self.lag()).lag > 0:  # noqa: ASYNC110 (polls the servers, not a local flag)
                 await asyncio.sleep(0.05)
+
+
+def _probe_wait_s(settings: Settings) -> float:
+    """How long a readiness check or a scrape waits on PostgreSQL: a pooled connection,
+    then one statement."""
+    return settings.db_timeouts.acquire_s + settings.db_timeouts.query_s
+
+
+async def _select_one(conn: Queryable) -> None:
+    await conn.fetchval("SELECT 1")
+
+
+def readiness_probe(
+    settings: Settings, nc: Client, models: ReadModels, side: ReadSide
+) -> ReadinessProbe:
+    """The readiness checks of this service's streams, database and projection."""
+    subjects = Subjects(settings.subject_root)
+    streams = [
+        StreamSettings(settings.stream_name, subjects),
+        StreamSettings(settings.dead_letters, subjects, dead_letters=True),
+    ]
+
+    async def ping() -> None:
+        await models.read(_select_one)
+
+    return ReadinessProbe(
+        nc, streams, ping, side.lag, settings.ready_max_lag, _probe_wait_s(settings)
+    )
 
 
 def _http_port(host: str, wanted: int) -> int:
@@ -165,13 +284,43 @@ def _http_port(host: str, wanted: int) -> int:
 
 
 @asynccontextmanager
+async def cadence_signals(
+    settings: Settings, nc: Client, models: ReadModels, clock: Clock = now_utc
+) -> AsyncIterator[CadenceScanner]:
+    """Scan for due check-ins, stale goals and hygiene findings every
+    ``settings.cadence_scan_s`` at ``clock()`` (business time); stop on exit."""
+    signals = SignalStream(nc, settings.signals, Subjects(settings.subject_root))
+    await signals.ensure(settings.signal_duplicate_window_s, settings.stream_replicas)
+
+    async def open_goals(now: datetime) -> tuple[list[GoalFacts], dict[str, TenantSettings]]:
+        return await models.read(rhythm.open_goals, now)
+
+    scanner = CadenceScanner(open_goals, signals)
+    stop = asyncio.Event()
+    scanning = asyncio.create_task(scanner.run(clock, settings.cadence_scan_s, stop))
+    try:
+        yield scanner
+    finally:
+        stop.set()
+        await asyncio.gather(scanning, return_exceptions=True)
+
+
+@asynccontextmanager
 async def read_side(
-    settings: Settings, nc: Client, database_url: str, keys: SubjectKeys | None = None
+    settings: Settings,
+    nc: Client,
+    database_url: str,
+    keys: SubjectKeys | None = None,
+    *,
+    telemetry: Telemetry | None = None,
+    clock: Clock = now_utc,
 ) -> AsyncIterator[ReadSide]:
-    """Migrate, start the projector and the query API; stop both on exit.
+    """Migrate, start the projector, the cadence scanner and the query API; stop all on
+    exit.
 
     ``keys``: the command service's, so that an erasure it makes is seen here at once.
     """
+    telemetry = telemetry or telemetry_for(settings)
     waits = settings.db_timeouts
     keys = keys or await SubjectKeys.open(nc, settings.subject_keys, settings.stream_replicas)
     projector_conn = await database.connect(database_url, waits)
@@ -179,20 +328,46 @@ async def read_side(
     policy = settings.scoring_policy
     models = ReadModels(pool, policy, acquire_timeout_s=waits.acquire_s)
     projector = Projector(
-        nc, projector_conn, settings.stream_name, settings.db_schema, policy, keys=keys
+        nc,
+        projector_conn,
+        settings.stream_name,
+        settings.db_schema,
+        policy,
+        keys=keys,
+        observer=telemetry.projection(),
     )
     supervisor = ProjectorSupervisor(nc, database_url, settings, projector_conn, projector)
     port = _http_port(settings.http_host, settings.http_port)
-    side = ReadSide(supervisor, models, f"http://{settings.http_host}:{port}")
     subjects = Subjects(settings.subject_root)
     event_log = EventLog(nc, settings.stream_name, subjects)
+    seal_store = SealStore(nc, settings.seals, subjects)
+    await seal_store.ensure_stream(settings.stream_replicas)
+    sealing = Sealing(event_log, seal_store, lambda: seal_keys(settings), now_utc)
+    url = f"http://{settings.http_host}:{port}"
+    side = ReadSide(supervisor, models, url, nc, settings.stream_name, subjects, sealing)
     writes = WriteGateway(nc, subjects, DeadLetters(nc, settings.dead_letters, subjects), now_utc)
+    revoked = await open_revocations(nc, settings)
+    await revoked.start()
     app = create_query_app(
         models,
-        side.lag,
-        Gate(TokenAuthority(token_secret(settings))),
+        Lags(side.lag, side.tenant_lag),
+        Gate(token_authority(settings, revoked)),
         Auditor(event_log, database_url, settings.db_schema, policy, timeouts=waits, keys=keys),
         writes,
+        sealing,
+        operations=[
+            health_router(readiness_probe(settings, nc, models, side)),
+            metrics_router(
+                telemetry.metrics, side.lag, _probe_wait_s(settings), sealing.latest_seal_times
+            ),
+        ],
+        tracing=telemetry.tracing,
+    )
+    schedule = SealSchedule(
+        sealing,
+        lambda: models.read(goals.closed_cycles),
+        settings.seal_interval_s,
+        settings.seal_poll_s,
     )
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.http_host, port=port, log_level="warning")
@@ -200,6 +375,7 @@ async def read_side(
     stop = asyncio.Event()
     await projector.writer.open()  # migrations run here, before the API answers
     projecting = asyncio.create_task(supervisor.run(stop))
+    sealing_task = asyncio.create_task(schedule.run(stop))
     serving = asyncio.create_task(server.serve())
     try:
         while not server.started:
@@ -207,11 +383,13 @@ async def read_side(
                 serving.result()  # re-raises why the server could not start
             await asyncio.sleep(0.01)
         log.info("query API on %s (OpenAPI: /openapi.json, docs: /docs)", side.http_url)
-        yield side
+        async with cadence_signals(settings, nc, models, clock) as scanner:
+            yield replace(side, scanner=scanner)
     finally:
         stop.set()
         server.should_exit = True
-        await asyncio.gather(serving, projecting, return_exceptions=True)
+        await asyncio.gather(serving, projecting, sealing_task, return_exceptions=True)
+        await revoked.stop()
         await pool.close()
         with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             await supervisor.conn.close(timeout=5)

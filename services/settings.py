@@ -14,6 +14,9 @@ from events.subjects import (
     COMMAND_ID_BUCKET_NAME,
     DEAD_LETTER_STREAM_NAME,
     EVENT_ROOT,
+    REVOKED_TOKEN_BUCKET_NAME,
+    SEAL_STREAM_NAME,
+    SIGNAL_STREAM_NAME,
     STREAM_NAME,
     SUBJECT_KEY_BUCKET_NAME,
 )
@@ -51,10 +54,35 @@ class Settings:
     auth_secret: str | None = None
     db_timeouts: DatabaseTimeouts = field(default_factory=DatabaseTimeouts)
     command_id_days: float = 30.0
+    token_max_days: float = 90.0
     max_clock_ahead_s: float = DEFAULT_AHEAD.total_seconds()
     max_clock_behind_days: float = DEFAULT_BEHIND.days
+    seal_stream: str | None = None
+    seal_key: str | None = None  # hex Ed25519 seed; unset: <data_dir>/seal-key
+    seal_retired_keys: tuple[str, ...] = ()  # hex public keys of earlier signing keys
+    seal_interval_s: float = 86400.0  # scheduled seals of grown tenants; 0 = none
+    seal_poll_s: float = 30.0  # how often the sealer looks for due seals and closed cycles
+    signal_stream: str | None = None
+    # A signal's id dedupes a resend whose acknowledgement was lost; the subject-sequence
+    # check keeps it single past the window.
+    signal_duplicate_window_s: float = 86_400.0
+    cadence_scan_s: float = 60.0
     # The deployment's default scoring policy: every tenant that set none is scored by it.
     scoring_policy: ScoringPolicy = field(default_factory=ScoringPolicy)
+    log_format: str = "text"
+    traces_exporter: str = "none"
+    metrics_tenant_labels: bool = False
+    # /readyz says "not ready" while the read models are further behind than this.
+    ready_max_lag: int = 10_000
+
+    @property
+    def seals(self) -> str:
+        """The seal stream: as configured, else named after the event stream."""
+        if self.seal_stream:
+            return self.seal_stream
+        if self.stream_name == STREAM_NAME:
+            return SEAL_STREAM_NAME
+        return f"{self.stream_name}_SEALS"
 
     @property
     def dead_letters(self) -> str:
@@ -64,6 +92,15 @@ class Settings:
         if self.stream_name == STREAM_NAME:
             return DEAD_LETTER_STREAM_NAME
         return f"{self.stream_name}_DLQ"
+
+    @property
+    def signals(self) -> str:
+        """The signal stream: as configured, else named after the event stream."""
+        if self.signal_stream:
+            return self.signal_stream
+        if self.stream_name == STREAM_NAME:
+            return SIGNAL_STREAM_NAME
+        return f"{self.stream_name}_SIGNALS"
 
     @property
     def clock_skew(self) -> ClockSkew:
@@ -85,6 +122,13 @@ class Settings:
         if self.stream_name == STREAM_NAME:
             return SUBJECT_KEY_BUCKET_NAME
         return f"{self.stream_name}_SUBJECT_KEYS"
+
+    @property
+    def revoked_tokens(self) -> str:
+        """The key-value bucket of revoked token ids, named like the stream's."""
+        if self.stream_name == STREAM_NAME:
+            return REVOKED_TOKEN_BUCKET_NAME
+        return f"{self.stream_name}_REVOKED_TOKENS"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -113,11 +157,30 @@ class Settings:
                 write_s=_seconds(e, "OKR_DB_WRITE_TIMEOUT_S", waits.write_s),
             ),
             command_id_days=float(e.get("OKR_COMMAND_ID_DAYS", defaults.command_id_days)),
+            token_max_days=float(e.get("OKR_TOKEN_MAX_DAYS", defaults.token_max_days)),
             max_clock_ahead_s=float(e.get("OKR_MAX_CLOCK_AHEAD_S", defaults.max_clock_ahead_s)),
             max_clock_behind_days=float(
                 e.get("OKR_MAX_CLOCK_BEHIND_DAYS", defaults.max_clock_behind_days)
             ),
+            seal_stream=e.get("OKR_SEAL_STREAM") or None,
+            seal_key=e.get("OKR_SEAL_KEY") or None,
+            seal_retired_keys=tuple(
+                k.strip() for k in e.get("OKR_SEAL_RETIRED_KEYS", "").split(",") if k.strip()
+            ),
+            seal_interval_s=float(e.get("OKR_SEAL_INTERVAL_S", defaults.seal_interval_s)),
+            seal_poll_s=_seconds(e, "OKR_SEAL_POLL_S", defaults.seal_poll_s),
+            signal_stream=e.get("OKR_SIGNAL_STREAM") or None,
+            signal_duplicate_window_s=_seconds(
+                e, "OKR_SIGNAL_DUPLICATE_WINDOW_S", defaults.signal_duplicate_window_s
+            ),
+            cadence_scan_s=_seconds(e, "OKR_CADENCE_SCAN_S", defaults.cadence_scan_s),
             scoring_policy=scoring_policy_from(e),
+            log_format=_choice(e, "OKR_LOG_FORMAT", defaults.log_format, ("text", "json")),
+            traces_exporter=_choice(
+                e, "OKR_TRACES_EXPORTER", defaults.traces_exporter, ("none", "otlp")
+            ),
+            metrics_tenant_labels=_flag(e, "OKR_METRICS_TENANT_LABELS"),
+            ready_max_lag=int(e.get("OKR_READY_MAX_LAG", defaults.ready_max_lag)),
         )
 
 
@@ -151,3 +214,17 @@ def _seconds(env: dict[str, str], name: str, default: float) -> float:
     if not value > 0 or value == float("inf"):
         raise ValueError(f"{name} must be a positive number of seconds, not {env[name]!r}")
     return value
+
+
+def _choice(env: dict[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value not in ("", "0", "1", "false", "true", "no", "yes"):
+        raise ValueError(f"{name} must be 1/true/yes or 0/false/no, not {env[name]!r}")
+    return value in ("1", "true", "yes")

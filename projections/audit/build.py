@@ -19,7 +19,7 @@ class UnknownCycle(LookupError):
 
 
 def _key_result(kr_id: str, m: Measure, score: GoalScore, policy: ScoringPolicy) -> KeyResultAudit:
-    final = next((k.score for k in score.key_results if k.key_result_id == kr_id), 0.0)
+    shown = next((k for k in score.key_results if k.key_result_id == kr_id), None)
     return KeyResultAudit(
         key_result_id=kr_id,
         title=m.title,
@@ -29,10 +29,11 @@ def _key_result(kr_id: str, m: Measure, score: GoalScore, policy: ScoringPolicy)
         target=m.metric.target,
         original_target=m.original.target,
         final_value=m.value,
-        final_score=final,
+        final_score=0.0 if shown is None else shown.score,
         final_score_under_original_target=key_result_score(m.original, m.value, policy),
         history=tuple(m.history),
         adjustments=tuple(m.adjustments),
+        forecast=None if shown is None else shown.forecast,
     )
 
 

@@ -10,7 +10,9 @@ import pydantic_core
 
 from events.chain import GENESIS, event_hash
 
-Problem = Literal["altered", "missing", "duplicated", "reordered", "broken_link", "unreadable"]
+Problem = Literal[
+    "altered", "rehashed", "missing", "duplicated", "reordered", "broken_link", "unreadable"
+]
 AggregateKey = tuple[str, str, str]
 
 
@@ -31,6 +33,9 @@ class _Head:
     version: int
     hash: str
     prev_hash: str | None
+    sequence: int = 0
+    subject: str = ""
+    self_consistent: bool = True  # its stored hash is the hash of its body
 
 
 @dataclass
@@ -70,8 +75,29 @@ class ChainCheck:
             missing = f"{head.version + 1}..{version - 1}"
             self._find("missing", *where, f"versions {missing} are not in the stream")
         elif prev_hash != head.hash:
+            if head.self_consistent and stored_hash == actual:
+                # Both hash as stored, yet this one links to another hash: the event before
+                # was rewritten and its Okr-Hash recomputed (or this link was forged).
+                # Named where the change most likely is, then the link itself.
+                self._find(
+                    "rehashed",
+                    head.sequence,
+                    head.subject,
+                    where[2],
+                    head.version,
+                    f"its body and Okr-Hash {head.hash} agree, but the next event (stream "
+                    f"sequence {stream_sequence}) links to {prev_hash}: this event was "
+                    "rewritten and re-hashed, or that link was",
+                )
             self._find("broken_link", *where, f"prev_hash {prev_hash} is not {head.hash}")
-        self._heads[key] = _Head(version, stored_hash or actual, prev_hash)
+        self._heads[key] = _Head(
+            version,
+            stored_hash or actual,
+            prev_hash,
+            stream_sequence,
+            subject,
+            stored_hash == actual,
+        )
 
     def _find(
         self,
@@ -83,6 +109,14 @@ class ChainCheck:
         detail: str,
     ) -> None:
         self.findings.append(Finding(problem, seq, subject, aggregate, version, detail))
+
+    def unreadable(self, stream_sequence: int, detail: str) -> None:
+        """A stored message the server cannot load (its tenant and subject are unknown)."""
+        self._find("unreadable", stream_sequence, "?", "?", None, detail)
+
+    def in_stream_order(self) -> list[Finding]:
+        """The findings sorted by stream sequence (a re-hashed event is found one late)."""
+        return sorted(self.findings, key=lambda f: f.stream_sequence)
 
     def tenant_heads(self) -> dict[str, str]:
         """Per tenant, a digest of every aggregate's last hash: equal logs, equal heads."""

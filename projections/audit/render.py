@@ -10,6 +10,7 @@ from projections.audit.sections import (
     Section,
     adjustments,
     cascade,
+    forecasts,
     goals,
     header,
     legend,
@@ -19,12 +20,14 @@ from projections.audit.sections import (
     summary,
 )
 
-# Reading order: the summary first, then the cascade, then each goal's story.
+# Reading order: the summary first, then the cascade, then each goal's story and where
+# its key results are heading.
 SECTIONS: tuple[Section, ...] = (
     summary.SECTION,
     cascade.SECTION,
     legend.SECTION,
     goals.SECTION,
+    forecasts.SECTION,
     adjustments.SECTION,
     lifecycle.CARRIED_OVER,
     lifecycle.CLOSED_GOALS,

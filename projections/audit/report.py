@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from projections.audit.policy_changes import PolicyChangeAudit
 from projections.read_models.adjustments import AdjustmentEntry
-from projections.views import CascadeNode
+from projections.views import CascadeNode, ForecastView
 
 
 class Part(BaseModel):
@@ -53,6 +53,11 @@ class KeyResultAudit(Part):
     final_score_under_original_target: float
     history: tuple[ScorePoint, ...]
     adjustments: tuple[AdjustmentEntry, ...]
+    forecast: ForecastView | None = Field(
+        default=None,
+        description="where the KR lands at the cycle's end if the trend of its entries valid "
+        "by as_of holds (as the score route shows it); null with fewer than two",
+    )
 
 
 class CarryOver(Part):

@@ -7,9 +7,13 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict
 
 from projections.audit.chain_check import ChainCheck, Finding
-from projections.consumer import EventLog
+from projections.consumer import EventLog, ScanStalled
 
 Progress = Callable[[int], None]
+UNLOADABLE = (
+    "the server cannot load this stored message (its checksum fails: the file was edited "
+    "or damaged); whose event it was is unknown"
+)
 
 
 class Verification(BaseModel):
@@ -40,16 +44,23 @@ async def verify_log(
     """Check every chain of the events matching ``subject_filter`` (a tenant, or all)."""
     check = ChainCheck()
     last = 0
-    async for batch in event_log.scan(subject_filter):
-        for event in batch:
-            check.add(event.sequence, event.subject, event.body, event.hash)
-        last = batch[-1].sequence
-        if progress is not None:
-            progress(check.events)
+    try:
+        async for batch in event_log.scan(subject_filter):
+            for event in batch:
+                check.add(event.sequence, event.subject, event.body, event.hash)
+            last = batch[-1].sequence
+            if progress is not None:
+                progress(check.events)
+    except ScanStalled:
+        unloadable = await event_log.unloadable()
+        if not unloadable:
+            raise  # a server that stopped answering, not a damaged store
+        for sequence in unloadable:
+            check.unreadable(sequence, UNLOADABLE)
     return Verification(
         subject_filter=subject_filter,
         events_checked=check.events,
         last_sequence=last,
         tenant_heads=check.tenant_heads(),
-        findings=tuple(check.findings),
+        findings=tuple(check.in_stream_order()),
     )

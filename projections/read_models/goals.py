@@ -8,22 +8,57 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
 
-from events.values import Commitment, Metric
+from events.values import Commitment, Cycle, Metric
 from projections import scoring
 from projections.parking import Queryable
+from projections.read_models import progress
+from projections.scoring.forecast import METHOD, forecast
 from projections.tables import GOALS, KEY_RESULTS
-from projections.views import GoalScore, KeyResultScore
+from projections.views import ForecastView, GoalScore, KeyResultScore
 
 Record = asyncpg.Record
 GoalRef = tuple[str, str]  # goal type, goal id
+Series = list[tuple[datetime, float]]  # valid time, value
+KeyResultRef = tuple[str, str]  # objective id, key result id
 
 
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def key_result_forecast(
+    series: Series, ends_at: datetime, metric: Metric, policy: scoring.ScoringPolicy
+) -> ForecastView | None:
+    """Where the KR's series points at ``ends_at``, as the API shows it (None: too few)."""
+    found = forecast(series, ends_at, metric, policy)
+    if found is None:
+        return None
+    return ForecastView(
+        at=found.at,
+        value=found.value,
+        value_low=found.value_low,
+        value_high=found.value_high,
+        score=found.score,
+        low=found.score_low,
+        high=found.score_high,
+        observations=found.observations,
+        method=METHOD,
+        sentence=found.sentence(),
+    )
+
+
+def _cycle_end(goal: Record) -> datetime:
+    return Cycle(
+        id=goal["cycle_id"], starts_on=goal["cycle_starts_on"], ends_on=goal["cycle_ends_on"]
+    ).ends_at
+
+
 def _goal_score(
-    goal: Record, krs: Sequence[Record], as_of: datetime, policy: scoring.ScoringPolicy
+    goal: Record,
+    krs: Sequence[Record],
+    series: dict[KeyResultRef, Series],
+    as_of: datetime,
+    policy: scoring.ScoringPolicy,
 ) -> GoalScore:
     smart = goal["goal_type"] == "smart_goal"
     commitment = None if goal["commitment"] is None else Commitment(goal["commitment"])
@@ -76,6 +111,12 @@ def _goal_score(
                 confidence=k["confidence"],
                 score=k["score"],
                 band=scoring.colour_band(k["score"], policy),
+                forecast=key_result_forecast(
+                    series.get((goal["goal_id"], k["key_result_id"]), []),
+                    _cycle_end(goal),
+                    Metric.model_validate_json(k["metric"]),
+                    policy,
+                ),
             )
             for k in krs
         ),
@@ -107,12 +148,47 @@ async def scores(
     by_objective: dict[str, list[Record]] = {}
     for kr in krs:
         by_objective.setdefault(kr["objective_id"], []).append(kr)
+    series = await _series(conn, tenant, list(by_objective), as_of)
     return {
         (g["goal_type"], g["goal_id"]): _goal_score(
             g,
             by_objective.get(g["goal_id"], []) if g["goal_type"] == "objective" else [],
+            series,
             as_of,
             policy,
         )
         for g in goals
     }
+
+
+async def closed_cycles(conn: Queryable) -> list[tuple[str, str]]:
+    """(tenant, cycle) of every cycle whose goals are all closed (archived ones aside)."""
+    rows = await conn.fetch(
+        f"""SELECT tenant_id, cycle_id FROM {GOALS}
+            GROUP BY tenant_id, cycle_id
+            HAVING bool_and(status IN ('closed', 'archived')) AND bool_or(status = 'closed')"""
+    )
+    return [(r["tenant_id"], r["cycle_id"]) for r in rows]
+
+
+async def _series(
+    conn: Queryable, tenant: str, objective_ids: list[str], as_of: datetime
+) -> dict[KeyResultRef, Series]:
+    """Each KR's observations valid by ``as_of``, in the order they apply: the forecast's
+    input, so that the live models and a replay at ``as_of`` fit the same points."""
+    if not objective_ids:
+        return {}
+    rows = await conn.fetch(
+        f"SELECT goal_id, key_result_id, applies_at, value FROM {progress.TABLE}"
+        " WHERE tenant_id = $1 AND goal_type = 'objective' AND goal_id = ANY($2::text[])"
+        " AND applies_at <= $3 ORDER BY goal_id, key_result_id, applies_at, stream_sequence",
+        tenant,
+        objective_ids,
+        as_of,
+    )
+    found: dict[KeyResultRef, Series] = {}
+    for r in rows:
+        found.setdefault((r["goal_id"], r["key_result_id"]), []).append(
+            (r["applies_at"], r["value"])
+        )
+    return found

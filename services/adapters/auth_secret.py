@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
+from services.adapters.private_file import create_once
 from services.settings import Settings
 
 SECRET_FILE = "auth-secret"
@@ -24,16 +24,7 @@ def token_secret(settings: Settings) -> str:
     if settings.auth_secret:
         return _usable(settings.auth_secret, "OKR_AUTH_SECRET")
     path = Path(settings.data_dir) / SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: if two processes start at once, one writes and both read the same secret.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_urlsafe(48))
+    create_once(path, lambda: secrets.token_urlsafe(48))
     return _usable(path.read_text().strip(), str(path))
 
 

@@ -29,8 +29,10 @@ from events.subjects import (
     HEADER_HASH,
     HEADER_MSG_ID,
     HEADER_SCHEMA_VERSION,
+    HEADER_TRACEPARENT,
     Subjects,
 )
+from services.adapters.telemetry.tracing import current_traceparent
 
 WRONG_LAST_SEQUENCE = 10071
 Outgoing = tuple[str, bytes, dict[str, str]]
@@ -68,12 +70,16 @@ class AppendResult:
     stored: tuple[StoredEvent, ...] = ()
 
 
-def _headers(envelope: Envelope) -> dict[str, str]:
-    return {
+def _headers(envelope: Envelope, traceparent: str | None) -> dict[str, str]:
+    headers = {
         HEADER_MSG_ID: str(envelope.event_id),
         HEADER_EVENT_TYPE: envelope.event_type,
         HEADER_SCHEMA_VERSION: str(envelope.schema_version),
     }
+    if traceparent is not None:
+        # The trace of the request that stored it: the projector's span joins that trace.
+        headers[HEADER_TRACEPARENT] = traceparent
+    return headers
 
 
 class EventStore:
@@ -108,9 +114,8 @@ class EventStore:
         ``guard``, if the guard's subject is still at its expected sequence too.
 
         Each event is chained: its ``prev_hash`` is the previous event's Okr-Hash
-        (``prev_hash`` for the first), and its own Okr-Hash covers its exact body, as
-        stored: with the personal fields sealed as ``sealings`` says. The stored events
-        returned hold the envelopes as given (plaintext).
+        (``prev_hash`` for the first), and its own Okr-Hash covers its exact stored body
+        (personal fields sealed as ``sealings`` says); the envelopes returned are as given.
         """
         if not events:
             raise ValueError("nothing to append")
@@ -124,13 +129,15 @@ class EventStore:
         }
         chained: list[tuple[Envelope, str]] = []
         messages: list[Outgoing] = []
+        traceparent = current_traceparent()
         for event in events:
             event = event.model_copy(update={"prev_hash": prev_hash})
             body = self._registry.encode(event, (sealings or {}).get(event.event_id))
             prev_hash = event_hash(prev_hash, body)
             chained.append((event, prev_hash))
             subject = self.subjects.event(*key, event.event_type)
-            messages.append((subject, body, {**_headers(event), HEADER_HASH: prev_hash}))
+            headers = {**_headers(event, traceparent), HEADER_HASH: prev_hash}
+            messages.append((subject, body, headers))
         messages[0][2].update(expected)
         if guard is not None:
             messages.append(
@@ -259,11 +266,9 @@ class EventStore:
         except NatsError as exc:  # the connection is closed or its buffer full
             raise StoreUnavailable(f"direct get of {subject_filter}: {exc!r}") from exc
         try:
-            request: dict[str, object] = (
-                {"last_by_subj": subject_filter}
-                if last
-                else {"seq": start, "next_by_subj": subject_filter, "batch": DIRECT_GET_BATCH}
-            )
+            request: dict[str, object] = {"last_by_subj": subject_filter}
+            if not last:
+                request = {"seq": start, "next_by_subj": subject_filter, "batch": DIRECT_GET_BATCH}
             try:
                 await self._nc.publish(
                     f"$JS.API.DIRECT.GET.{self._stream}", json.dumps(request).encode(), reply=inbox
@@ -284,14 +289,8 @@ class EventStore:
                     return events, int(headers.get("Nats-Num-Pending", "0")) > 0
                 if status:
                     raise StoreUnavailable(f"direct get failed: {status} {headers}")
-                events.append(
-                    RawEvent(
-                        int(headers["Nats-Sequence"]),
-                        headers["Nats-Subject"],
-                        msg.data,
-                        headers.get(HEADER_HASH),
-                    )
-                )
+                sequence, subject = int(headers["Nats-Sequence"]), headers["Nats-Subject"]
+                events.append(RawEvent(sequence, subject, msg.data, headers.get(HEADER_HASH)))
                 if last:
                     return events, False  # a single message answers, with no end-of-batch
         finally:

@@ -23,31 +23,51 @@ class IncompatibleServer(RuntimeError):
 
 @dataclass(frozen=True)
 class StreamSettings:
-    """What one of the service's immutable streams must look like: the event log, or with
-    ``dead_letters`` the stream that keeps refused progress reports."""
+    """What one of the service's immutable streams must look like: the event log, with
+    ``dead_letters`` the stream that keeps refused progress reports, with ``seals`` the
+    stream of signed tree heads."""
 
     name: str
     subjects: Subjects = DEFAULT_SUBJECTS
     duplicate_window_s: float = 120.0
     replicas: int = 1
     dead_letters: bool = False
+    seals: bool = False
 
     @property
     def captures(self) -> list[str]:
         """The subjects the stream holds."""
         if self.dead_letters:
             return self.subjects.dead_letter_subjects()
+        if self.seals:
+            return self.subjects.seal_subjects()
         return self.subjects.stream_subjects()
+
+    @property
+    def is_event_log(self) -> bool:
+        """Whether this is the event stream (the only one that takes atomic batches)."""
+        return not (self.dead_letters or self.seals)
 
     @property
     def purpose(self) -> str:
         """What the stream is for, as an operator reads it in a refusal."""
+        if self.seals:
+            return "the seals"
         return "the dead letters" if self.dead_letters else "the event log"
+
+    @property
+    def variable(self) -> str:
+        """The setting that points the service at another stream of this kind."""
+        if self.seals:
+            return "OKR_SEAL_STREAM"
+        return "OKR_DEAD_LETTER_STREAM" if self.dead_letters else "OKR_STREAM"
 
     def config(self) -> StreamConfig:
         """The JetStream configuration for a new stream."""
         description = (
-            "Progress reports the service refused, with the reason"
+            "Signed tree heads over each tenant's events, and the leaf hashes they cover"
+            if self.seals
+            else "Progress reports the service refused, with the reason"
             if self.dead_letters
             else "Immutable OKR and SMART-goal events (see README: event contract)"
         )
@@ -62,7 +82,7 @@ class StreamSettings:
             deny_purge=True,
             allow_direct=True,
             # Only commands append several events at once.
-            allow_atomic=not self.dead_letters,
+            allow_atomic=self.is_event_log,
         )
 
 
@@ -99,7 +119,7 @@ def check_stream(info: StreamInfo, wanted: StreamSettings, require_subjects: boo
         problems.append("deny_purge is off (it can only be set when the stream is created)")
     if cfg.storage != StorageType.FILE:
         problems.append(f"storage is {cfg.storage}, not file")
-    if not cfg.allow_atomic and not wanted.dead_letters:
+    if not cfg.allow_atomic and wanted.is_event_log:
         problems.append("allow_atomic is off")
     if not cfg.allow_direct:
         problems.append("allow_direct is off")
@@ -109,7 +129,7 @@ def check_stream(info: StreamInfo, wanted: StreamSettings, require_subjects: boo
         problems.append("limits (max_age/max_msgs/max_bytes) would discard messages")
     if problems:
         # These settings cannot be changed on a stream that exists: the way out is another.
-        variable = "OKR_DEAD_LETTER_STREAM" if wanted.dead_letters else "OKR_STREAM"
+        variable = wanted.variable
         raise IncompatibleServer(
             f"stream {wanted.name!r} does not fit {wanted.purpose}: "
             + "; ".join(problems)

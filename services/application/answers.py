@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from events.subjects import Subjects
 from services.adapters.event_store import StoreUnavailable
 from services.application.codec import parse_command
 from services.application.handler import CommandHandler
+from services.application.outcomes import command_label, record_command
 from services.domain.commands import Command
 from services.domain.errors import ErrorCode, RuleViolation
 from services.domain.replies import Rejected, Reply, rejected, unavailable
@@ -18,18 +20,47 @@ log = logging.getLogger(__name__)
 
 
 async def answer(
-    handler: CommandHandler, name: str, subject: str, body: bytes, clock: Callable[[], datetime]
+    handler: CommandHandler,
+    name: str,
+    subject: str,
+    body: bytes,
+    clock: Callable[[], datetime],
+    headers: Mapping[str, str] | None = None,
 ) -> Reply:
-    """Parse, execute and turn every outcome into a typed reply; never raises."""
+    """Parse, execute and turn every outcome into a typed reply; never raises.
+
+    Counted in the metrics and traced here, whatever transport brought it: ``headers``
+    (the request's) may carry the caller's trace context.
+    """
+    started = time.perf_counter()
+    tenant = Subjects.tenant_of_command(subject)
+    telemetry = handler.telemetry
+    with telemetry.tracing.handling(f"command {command_label(name)}", headers):
+        reply = await _answer(handler, name, tenant, subject, body, clock)
+    record_command(telemetry.metrics, name, tenant, reply, started)
+    return reply
+
+
+async def _answer(
+    handler: CommandHandler,
+    name: str,
+    tenant: str,
+    subject: str,
+    body: bytes,
+    clock: Callable[[], datetime],
+) -> Reply:
     try:
-        command = parse_command(name, Subjects.tenant_of_command(subject), body, clock())
+        command = parse_command(name, tenant, body, clock())
     except RuleViolation as violation:
         return refused(violation)
     except Exception:
         # A bug in parsing must not leave the caller waiting for a reply either.
         log.exception("parsing a command on %s failed", subject)
         return rejected(ErrorCode.INTERNAL_ERROR, "the service failed to read this command")
-    return await run_command(handler, command, subject, claim_id=True)
+    # An id the service stamped (the caller sent none) is a fresh uuid4 that no other
+    # request can hold: there is nothing to claim, and the claim is a JetStream write.
+    chosen = "command_id" in command.meta.model_fields_set
+    return await run_command(handler, command, subject, claim_id=chosen)
 
 
 async def run_command(

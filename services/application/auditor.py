@@ -24,6 +24,7 @@ from projections.audit.consistency import Difference, compare
 from projections.audit.fold import ReportFold
 from projections.audit.replay import Consumer, Progress, Replayed, replay_tenant
 from projections.audit.report import AuditReport, SkippedEvent
+from projections.audit.verify import Progress as VerifyProgress
 from projections.audit.verify import Verification, verify_log
 from projections.consumer import EventLog
 from projections.queries import ReadModels
@@ -114,11 +115,13 @@ class Auditor:
         )
         return report.model_copy(update={"skipped_events": skipped})
 
-    async def verify(self, tenant: str | None = None) -> Verification:
+    async def verify(
+        self, tenant: str | None = None, progress: VerifyProgress | None = None
+    ) -> Verification:
         """Walk the hash chains of one tenant's events (or all)."""
         subjects = self._log.subjects
         subject_filter = subjects.tenant(tenant) if tenant else subjects.all_events()
-        return await verify_log(self._log, subject_filter)
+        return await verify_log(self._log, subject_filter, progress)
 
     async def check_consistency(self, tenant: str, axes: TimeAxes = EVERYTHING) -> list[Difference]:
         """Replay the tenant and compare it, row for row, with the live models."""

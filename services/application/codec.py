@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from services.application.untrusted_json import (
     UnreadableJson,
+    may_hold_unstorable,
     printable,
     read_json,
     unstorable_text,
@@ -60,7 +61,7 @@ def parse_command(name: str, tenant: str, body: bytes, now: datetime) -> Command
         raise RuleViolation(
             ErrorCode.INVALID_COMMAND, "meta.tenant_id differs from the tenant in the subject"
         )
-    unstorable = unstorable_text(data)
+    unstorable = unstorable_text(data) if may_hold_unstorable(body) else ()
     if unstorable:
         raise RuleViolation(
             ErrorCode.INVALID_COMMAND, f"{name} holds text that cannot be stored", unstorable

@@ -109,5 +109,6 @@ class ProjectorSupervisor:
                 self.settings.db_schema,
                 self.settings.scoring_policy,
                 keys=self.projector.writer.keys,
+                observer=self.projector.observer,
             )
             return

@@ -50,7 +50,9 @@ def read_json(body: bytes) -> Any:
         raise
     except ValueError as exc:
         raise UnreadableJson(f"not JSON: {exc}") from None
-    if _depth(data) > MAX_JSON_DEPTH:
+    # No deeper than the brackets it opens: most bodies need no walk to know.
+    openers = body.count(b"{") + body.count(b"[")
+    if openers > MAX_JSON_DEPTH and _depth(data) > MAX_JSON_DEPTH:
         raise UnreadableJson(f"nested deeper than {MAX_JSON_DEPTH} levels")
     return data
 
@@ -80,6 +82,13 @@ def storable(text: str) -> str:
 def printable(text: str) -> str:
     """``text`` with NUL and lone surrogates escaped, safe to echo back in a reply."""
     return _UNSTORABLE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def may_hold_unstorable(body: bytes) -> bool:
+    """Whether the JSON ``body`` can hold NUL or a lone surrogate once read: only through a
+    ``\\u`` escape, since read_json refuses raw control characters and strict UTF-8 has no
+    surrogates."""
+    return b"\\u" in body
 
 
 def unstorable_text(data: Any, path: tuple[str, ...] = ()) -> tuple[Violation, ...]:

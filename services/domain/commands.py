@@ -263,6 +263,18 @@ class EraseDataSubject(Command):
         return data_subject_id(self.subject_id)
 
 
+class TenantSettingCommand(Command):
+    """A command that changes one of the tenant's settings, its own aggregate (admin only)."""
+
+    aggregate_type = AggregateType.TENANT_SETTING
+    setting: ClassVar[str]
+
+    @property
+    def aggregate_id(self) -> str:
+        """The setting's name: its aggregate's id."""
+        return self.setting
+
+
 COMMAND_TYPES: tuple[type[Command], ...] = (
     CreateObjective,
     AddKeyResult,

@@ -43,6 +43,12 @@ class ErrorCode(StrEnum):
     COMMAND_ID_REUSED = "command_id_reused"
     UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
+    # Refusals of the HTTP edge, in the same reply shape.
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    INVALID_PARAMETERS = "invalid_parameters"
 
 
 class Violation(Frozen):

@@ -90,3 +90,13 @@ def event_id_for(
         )
         command_id = report.command_id
     return command_event_id(tenant, aggregate_type, aggregate_id, command_id, index)
+
+
+_SIGNAL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:okr-ledger:signal")
+
+
+def signal_id(tenant: str, goal_type: str, goal_id: str, signal_type: str, occasion: str) -> UUID:
+    """The id of one signal (its Nats-Msg-Id): the goal, the signal's type and its
+    occasion (a due date; for hygiene, the findings and the signal they follow), so every
+    instance that decides to send it sends the same id."""
+    return uuid5(_SIGNAL_NAMESPACE, f"{tenant}/{goal_type}/{goal_id}/{signal_type}/{occasion}")

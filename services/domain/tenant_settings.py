@@ -10,30 +10,27 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import Field, ValidationError
 
+from events.cadence import CheckInCadenceSet, HygienePolicySet
 from events.envelope import EventPayload
 from events.scoring_policy import ScoringPolicy, ScoringPolicyChanges, ScoringPolicySet
 from events.subjects import SCORING_POLICY_SETTING
 from events.values import AggregateType
-from services.domain.commands import Command
+from services.domain.commands import Command, TenantSettingCommand
 from services.domain.decider import Decider
 from services.domain.errors import ErrorCode, RuleViolation, Violation
 from services.domain.facts import DecisionFacts
-
-
-class TenantSettingCommand(Command):
-    """A command that changes one of the tenant's settings (only an admin may send it)."""
-
-    aggregate_type = AggregateType.TENANT_SETTING
-    setting: ClassVar[str]
-
-    @property
-    def aggregate_id(self) -> str:
-        """The setting's name: its aggregate's id."""
-        return self.setting
+from services.domain.rhythm_settings import (
+    SetCheckInCadence,
+    SetHygienePolicy,
+    decide_cadence,
+    decide_hygiene,
+    evolve_cadence,
+    evolve_hygiene,
+)
 
 
 class SetScoringPolicy(TenantSettingCommand):
@@ -121,6 +118,8 @@ class SettingRules:
 
 SETTING_RULES: tuple[SettingRules, ...] = (
     SettingRules(SetScoringPolicy, ScoringPolicySet, decide_scoring_policy, evolve_scoring_policy),
+    SettingRules(SetCheckInCadence, CheckInCadenceSet, decide_cadence, evolve_cadence),
+    SettingRules(SetHygienePolicy, HygienePolicySet, decide_hygiene, evolve_hygiene),
 )
 SETTING_COMMANDS: tuple[type[Command], ...] = tuple(r.command for r in SETTING_RULES)
 _BY_COMMAND: Mapping[type[Command], SettingRules] = {r.command: r for r in SETTING_RULES}

@@ -225,6 +225,15 @@ VALID: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "erase_data_subject": st.fixed_dictionaries(
         {"subject_id": st.sampled_from(["lead", "ana"]), "reason": st.just("request 1")}
     ),
+    "set_check_in_cadence": st.fixed_dictionaries(
+        {
+            "goal_type": st.sampled_from([None, "objective", "smart_goal"]),
+            "cadence": st.fixed_dictionaries(
+                {"period_days": st.integers(1, 92), "grace_days": st.integers(0, 30)}
+            ),
+        }
+    ),
+    "set_hygiene_policy": st.fixed_dictionaries({"max_goals_per_owner": st.integers(1, 100)}),
     "set_scoring_policy": st.fixed_dictionaries(
         {
             "policy": st.fixed_dictionaries(

@@ -96,7 +96,7 @@ async def target(
 ) -> AsyncIterator[Target]:
     """A service on a fixed clock with its read side; objective 'o1' with KR 'k1' exists."""
     settings = replace(fault_settings, nats_url=nats_url, db_schema=pg_schema, auth_secret=SECRET)
-    token = TokenAuthority(SECRET).issue(tenant, Role.ADMIN, "poisoner", NOW)
+    token = TokenAuthority(SECRET).issue(tenant, Role.ADMIN, "poisoner", datetime.now(UTC))
     async with (
         command_service(settings, nats_url, clock=lambda: NOW) as service,
         read_side(settings, service.connection, database_url) as reads,

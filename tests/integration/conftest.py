@@ -65,6 +65,7 @@ async def service(nats_url: str, stream_settings: StreamSettings) -> AsyncIterat
 
 
 TEST_SECRET = "test-secret-of-at-least-thirty-two-bytes!"
+TEST_SEAL_KEY = "5e" * 32  # an Ed25519 seed, so no test writes a key file into the checkout
 
 
 @pytest.fixture
@@ -87,18 +88,24 @@ def bearer(
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.fixture
-async def reads(
-    service: CommandService, stream_settings: StreamSettings, database_url: str, pg_schema: str
-) -> AsyncIterator[ReadSide]:
-    """The read side and HTTP API over the test's service, its own schema, any free port."""
-    settings = Settings(
+def read_settings(stream_settings: StreamSettings, pg_schema: str) -> Settings:
+    """Settings of a test's service and read side: its stream, schema, any free HTTP port."""
+    return Settings(
         stream_name=stream_settings.name,
         subject_root=stream_settings.subjects.root,
         db_schema=pg_schema,
         http_port=0,
         auth_secret=TEST_SECRET,
+        seal_key=TEST_SEAL_KEY,
     )
+
+
+@pytest.fixture
+async def reads(
+    service: CommandService, stream_settings: StreamSettings, database_url: str, pg_schema: str
+) -> AsyncIterator[ReadSide]:
+    """The read side and HTTP API over the test's service, its own schema, any free port."""
+    settings = read_settings(stream_settings, pg_schema)
     async with read_side(settings, service.connection, database_url, service.keys) as running:
         yield running
 

@@ -104,6 +104,30 @@ async def test_unstorable_text_over_http_is_refused_by_field(
     assert await stored(service, tenant) == 0
 
 
+@pytest.mark.parametrize(
+    ("as_of", "hint"),
+    [
+        ("1763164800", "not a number"),
+        ("2026-11-15T00:00:00+01:00", "%2B01:00"),  # the '+' arrives as a space
+        ("2026-11-15", "2026-11-15T00:00:00Z"),
+    ],
+)
+async def test_an_instant_the_api_cannot_read_gets_a_hint_that_works(
+    http: httpx.AsyncClient, authority: TokenAuthority, tenant: str, as_of: str, hint: str
+) -> None:
+    headers = bearer(authority, tenant, Role.AUDITOR)
+    url = f"/tenants/{tenant}/cycles/2026-q4/scores"
+
+    refused = await http.get(f"{url}?as_of={as_of}", headers=headers)
+
+    assert refused.status_code == 422
+    (violation,) = refused.json()["error"]["violations"]
+    assert violation["criterion"] == "query.as_of"
+    assert hint in violation["message"]
+    if hint.startswith("2026"):
+        assert (await http.get(url, params={"as_of": hint}, headers=headers)).status_code == 200
+
+
 async def test_an_unknown_command_over_http_is_a_typed_404(
     http: httpx.AsyncClient, authority: TokenAuthority, tenant: str
 ) -> None:
@@ -124,6 +148,7 @@ async def test_an_unknown_command_over_http_is_a_typed_404(
         ("progress/dead-letters?after=-1", Role.INTEGRATION, 422),
         ("cycles/2026-q4/scores?as_of=9999-12-31T00:00:00Z", Role.AUDITOR, 422),
         ("audit/cycles/2026-q4/report?as_of=1969-12-31T23:00:00Z", Role.AUDITOR, 422),
+        ("cycles/2026-q4/scores?as_of=1763164800", Role.AUDITOR, 422),  # an epoch number
     ],
 )
 async def test_hostile_query_parameters_get_a_typed_4xx(
@@ -137,7 +162,8 @@ async def test_hostile_query_parameters_get_a_typed_4xx(
     response = await http.get(f"/tenants/{tenant}/{path}", headers=bearer(authority, tenant, role))
 
     assert response.status_code == status, response.text
-    assert "detail" in response.json()
+    assert response.json()["ok"] is False
+    assert response.json()["error"]["code"] == {404: "not_found", 422: "invalid_parameters"}[status]
 
 
 async def test_a_token_whose_subject_cannot_be_an_actor_is_refused(
@@ -152,6 +178,8 @@ async def test_a_token_whose_subject_cannot_be_an_actor_is_refused(
         "tenant": tenant,
         "role": "integration",
         "iat": int(datetime.now(UTC).timestamp()),
+        "exp": int(datetime.now(UTC).timestamp()) + 60,
+        "jti": "minted-elsewhere",
     }
     token = jwt.encode(claims, TEST_SECRET, algorithm=ALGORITHM)
 
@@ -160,4 +188,4 @@ async def test_a_token_whose_subject_cannot_be_an_actor_is_refused(
     )
 
     assert response.status_code == 401
-    assert "subject" in response.json()["detail"]
+    assert "subject" in response.json()["error"]["message"]

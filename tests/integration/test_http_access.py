@@ -21,6 +21,8 @@ PATH_VALUES = {
     "goal_id": "o1",
     "cycle_id": "2026-q4",
     "command": "create_objective",
+    "seal_id": "0" * 64,
+    "event_id": "00000000-0000-0000-0000-000000000000",
 }
 
 
@@ -33,7 +35,7 @@ async def tenant_routes(http: httpx.AsyncClient, tenant: str) -> list[tuple[str,
         if path.startswith("/tenants/{tenant}")
         for method in operations
     ]
-    assert len(routes) >= 14  # reads (8), audit (3), commands, progress, dead letters
+    assert len(routes) >= 19  # reads (8), audit (3), seals (5), commands, progress, dead letters
     return routes
 
 
@@ -88,7 +90,7 @@ async def test_a_token_of_one_tenant_is_refused_on_every_route_of_another(
         for method, path in await tenant_routes(http, other):
             reply = await call(http, method, path, headers)
             assert reply.status_code == 403, (role, method, path, reply.text)
-            assert "tenant" in reply.json()["detail"]
+            assert "tenant" in reply.json()["error"]["message"]
 
 
 async def test_no_token_or_a_bad_one_is_401_everywhere(
@@ -131,7 +133,8 @@ async def test_each_role_reaches_only_its_routes(
             else "progress"
             if "/progress" in path
             else "audit"
-            if "/audit/cycles" in path or path.endswith(("/audit/verify", "/audit/consistency"))
+            if any(f"/audit/{r}" in path for r in ("cycles", "seals", "proofs"))
+            or path.endswith(("/audit/verify", "/audit/consistency"))
             else "read"
         )
         reply = await call(http, method, path, headers)
@@ -139,7 +142,7 @@ async def test_each_role_reaches_only_its_routes(
             assert reply.status_code not in (401, 403), (role, method, path, reply.text)
         else:
             assert reply.status_code == 403, (role, method, path, reply.text)
-            assert "may not" in reply.json()["detail"]
+            assert "may not" in reply.json()["error"]["message"]
 
 
 async def test_commands_over_http_record_the_token_holder_as_actor(
@@ -166,6 +169,51 @@ async def test_commands_over_http_record_the_token_holder_as_actor(
     assert invalid.status_code == 400
     [event] = await service.store.load_tenant(tenant)
     assert event.envelope.actor == "maria"
+
+
+async def test_the_tenants_settings_are_changed_over_http_by_an_admin_only(
+    http: httpx.AsyncClient, authority: TokenAuthority, tenant: str, service: CommandService
+) -> None:
+    path = f"/tenants/{tenant}/commands/set_check_in_cadence"
+    cadence = {
+        "goal_type": "smart_goal",
+        "cadence": {"period_days": 30},
+        "reason": "SMART goals are reviewed monthly",
+        "meta": {"now": "2026-10-02T09:00:00Z"},
+    }
+    limit = {"max_goals_per_owner": 3, "meta": {"now": "2026-10-02T09:00:00Z"}}
+
+    by_member = await http.post(path, json=cadence, headers=bearer(authority, tenant, Role.MEMBER))
+    hygiene_by_member = await http.post(
+        f"/tenants/{tenant}/commands/set_hygiene_policy",
+        json=limit,
+        headers=bearer(authority, tenant, Role.MEMBER),
+    )
+    by_admin = await http.post(
+        path, json=cadence, headers=bearer(authority, tenant, Role.ADMIN, who="lena")
+    )
+    again = await http.post(path, json=cadence, headers=bearer(authority, tenant, Role.ADMIN))
+
+    assert by_member.status_code == 403
+    assert "may not set_check_in_cadence" in by_member.json()["error"]["message"]
+    assert hygiene_by_member.status_code == 403
+    assert by_admin.status_code == 200, by_admin.text
+    assert again.status_code == 422
+    assert again.json()["error"]["code"] == "nothing_changed"
+    [event] = await service.store.load_tenant(tenant)  # the refused ones stored nothing
+    e = event.envelope
+    assert (e.event_type, e.aggregate_type.value, e.aggregate_id, e.actor) == (
+        "check_in_cadence.set",
+        "tenant_setting",
+        "check_in_cadence",
+        "lena",
+    )
+    assert e.payload.model_dump(mode="json")["cadence"]["period_days"] == 30
+    assert e.payload.reason == cadence["reason"]  # opened with the service's keys
+    stored = await service.connection.jetstream().get_msg(
+        service.stream_name, event.stream_sequence
+    )
+    assert cadence["reason"].encode() not in (stored.data or b"")  # personal: stored sealed
 
 
 async def test_progress_over_http_counts_once_and_dead_letters_bad_reports(

@@ -12,11 +12,11 @@ from nats.aio.client import Client
 from events.scoring_policy import ScoringPolicy
 from projections.queries import ReadModels
 from projections.runner import PROJECTION_NAME, Projector
-from projections.views import ProjectionLag
+from projections.views import ProjectionLag, TenantLag
 from services.application.auth import Role, TokenAuthority
-from services.bootstrap import CommandService
+from services.bootstrap import CommandService, lag_of_tenant
 from services.client import OkrClient
-from services.entrypoints.http.app import create_query_app
+from services.entrypoints.http.app import Lags, create_query_app
 from services.entrypoints.http.auth import Gate
 from tests.integration.conftest import bearer
 from tests.integration.test_projections import scripted_quarter
@@ -47,7 +47,12 @@ async def api(
         head = (await projector.stream_info()).state.last_seq
         return await models.lag(PROJECTION_NAME, head, tenant)
 
-    app = create_query_app(models, lag, Gate(authority))
+    async def own_lag(tenant: str) -> TenantLag:
+        return await lag_of_tenant(
+            nats_client, service.stream_name, service.subjects, await lag(tenant), tenant
+        )
+
+    app = create_query_app(models, Lags(lag, own_lag), Gate(authority))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://test",
@@ -97,10 +102,25 @@ async def test_audit_log_filters(api: httpx.AsyncClient, tenant: str) -> None:
     assert len((await api.get(base, params={"actor": "ana"})).json()) == 1
 
 
-async def test_projection_lag(api: httpx.AsyncClient) -> None:
+async def test_a_tenant_sees_only_its_own_lag(api: httpx.AsyncClient, tenant: str) -> None:
     body = (await api.get("/projections/lag")).json()
+    assert body == {
+        "projection": PROJECTION_NAME,
+        "tenant": tenant,
+        "caught_up": True,
+        "parked": None,
+    }
+
+
+async def test_an_operator_sees_the_stream_wide_lag(
+    api: httpx.AsyncClient, authority: TokenAuthority, tenant: str
+) -> None:
+    headers = bearer(authority, "ops", Role.OPERATOR)
+    body = (await api.get("/projections/lag", headers=headers)).json()
     assert body["lag"] == 0
     assert body["checkpoint"] == body["stream_head"] > 0
+    goals = await api.get(f"/tenants/{tenant}/cycles/2026-q4/scores", headers=headers)
+    assert goals.status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -115,7 +135,8 @@ async def test_projection_lag(api: httpx.AsyncClient) -> None:
 async def test_unknown_goals_are_404(api: httpx.AsyncClient, tenant: str, path: str) -> None:
     reply = await api.get(path.format(t=tenant))
     assert reply.status_code == 404
-    assert "not found" in reply.json()["detail"]
+    assert reply.json()["error"]["code"] == "not_found"
+    assert "not found" in reply.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(

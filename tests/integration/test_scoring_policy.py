@@ -189,7 +189,7 @@ async def test_only_an_admin_sets_the_policy_and_each_bad_setting_is_named(
     in_force = await http.get(f"/tenants/{tenant}/scoring-policy", headers=member)
 
     assert refused.status_code == 403
-    assert "may not set_scoring_policy" in refused.json()["detail"]
+    assert "may not set_scoring_policy" in refused.json()["error"]["message"]
     for setting, answer in answers.items():
         assert answer.status_code in (400, 422), (setting, answer.text)
         criteria = [v["criterion"] for v in answer.json()["error"]["violations"]]

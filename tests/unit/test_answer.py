@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any, cast
+from uuid import uuid4
 
 from services.adapters.event_store import StoreUnavailable
+from services.adapters.telemetry.setup import Telemetry
 from services.application.answers import answer
 from services.application.handler import CommandHandler
 from services.domain.errors import ErrorCode
@@ -20,6 +22,7 @@ BODY = (
 class Failing:
     def __init__(self, error: Exception) -> None:
         self.error = error
+        self.telemetry = Telemetry()
 
     async def execute(self, command: Any, claim_id: bool = False) -> Any:
         raise self.error
@@ -46,3 +49,24 @@ async def test_an_unavailable_store_is_a_retryable_error() -> None:
     reply = await reply_to(StoreUnavailable("down"))
     assert reply.error.code == ErrorCode.UNAVAILABLE
     assert reply.error.retryable
+
+
+class Recording:
+    def __init__(self) -> None:
+        self.claimed: list[bool] = []
+        self.telemetry = Telemetry()
+
+    async def execute(self, command: Any, claim_id: bool = False) -> Any:
+        self.claimed.append(claim_id)
+        raise StoreUnavailable("only recording")
+
+
+async def test_only_a_command_id_the_caller_chose_is_claimed() -> None:
+    recording = Recording()
+    handler = cast(CommandHandler, recording)
+    chosen = BODY.replace(
+        b'"actor": "a"', b'"actor": "a", "command_id": "%s"' % str(uuid4()).encode()
+    )
+    for body in (BODY, chosen):
+        await answer(handler, "record_check_in", "cmd.okr.acme.record_check_in", body, clock)
+    assert recording.claimed == [False, True]

@@ -21,7 +21,7 @@ from projections.audit.report import (
 )
 from projections.audit.sections.legend import TERMS
 from projections.read_models.adjustments import AdjustmentEntry
-from projections.views import CascadeNode, GoalScore
+from projections.views import CascadeNode, ForecastView, GoalScore
 
 
 def at(month: int, day: int) -> datetime:
@@ -49,6 +49,18 @@ def point(value: float, target: float, valid: datetime, **flags: bool) -> ScoreP
 REPORT_OF_CRM = point(1_150_000, 1_600_000, at(11, 3), late=True, superseded=True).model_copy(
     update={"kind": "progress", "source": "crm", "idempotency_key": "crm-77", "actor": "crm"}
 )
+ARR_FORECAST = ForecastView(
+    at=datetime(2027, 1, 1, tzinfo=UTC),
+    value=1_275_000,
+    value_low=1_210_000,
+    value_high=1_340_000,
+    score=0.55,
+    low=0.42,
+    high=0.68,
+    observations=3,
+    method="least_squares",
+    sentence="likely to land at 0.55 (0.42\u20130.68)",
+)
 ARR = KeyResultAudit(
     key_result_id="arr",
     title="ARR",
@@ -65,6 +77,7 @@ ARR = KeyResultAudit(
         point(1_250_000, 1_500_000, at(11, 9), back_dated=True),
         REPORT_OF_CRM,
     ),
+    forecast=ARR_FORECAST,
     adjustments=(
         AdjustmentEntry(
             stream_sequence=3,
@@ -94,6 +107,7 @@ NPS = ARR.model_copy(
         "final_value": None,
         "history": (),
         "adjustments": (),
+        "forecast": None,
     }
 )
 
@@ -265,6 +279,22 @@ def test_adjustments_carry_overs_and_closes_have_their_sections() -> None:
     ) in text
     assert "33% complete (baseline 0 guides, target 3 guides), deadline 2026-12-15" in text
     assert "No entries." in text  # the KR without check-ins still renders
+
+
+def test_each_key_result_has_its_forecast_or_says_why_not() -> None:
+    text = to_markdown(REPORT)
+    page = to_html(REPORT)
+
+    assert text.index("## Goals") < text.index("## Forecasts") < text.index("## Adjustments")
+    assert (
+        "| co / arr: ARR | 3 | €1,275,000 | €1,210,000 \u2013 €1,340,000 | 2027-01-01 00:00Z | "
+        "likely to land at 0.55 (0.42\u20130.68) |"
+    ) in text
+    too_few = "no forecast: entries at fewer than two instants"
+    assert f"| co / nps: NPS | 0 | - | - | - | {too_few} |" in text
+    assert "<h2>Forecasts</h2>" in page
+    assert "<td>likely to land at 0.55 (0.42\u20130.68)</td>" in page
+    assert REPORT.model_dump(mode="json")["goals"][0]["key_results"][0]["forecast"]["low"] == 0.42
 
 
 def test_html_escapes_text_and_draws_a_chart_per_measure() -> None:

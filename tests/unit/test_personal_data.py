@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from events.cadence import DEFAULT_CADENCE, CheckInCadenceSet
 from events.data_subjects import DataSubjectErased
 from events.goals import CheckInRecorded, GoalArchived
 from events.objectives import KeyResultAdded, KeyResultTerms
@@ -81,6 +82,16 @@ def test_events_stored_before_sealing_read_as_they_are() -> None:
     stored_v2["schema_version"] = 2
 
     assert REGISTRY.decode(json.dumps(stored_v2), Keys()).payload.note == NOTE
+
+
+def test_a_cadence_change_seals_its_reason_and_the_plaintext_version_reads_as_stored() -> None:
+    changed = wrap(CheckInCadenceSet(cadence=DEFAULT_CADENCE, reason="Ana asked for fewer"))
+    stored_v1 = json.loads(REGISTRY.encode(changed))
+    stored_v1["schema_version"] = 1
+
+    assert b"Ana asked" not in REGISTRY.encode(changed, Sealing(KEY, individual=False))
+    assert REGISTRY.decode(json.dumps(stored_v1), Keys()).payload.reason == "Ana asked for fewer"
+    assert REGISTRY.decode(json.dumps(stored_v1), Keys()).schema_version == 2
 
 
 def test_a_person_is_erased_once_and_erasing_again_stores_nothing() -> None:

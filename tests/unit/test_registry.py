@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from events.cadence import CadenceTerms, CheckInCadenceSet, HygienePolicySet
 from events.data_subjects import DataSubjectErased
 from events.envelope import Envelope, EventPayload
 from events.goals import (
@@ -79,6 +80,11 @@ EXAMPLES: list[EventPayload] = [
     GoalCarriedOver(from_cycle=Q4, to_cycle=Cycle.quarter("2027-q1")),
     GoalArchived(),
     DataSubjectErased(subject_id="ana", reason="request 2026-17"),
+    CheckInCadenceSet(
+        goal_type=AggregateType.SMART_GOAL,
+        cadence=CadenceTerms(period_days=30, grace_days=3, stale_after_missed=2),
+    ),
+    HygienePolicySet(max_goals_per_owner=4),
     ScoringPolicySet(
         effective_at=NOW,
         policy=ScoringPolicy(keep_comparison="strict"),

@@ -17,7 +17,12 @@ from pydantic import Field, ValidationError
 from events.subjects import TOKEN_PATTERN, is_token
 from events.values import Frozen, GoalType, Token
 from services.application.codec import violations_of
-from services.application.untrusted_json import UnreadableJson, read_json, unstorable_text
+from services.application.untrusted_json import (
+    UnreadableJson,
+    may_hold_unstorable,
+    read_json,
+    unstorable_text,
+)
 from services.domain.bounds import Magnitude, WindowInstant
 from services.domain.commands import CommandMeta, ReportProgress
 from services.domain.errors import ErrorCode, Violation
@@ -105,34 +110,62 @@ class MessageRefused(Exception):
 
 
 @dataclass(frozen=True)
+class Sent:
+    """A report as it came: the message's bytes for a bare report, else the batch's item,
+    encoded only when asked (a refused report is kept as bytes; most never are)."""
+
+    item: Any
+    body: bytes | None = None
+
+    @property
+    def raw(self) -> bytes:
+        """The report's own bytes."""
+        if self.body is not None:
+            return self.body
+        return json.dumps(self.item, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
 class ReadReport:
-    """A report that fits the contract, with its position and its own bytes."""
+    """A report that fits the contract, with its position and what was sent."""
 
     index: int
     report: ProgressReport
-    raw: bytes
+    sent: Sent
+
+    @property
+    def raw(self) -> bytes:
+        """The report's own bytes."""
+        return self.sent.raw
 
 
 @dataclass(frozen=True)
 class BadReport:
-    """A report that does not fit the contract, with why, its position and its bytes."""
+    """A report that does not fit the contract, with why, its position and what was sent."""
 
     index: int
     error: ErrorBody
-    raw: bytes
+    sent: Sent
+
+    @property
+    def raw(self) -> bytes:
+        """The report's own bytes."""
+        return self.sent.raw
 
 
-def _read_item(index: int, item: Any, raw: bytes) -> ReadReport | BadReport:
-    unstorable = unstorable_text(item)
+def _read_item(
+    index: int, item: Any, sent: Sent, may_hold_unstorable: bool
+) -> ReadReport | BadReport:
+    unstorable = unstorable_text(item) if may_hold_unstorable else ()
     if unstorable:
         return BadReport(
-            index, _invalid("the report holds text that cannot be stored", unstorable), raw
+            index, _invalid("the report holds text that cannot be stored", unstorable), sent
         )
     try:
-        return ReadReport(index, ProgressReport.model_validate(item), raw)
+        return ReadReport(index, ProgressReport.model_validate(item), sent)
     except ValidationError as exc:
         message = f"the report does not fit the contract ({exc.error_count()} problems)"
-        return BadReport(index, _invalid(message, violations_of(exc, whole="report")), raw)
+        return BadReport(index, _invalid(message, violations_of(exc, whole="report")), sent)
 
 
 def _invalid(message: str, violations: tuple[Violation, ...]) -> ErrorBody:
@@ -172,8 +205,9 @@ def read_message(tenant: str, body: bytes) -> ReadMessage:
         raise MessageRefused(
             ErrorCode.MALFORMED_REQUEST, 'expected one report or {"reports": [...]} (an object)'
         )
+    escapes = may_hold_unstorable(body)
     if "reports" not in data:
-        return ReadMessage(batch=False, items=[_read_item(0, data, body)])
+        return ReadMessage(batch=False, items=[_read_item(0, data, Sent(data, body), escapes)])
     items = data["reports"]
     if set(data) != {"reports"} or not isinstance(items, list) or not items:
         raise MessageRefused(
@@ -186,10 +220,7 @@ def read_message(tenant: str, body: bytes) -> ReadMessage:
         )
     return ReadMessage(
         batch=True,
-        items=[
-            _read_item(index, item, json.dumps(item, separators=(",", ":")).encode())
-            for index, item in enumerate(items)
-        ],
+        items=[_read_item(index, item, Sent(item), escapes) for index, item in enumerate(items)],
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from itertools import groupby
 
@@ -19,6 +19,7 @@ from services.application.ingest.reports import (
     read_message,
     report_command,
 )
+from services.application.outcomes import record_report
 from services.application.ports import DeadLetterKeeper
 from services.domain.replies import Accepted, ErrorBody, Reply
 
@@ -47,12 +48,28 @@ class Ingestor:
         self._clock = clock
         self._parallel = asyncio.Semaphore(goals_in_parallel)
 
-    async def ingest(self, tenant: str, body: bytes, received_on: str) -> IngestReply:
-        """Apply the reports in ``body``; refused ones go to the dead-letter stream."""
+    async def ingest(
+        self,
+        tenant: str,
+        body: bytes,
+        received_on: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> IngestReply:
+        """Apply the reports in ``body``; refused ones go to the dead-letter stream.
+
+        Each report's answer is counted here, and the message traced (``headers``, the
+        request's, may carry the caller's trace context), whatever transport brought it.
+        """
+        with self._handler.telemetry.tracing.handling("ingest progress", headers):
+            return await self._ingest(tenant, body, received_on)
+
+    async def _ingest(self, tenant: str, body: bytes, received_on: str) -> IngestReply:
+        metrics = self._handler.telemetry.metrics
         received_at = self._clock()
         try:
             message = read_message(tenant, body)
         except MessageRefused as refusal:
+            record_report(metrics, tenant, False, refusal.error.code)
             await self._keep(tenant, body, refusal.error, received_on, received_at, None)
             return IngestReply.refused(refusal.error)
         outcomes = [self._bad(item) for item in message.items if isinstance(item, BadReport)]
@@ -64,6 +81,9 @@ class Ingestor:
             *(self._apply_in_order(tenant, group, received_on) for group in groups)
         ):
             outcomes.extend(group_outcomes)
+        for outcome in outcomes:
+            code = None if outcome.error is None else outcome.error.code
+            record_report(metrics, tenant, outcome.duplicate, code)
         errors = {o.index: o.error for o in outcomes if o.error is not None}
         for item in message.items:
             if item.index in errors:
@@ -107,6 +127,8 @@ class Ingestor:
         except Exception:
             # The sender still gets the refusal in its reply; the log says what was not kept.
             log.exception("could not dead-letter a refused report from %s", received_on)
+        else:
+            self._handler.telemetry.metrics.dead_letter_kept(error.code.value)
 
 
 def _outcome(item: ReadReport, reply: Reply) -> ReportOutcome:

@@ -15,13 +15,13 @@ from events.values import Cycle
 from services.adapters.event_store import EventStore
 from services.client import OkrClient
 from services.domain.replies import Accepted
-from services.entrypoints.cli.demo_quarter import Step, quarter_steps
+from services.entrypoints.cli.demo_quarter import Step, demo_goals, quarter_steps
 
 Say = Callable[[str], None]
 TENANT = "demo"
 
 
-def _quarter_of(now: datetime) -> Cycle:
+def quarter_of(now: datetime) -> Cycle:
     return Cycle.quarter(f"{now.year}-q{(now.month - 1) // 3 + 1}")
 
 
@@ -45,7 +45,7 @@ async def _send(client: OkrClient, cycle: Cycle, step: Step, say: Say) -> None:
 
 async def run_demo(nc: Client, store: EventStore, now: datetime, say: Say = print) -> int:
     """Create a company → team → individual cascade with check-ins; return events stored."""
-    cycle = _quarter_of(now)
+    cycle = quarter_of(now)
     client = OkrClient(nc, TENANT, "demo-user", store.subjects)
     say(f"Tenant {TENANT!r}, cycle {cycle.id} ({cycle.starts_on} .. {cycle.ends_on})")
     for step in quarter_steps(cycle, now):
@@ -58,7 +58,7 @@ async def run_demo(nc: Client, store: EventStore, now: datetime, say: Say = prin
     return len(events)
 
 
-def _get(base_url: str, path: str, token: str) -> Any:
+def get_json(base_url: str, path: str, token: str) -> Any:
     request = urllib.request.Request(
         f"{base_url}{path}", headers={"Authorization": f"Bearer {token}"}
     )
@@ -81,10 +81,10 @@ def _tree(node: dict[str, Any], say: Say, depth: int = 0) -> None:
 def show_read_models(base_url: str, now: datetime, token: str, say: Say = print) -> None:
     """Print scores, the cascade and the KR-adjustment audit, read through the HTTP API
     with ``token`` (a reading role of the demo tenant)."""
-    cycle = _quarter_of(now)
-    company = f"company-growth-{cycle.id}"
+    cycle = quarter_of(now)
+    company = demo_goals(cycle).company
     say(f"\nRead models through the query API ({base_url}/docs):")
-    score = _get(base_url, f"/tenants/{TENANT}/goals/objective/{company}/score", token)
+    score = get_json(base_url, f"/tenants/{TENANT}/goals/objective/{company}/score", token)
     say(f"GET /tenants/{TENANT}/goals/objective/{company}/score")
     say(
         f"  score {score['score']:.2f} (expects {score['expectation']}), band {score['band']}, "
@@ -96,10 +96,12 @@ def show_read_models(base_url: str, now: datetime, token: str, say: Say = print)
             f"    KR {kr['key_result_id']:<8} value {value:<10} score {kr['score']:.2f} "
             f"({kr['band']})"
         )
+        if kr["forecast"] is not None:
+            say(f"             forecast: {kr['forecast']['sentence']} at the cycle's end")
     say(f"GET /tenants/{TENANT}/cascade/objective/{company}")
-    _tree(_get(base_url, f"/tenants/{TENANT}/cascade/objective/{company}", token), say)
+    _tree(get_json(base_url, f"/tenants/{TENANT}/cascade/objective/{company}", token), say)
     say(f"GET /tenants/{TENANT}/audit/key-result-adjustments?cycle_id={cycle.id}")
-    for entry in _get(
+    for entry in get_json(
         base_url, f"/tenants/{TENANT}/audit/key-result-adjustments?cycle_id={cycle.id}", token
     ):
         say(

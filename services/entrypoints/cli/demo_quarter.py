@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from events.values import Cycle
 
@@ -36,6 +36,25 @@ BUSINESS_DAY = {
 }
 
 
+class DemoGoals(NamedTuple):
+    """The ids of the demo's goals in one cycle."""
+
+    company: str
+    team: str
+    smart: str
+
+    def refs(self) -> list[tuple[str, str]]:
+        """(goal type, goal id) of each goal the demo creates."""
+        return [("objective", self.company), ("objective", self.team), ("smart_goal", self.smart)]
+
+
+def demo_goals(cycle: Cycle) -> DemoGoals:
+    """The demo's goals in ``cycle``: named after it, so every quarter gets its own."""
+    return DemoGoals(
+        *(f"{name}-{cycle.id}" for name in ("company-growth", "team-onboarding", "guides-ana"))
+    )
+
+
 def business_time(cycle: Cycle, day: int, now: datetime) -> datetime:
     """The cycle's ``day`` (1 = its first), at 09:00 UTC, or today's start if that is later
     than now: a demo run early in a quarter sends nothing dated in the future."""
@@ -46,9 +65,7 @@ def business_time(cycle: Cycle, day: int, now: datetime) -> datetime:
 
 def quarter_steps(cycle: Cycle, now: datetime) -> list[Step]:
     """The demo's requests, in order; some are meant to be refused."""
-    company, team, smart = (
-        f"{name}-{cycle.id}" for name in ("company-growth", "team-onboarding", "guides-ana")
-    )
+    company, team, smart = demo_goals(cycle)
     on_company = {"goal_type": "objective", "goal_id": company}
     on_team = {"goal_type": "objective", "goal_id": team}
     quarter = cycle.model_dump(mode="json")

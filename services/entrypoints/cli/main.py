@@ -10,28 +10,33 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
-from datetime import timedelta
 
 import nats
 from nats.js.errors import NotFoundError
 
 from projections.runner import rebuild
 from services.adapters import database
-from services.adapters.auth_secret import UnusableSecret, token_secret
+from services.adapters.auth_secret import UnusableSecret
 from services.adapters.clock import now_utc
 from services.adapters.data_dir import RUNTIME_FILE, DataDirInUse
 from services.adapters.nats_auth import redact
+from services.adapters.seal_key import UnusableSealKey
 from services.adapters.servers import announce_http, resolve_servers
 from services.adapters.subject_keys import SubjectKeys
-from services.application.auth import Role, TokenAuthority
-from services.bootstrap import command_service, read_side
+from services.adapters.telemetry.logs import configure_logging
+from services.adapters.telemetry.progress import Progress
+from services.adapters.telemetry.setup import telemetry_for
+from services.application.auth import Role
+from services.bootstrap import command_service, read_side, token_authority
 from services.entrypoints.cli.audit import add_audit_commands, run_audit
 from services.entrypoints.cli.demo import TENANT, run_demo, show_read_models
+from services.entrypoints.cli.demo_signals import show_hygiene, show_signals
 from services.entrypoints.cli.projections import add_projection_commands, run_projections
+from services.entrypoints.cli.seals import OFFLINE, run_offline
+from services.entrypoints.cli.tokens import add_token_commands, run_tokens
 from services.settings import Settings
 
 log = logging.getLogger("okr")
-MAX_TOKEN_DAYS = 3660  # ten years; more would only overflow the expiry's date arithmetic
 
 
 async def _wait_for_stop() -> None:
@@ -56,8 +61,11 @@ async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
             await run_demo(service.connection, service.store, now_utc())
             await reads.wait_until_current()
             # The demo reads the API over HTTP, as a user would; the server runs on this loop.
-            token = _authority(settings).issue(TENANT, Role.AUDITOR, "demo", now_utc())
+            token = token_authority(settings).issue(TENANT, Role.AUDITOR, "demo", now_utc())
             await asyncio.to_thread(show_read_models, reads.http_url, now_utc(), token)
+            if reads.scanner is not None:
+                await show_signals(reads.scanner, now_utc())
+            await asyncio.to_thread(show_hygiene, reads.http_url, now_utc(), token)
         if keep_running:
             print(
                 f"\nHTTP API {reads.http_url}/docs (token: okr token --tenant {TENANT} "
@@ -66,6 +74,7 @@ async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
                 f"(URLs and credentials: {RUNTIME_FILE} in the data dir). Ctrl-C stops."
             )
             await _wait_for_stop()
+    telemetry_for(settings).tracing.shutdown()  # the last spans still go out
     return 0
 
 
@@ -83,9 +92,17 @@ async def rebuild_read_models(settings: Settings) -> int:
                 return 1
             started = time.perf_counter()
             keys = await SubjectKeys.open(nc, settings.subject_keys, settings.stream_replicas)
-            checkpoint = await rebuild(
-                nc, conn, settings.stream_name, settings.db_schema, settings.scoring_policy, keys
-            )
+            with Progress("rebuilt events", None) as shown:
+                checkpoint = await rebuild(
+                    nc,
+                    conn,
+                    settings.stream_name,
+                    settings.db_schema,
+                    settings.scoring_policy,
+                    keys,
+                    progress=lambda done, head: shown.update(done, head),
+                )
+                shown.update(checkpoint, checkpoint)
             seconds = time.perf_counter() - started
             print(
                 f"rebuilt schema {settings.db_schema!r} up to sequence {checkpoint} "
@@ -95,28 +112,6 @@ async def rebuild_read_models(settings: Settings) -> int:
             await conn.close()
             await nc.close()
     return 0
-
-
-def _authority(settings: Settings) -> TokenAuthority:
-    return TokenAuthority(token_secret(settings))
-
-
-def issue_token(settings: Settings, args: argparse.Namespace) -> int:
-    """Print a bearer token for the HTTP API, signed with this deployment's secret."""
-    valid_for = timedelta(days=args.days) if args.days else None
-    role = Role(args.role)
-    print(_authority(settings).issue(args.tenant, role, args.subject, now_utc(), valid_for))
-    return 0
-
-
-def _days(text: str) -> float:
-    try:
-        days = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
-    if not 0 <= days <= MAX_TOKEN_DAYS:
-        raise argparse.ArgumentTypeError(f"days lie between 0 and {MAX_TOKEN_DAYS} (got {text})")
-    return days
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,29 +127,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="rebuild the read models from the event log into a fresh schema and swap it in "
         "(stop the service first)",
     )
-    token_cmd = sub.add_parser(
-        "token", help="print an HTTP bearer token (signed with OKR_AUTH_SECRET or the data dir's)"
-    )
-    token_cmd.add_argument("--tenant", required=True)
-    token_cmd.add_argument("--role", required=True, choices=[r.value for r in Role])
-    token_cmd.add_argument("--subject", default="okr-cli", help="who holds it (the actor)")
-    token_cmd.add_argument("--days", type=_days, default=90.0, help="validity; 0 = no expiry")
+    add_token_commands(sub)
     add_audit_commands(sub)
     add_projection_commands(sub)
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, logging.DEBUG if args.verbose else logging.INFO)
     if not args.verbose:
         for noisy in ("okr.broker", "pgserver"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     # pgserver (through platformdirs) warns that root has no XDG_RUNTIME_DIR; it copes.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    settings = Settings.from_env()
     try:
         return _run(args, settings)
-    except UnusableSecret as exc:
+    except (UnusableSecret, UnusableSealKey) as exc:
         parser.exit(2, f"okr: error: {exc}\n")
     except ValueError as exc:  # a token the authority refuses to sign (tenant, subject)
         if args.command != "token":
@@ -169,9 +155,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         return asyncio.run(serve(settings, demo=args.demo, keep_running=True))
     if args.command == "token":
-        return issue_token(settings, args)
+        return asyncio.run(run_tokens(args, settings))
     if args.command == "rebuild":
         return asyncio.run(rebuild_read_models(settings))
+    if args.command == "audit" and args.audit_command in OFFLINE:
+        return run_offline(args, settings)  # no server, no event loop
     if args.command == "audit":
         return asyncio.run(run_audit(args, settings))
     if args.command == "projections":

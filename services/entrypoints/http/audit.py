@@ -14,40 +14,54 @@ from projections.audit.axes import Basis, TimeAxes
 from projections.audit.build import UnknownCycle
 from projections.audit.check import ConsistencyCheck
 from projections.audit.render import to_html, to_markdown
+from projections.audit.report import AuditReport
 from projections.audit.verify import Verification
 from services.application.auditor import Auditor
-from services.entrypoints.http.params import TenantId, instant_query
+from services.entrypoints.http.openapi import AUTHENTICATED, refusals
+from services.entrypoints.http.params import InstantText, TenantId
 
 AsOf = Annotated[
-    str | None,
+    InstantText | None,
     Query(
-        description="valid time: the facts that applied by then (ISO 8601 with zone, "
+        description="valid time: the facts that applied by then (RFC 3339 with zone, "
         "'+' sent as %2B, or Z); default now"
     ),
 ]
 KnownAt = Annotated[
-    str | None,
+    InstantText | None,
     Query(description="transaction time: as the service had recorded them by then; default now"),
 ]
 
 
-def _axes(as_of: str | None, known_at: str | None, basis: Basis | None = None) -> TimeAxes:
+def _axes(
+    as_of: datetime | None, known_at: datetime | None, basis: Basis | None = None
+) -> TimeAxes:
     try:
-        return TimeAxes.asked(
-            datetime.now(UTC),
-            instant_query("as_of", as_of),
-            instant_query("known_at", known_at),
-            basis,
-        )
+        # Over HTTP the older alias yields to known_at when both are sent.
+        alias = basis if known_at is None else None
+        return TimeAxes.asked(datetime.now(UTC), as_of, known_at, alias)
     except ValueError as refused:
         raise HTTPException(422, str(refused)) from None
 
 
 def audit_router(auditor: Auditor) -> APIRouter:
     """Routes that replay into throw-away schemas; the live models are only read."""
-    router = APIRouter(prefix="/tenants/{tenant}/audit", tags=["audit"])
+    router = APIRouter(
+        prefix="/tenants/{tenant}/audit", tags=["audit"], responses=refusals(*AUTHENTICATED)
+    )
 
-    @router.get("/cycles/{cycle_id}/report", response_model=None)
+    @router.get(
+        "/cycles/{cycle_id}/report",
+        response_model=None,
+        responses={
+            200: {
+                "model": AuditReport,
+                "description": "the report as JSON, Markdown or HTML (``format``)",
+                "content": {"text/markdown": {}, "text/html": {}},
+            },
+            **refusals(404),
+        },
+    )
     async def report(
         tenant: TenantId,
         cycle_id: Annotated[str, Path(pattern=TOKEN_PATTERN)],
@@ -56,8 +70,8 @@ def audit_router(auditor: Auditor) -> APIRouter:
         basis: Annotated[
             Basis | None,
             Query(
-                description="older alias of known_at: recorded = known at as_of, "
-                "occurred = known now"
+                description="older alias of known_at (ignored when known_at is sent): "
+                "recorded = known at as_of, occurred = known now"
             ),
         ] = None,
         format: Literal["json", "markdown", "html"] = "json",

@@ -1,7 +1,8 @@
 """Query parameters held to the edge's rules: storable, bounded text; instants in the window.
 
 A value PostgreSQL or NATS cannot take (NUL in a text parameter, a sequence past 64 bits)
-gets a 422 here instead of a 500 from the database or the client library.
+gets a 422 here instead of a 500 from the database or the client library; each rule is
+also in the OpenAPI document, so what the document admits the API accepts.
 """
 
 from __future__ import annotations
@@ -10,67 +11,74 @@ import re
 from datetime import datetime
 from typing import Annotated, Final
 
-from fastapi import HTTPException, Path, Query
-from pydantic import AfterValidator
+from fastapi import Path, Query
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from events.subjects import TOKEN_PATTERN
 from services.application.untrusted_json import storable
-from services.domain.bounds import zoned_instant_in_window
-from services.domain.errors import ErrorCode, Violation
-from services.domain.replies import ErrorBody
+from services.domain.bounds import EARLIEST_DATE, LATEST_DATE
 
 TenantId = Annotated[str, Path(pattern=TOKEN_PATTERN, description="tenant token")]
 MAX_QUERY_TEXT: Final = 200  # the longest free text a query matches: an actor
 MAX_STREAM_SEQUENCE: Final = 2**63 - 2  # one more still fits the server's signed sequences
 
-StorableText = Annotated[str, AfterValidator(storable)]
+# PostgreSQL text holds no NUL, UTF-8 no lone surrogate: the document says so as well.
+STORABLE_TEXT_PATTERN: Final = r"^[^\x00\ud800-\udfff]*$"
 ActorQuery = Annotated[
-    StorableText | None, Query(max_length=MAX_QUERY_TEXT, description="who made the change")
+    Annotated[str, AfterValidator(storable)] | None,
+    Query(max_length=MAX_QUERY_TEXT, description="who made the change"),
+    # The schema of the value a client can send (a query has no null), with its rules.
+    WithJsonSchema(
+        {"type": "string", "maxLength": MAX_QUERY_TEXT, "pattern": STORABLE_TEXT_PATTERN}
+    ),
 ]
 AfterSequence = Annotated[
     int, Query(ge=0, le=MAX_STREAM_SEQUENCE, description="stream sequence to read after")
 ]
 
 
-def check_as_of(as_of: datetime | None) -> None:
-    """422 unless ``as_of`` is omitted or a zone-aware instant inside the window."""
-    if as_of is None:
-        return
-    try:
-        zoned_instant_in_window(as_of)
-    except ValueError as exc:
-        raise HTTPException(422, f"as_of: {exc}") from None
+# An instant in a query, as the OpenAPI document states it: RFC 3339 with a zone, its year
+# as written within the window (its UTC value may fall a few hours outside: a query
+# instant is compared, never stored).
+INSTANT_PATTERN: Final = (
+    r"^(19[7-9][0-9]|20[0-9][0-9]|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
+    r"(Z|z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+_INSTANT = re.compile(INSTANT_PATTERN)
+_NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
+_DECODED_PLUS = re.compile(r".*T[\d:.]+ \d\d:?\d\d")  # "+01:00" sent unencoded reads " 01:00"
+_EXAMPLE: Final = "2026-11-15T00:00:00Z"
 
 
-# "…T00:00:00 00:00": what a zone's "+" becomes when a URL query carries it unencoded.
-_PLUS_AS_SPACE = re.compile(r"\d \d{2}:?\d{2}$")
-
-
-def _refuse(name: str, code: str, message: str) -> HTTPException:
-    body = ErrorBody(
-        code=ErrorCode.MALFORMED_REQUEST,
-        message=f"{name}: {message}",
-        violations=(Violation(criterion=name, code=code, message=message),),
-        retryable=False,
-    )
-    return HTTPException(422, body.model_dump(mode="json"))
-
-
-def instant_query(name: str, text: str | None) -> datetime | None:
-    """The instant a query parameter names, or a typed 422 whose hint can be sent as is."""
-    if text is None:
-        return None
-    if _PLUS_AS_SPACE.search(text):
-        fixed = text[:-6] + "%2B" + text[-5:] if text[-6] == " " else text
-        raise _refuse(
-            name,
-            "unencoded_plus",
-            f"{text!r} has a space where its zone's '+' was: in a URL query '+' means a "
-            f"space, so send it encoded ({name}={fixed}) or in UTC with Z",
+def _an_instant_as_text(value: object) -> object:
+    """The query's text if it is an instant as documented; else why not, with a hint that
+    can be sent as it is."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("invalid_instant", f"an instant is text, e.g. {_EXAMPLE}")
+    if _NUMBER.fullmatch(value.strip()):
+        raise PydanticCustomError(
+            "invalid_instant", f"an instant is RFC 3339 with a zone ({_EXAMPLE}), not a number"
         )
-    try:
-        return zoned_instant_in_window(datetime.fromisoformat(text))
-    except ValueError as exc:
-        raise _refuse(
-            name, "invalid_instant", f"{text!r}: {exc} (ISO 8601, e.g. 2026-11-15T00:00:00Z)"
-        ) from None
+    if _DECODED_PLUS.fullmatch(value):
+        fixed = f"{value[:-6]}%2B{value[-5:]}" if value[-6] == " " else value
+        raise PydanticCustomError(
+            "unencoded_plus",
+            f"{value!r} has a space where its zone's '+' was: in a URL query '+' means a "
+            f"space, so send it encoded ({fixed}) or in UTC with Z",
+        )
+    if not _INSTANT.fullmatch(value):
+        raise PydanticCustomError(
+            "invalid_instant",
+            f"an instant is RFC 3339 with a zone, in the years {EARLIEST_DATE.year} to "
+            f"{LATEST_DATE.year}: {_EXAMPLE}, or {value[:10]}T00:00:00Z for a day's start",
+        )
+    return value
+
+
+InstantText = Annotated[
+    datetime,
+    BeforeValidator(_an_instant_as_text),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": INSTANT_PATTERN}),
+]

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import pydantic
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -24,6 +24,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 
 from events.subjects import Subjects
 from services.adapters.dead_letters import DeadLetters
+from services.adapters.telemetry.tracing import trace_headers
 from services.application.auth import Permission, Principal
 from services.application.codec import COMMANDS_BY_NAME, MAX_REQUEST_BYTES
 from services.application.ingest.reports import (
@@ -39,6 +40,8 @@ from services.domain.errors import ErrorCode
 from services.domain.replies import REPLY, Accepted, ErrorBody, Rejected, rejected, unavailable
 from services.domain.tenant_settings import SETTING_COMMANDS
 from services.entrypoints.http.auth import Gate
+from services.entrypoints.http.bodies import body_schema, read_limited
+from services.entrypoints.http.openapi import AUTHENTICATED, refusals
 from services.entrypoints.http.params import AfterSequence, TenantId
 
 _STATUS = {
@@ -89,6 +92,8 @@ class WriteGateway:
         self, subject: str, body: bytes, headers: dict[str, str]
     ) -> bytes | ErrorBody:
         """The service's reply, or why none came (retryable)."""
+        # The HTTP request's trace goes on with the NATS request.
+        headers = {**headers, **trace_headers()}
         try:
             msg = await self.nc.request(subject, body, timeout=self.timeout_s, headers=headers)
         except MaxPayloadError:
@@ -125,41 +130,30 @@ def _with_actor(body: bytes, actor: str) -> bytes:
         return json.dumps(data, separators=(",", ":")).encode()
 
 
-async def _read_limited(request: Request, limit: int) -> tuple[bytes, int]:
-    """The body's first ``limit`` bytes and its whole length (the rest is not kept)."""
-    kept, size = bytearray(), 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if len(kept) < limit:
-            kept += chunk[: limit - len(kept)]
-    return bytes(kept), size
-
-
-def _body_schema(*models: type[pydantic.BaseModel]) -> dict[str, Any]:
-    schemas = [m.model_json_schema(ref_template="#/components/schemas/{model}") for m in models]
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"oneOf": schemas}}},
-        }
-    }
-
-
 def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
     """Routes for commands (admin, member; the tenant's settings admin only) and progress
     reports (admin, integration)."""
-    router = APIRouter(prefix="/tenants/{tenant}", tags=["writes"])
+    router = APIRouter(
+        prefix="/tenants/{tenant}", tags=["writes"], responses=refusals(*AUTHENTICATED)
+    )
     commanding = gate.permit(Permission.COMMAND)
     reporting = gate.permit(Permission.REPORT_PROGRESS)
 
     @router.post(
         "/commands/{command}",
-        response_model=Accepted | Rejected,
-        responses={409: {"model": Rejected}, 422: {"model": Rejected}, 503: {"model": Rejected}},
+        response_model=Accepted,
+        responses=refusals(400, 404, 409, 413),
+        openapi_extra=body_schema(*COMMANDS_BY_NAME.values()),
     )
     async def command(
         tenant: TenantId,
-        command: Annotated[str, Path(description=", ".join(sorted(COMMANDS_BY_NAME)))],
+        command: Annotated[
+            str,
+            Path(
+                description="the command's name",
+                json_schema_extra={"enum": sorted(COMMANDS_BY_NAME)},
+            ),
+        ],
         request: Request,
         principal: Principal = commanding,
     ) -> JSONResponse:
@@ -171,7 +165,7 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
             raise HTTPException(403, f"role {principal.role.value!r} may not {command}")
         if command == EraseDataSubject.name and not principal.may(Permission.ERASE):
             raise HTTPException(403, f"role {principal.role.value!r} may not erase a data subject")
-        body, size = await _read_limited(request, MAX_REQUEST_BYTES)
+        body, size = await read_limited(request, MAX_REQUEST_BYTES)
         if size <= MAX_REQUEST_BYTES:
             body = _with_actor(body, principal.subject)
         if max(size, len(body)) > MAX_REQUEST_BYTES:
@@ -187,15 +181,21 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
     @router.post(
         "/progress",
         response_model=IngestReply,
-        openapi_extra=_body_schema(ProgressReport, ProgressBatch),
+        # The gate refuses in the common shape; the service answers with the report counts.
+        responses={
+            status: {"model": IngestReply | Rejected, "description": refusal["description"]}
+            for status, refusal in refusals(400, 404, 409, 413, *AUTHENTICATED).items()
+        },
+        openapi_extra=body_schema(ProgressReport, ProgressBatch),
     )
     async def report_progress(
         tenant: TenantId, request: Request, principal: Principal = reporting
     ) -> JSONResponse:
         """Report one KR value or a batch ({"reports": [...]}); each report is answered on
-        its own, refused ones are kept as dead letters. 200 for a batch whatever its
-        outcomes (see ``rejected``); a single refused report gets its error's status."""
-        body, size = await _read_limited(request, MAX_INGEST_BYTES)
+        its own, refused ones are kept as dead letters. 200 when at least one report is
+        stored (or was already): see ``rejected`` for the others; when none is, the status
+        of the first refusal."""
+        body, size = await read_limited(request, MAX_INGEST_BYTES)
         if size > MAX_INGEST_BYTES:
             refusal = MessageRefused(
                 ErrorCode.TOO_LARGE,
@@ -211,8 +211,9 @@ def write_router(gateway: WriteGateway, gate: Gate) -> APIRouter:
         reply = IngestReply.model_validate_json(answer)
         if reply.error is not None:
             return _json(reply, status_for(reply.error))
-        error = None if reply.batch else reply.results[0].error
-        return _json(reply, status_for(error) if error is not None else 200)
+        first = next((r.error for r in reply.results if r.error is not None), None)
+        stored = reply.accepted or reply.duplicates
+        return _json(reply, 200 if stored or first is None else status_for(first))
 
     @router.get("/progress/dead-letters", dependencies=[reporting])
     async def dead_letters(

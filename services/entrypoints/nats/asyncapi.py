@@ -15,14 +15,18 @@ from pydantic import TypeAdapter
 
 from events.contract import envelope_model, event_versions, first_line
 from events.registry import REGISTRY, EventRegistry
+from events.signals import SIGNAL_TYPES
 from events.subjects import (
     DEFAULT_SUBJECTS,
     HEADER_EVENT_TYPE,
     HEADER_HASH,
     HEADER_MSG_ID,
     HEADER_SCHEMA_VERSION,
+    HEADER_SIGNAL_TYPE,
+    SIGNAL_STREAM_NAME,
     Subjects,
 )
+from events.values import AggregateType
 from services.application.ingest.reports import IngestReply
 from services.domain.replies import Accepted, Rejected
 from services.entrypoints.nats.requests import COMMAND_REQUESTS
@@ -59,6 +63,20 @@ def add_events(broker: NatsBroker, subjects: Subjects, registry: EventRegistry =
         )
 
 
+def add_signals(broker: NatsBroker, subjects: Subjects) -> None:
+    """One publisher per signal type, on its subject, with its model as payload."""
+    for signal_type in SIGNAL_TYPES:
+        name = signal_type.type_name()
+        broker.publisher(
+            subjects.signal("{tenant}", "{aggregate_type}", "{aggregate_id}", name),
+            title=name,
+            description=f"{first_line(signal_type.__doc__)} Stored on the stream "
+            f"{SIGNAL_STREAM_NAME}, once per goal and occasion (docs/signals.md); headers "
+            f"{HEADER_MSG_ID} (the signal_id), {HEADER_SIGNAL_TYPE}.",
+            schema=signal_type,
+        )
+
+
 def docs_broker(subjects: Subjects = DEFAULT_SUBJECTS) -> NatsBroker:
     """A broker that never connects: the service's router, and the event publishers."""
     broker = NatsBroker(
@@ -67,6 +85,7 @@ def docs_broker(subjects: Subjects = DEFAULT_SUBJECTS) -> NatsBroker:
     )
     broker.include_router(nats_router(subjects))
     add_events(broker, subjects)
+    add_signals(broker, subjects)
     return broker
 
 
@@ -77,10 +96,13 @@ _PARAMETERS: Final[Mapping[str, dict[str, Any]]] = {
         "enum": sorted(COMMAND_REQUESTS),
     },
     "aggregate_type": {
-        "description": "objective or smart_goal",
-        "enum": ["objective", "smart_goal"],
+        "description": "objective or smart_goal; tenant_setting for one of the tenant's settings",
+        "enum": [t.value for t in AggregateType],
     },
-    "aggregate_id": {"description": "the goal's id, a subject token [a-z0-9_-]"},
+    "aggregate_id": {
+        "description": "the goal's id, or the setting's name (e.g. check_in_cadence); a subject "
+        "token [a-z0-9_-]"
+    },
 }
 
 
@@ -207,7 +229,8 @@ def asyncapi_document(subjects: Subjects = DEFAULT_SUBJECTS) -> dict[str, Any]:
         title="okr-ledger",
         version=CONTRACT_VERSION,
         description="Commands (request/reply), integration ingest (request/reply) and the "
-        "stored events subscribers read. Request schemas forbid unknown fields (the service "
+        "stored events and the signals (check-in reminders, stale goals, hygiene findings) "
+        "subscribers read. Request schemas forbid unknown fields (the service "
         "refuses them); event subscribers must ignore unknown fields and event types, as "
         "docs/events.md says. One JSON Schema per event version: docs/contract/events/.",
     ).to_specification()

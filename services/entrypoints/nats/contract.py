@@ -14,12 +14,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from events.contract import event_schema_files
+from events.contract import event_schema_files, signal_schema_files
 from services.entrypoints.nats.asyncapi import asyncapi_document
 
 CONTRACT_DIR: Final = Path(__file__).resolve().parents[3] / "docs" / "contract"
 ASYNCAPI_FILE: Final = "asyncapi.json"
 EVENTS_DIR: Final = "events"
+SIGNALS_DIR: Final = "signals"
 
 
 def render(document: Any) -> str:
@@ -32,12 +33,18 @@ def generated_files() -> dict[str, str]:
     files = {ASYNCAPI_FILE: render(asyncapi_document())}
     for name, schema in event_schema_files().items():
         files[f"{EVENTS_DIR}/{name}"] = render(schema)
+    for name, schema in signal_schema_files().items():
+        files[f"{SIGNALS_DIR}/{name}"] = render(schema)
     return dict(sorted(files.items()))
 
 
 def existing_files(root: Path = CONTRACT_DIR) -> dict[str, str]:
     """Relative path -> text of the contract files checked in under ``root``."""
-    found = [root / ASYNCAPI_FILE, *sorted((root / EVENTS_DIR).glob("*.json"))]
+    found = [
+        root / ASYNCAPI_FILE,
+        *sorted((root / EVENTS_DIR).glob("*.json")),
+        *sorted((root / SIGNALS_DIR).glob("*.json")),
+    ]
     return {
         path.relative_to(root).as_posix(): path.read_text(encoding="utf-8")
         for path in found

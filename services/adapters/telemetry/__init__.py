@@ -1,0 +1,1 @@
+"""Operations: Prometheus metrics, OpenTelemetry traces, logs, progress on long work."""

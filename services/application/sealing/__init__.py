@@ -1,0 +1,1 @@
+"""Seals over each tenant's events: making them, checking the log against them, proofs."""
