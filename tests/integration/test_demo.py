@@ -37,7 +37,7 @@ async def test_the_demo_shows_scores_forecasts_signals_and_hygiene(
         auth_secret=TEST_SECRET,
     )
     lines: list[str] = []
-    async with read_side(settings, service.connection, database_url, lambda: NOW) as reads:
+    async with read_side(settings, service.connection, database_url, clock=lambda: NOW) as reads:
         stored = await run_demo(service.connection, service.store, NOW, lines.append)
         await reads.wait_until_current()
         token = authority.issue(TENANT, Role.AUDITOR, "demo", NOW)

@@ -195,7 +195,7 @@ async def test_the_tenants_settings_are_changed_over_http_by_an_admin_only(
     again = await http.post(path, json=cadence, headers=bearer(authority, tenant, Role.ADMIN))
 
     assert by_member.status_code == 403
-    assert "may not set_check_in_cadence" in by_member.json()["detail"]
+    assert "may not set_check_in_cadence" in by_member.json()["error"]["message"]
     assert hygiene_by_member.status_code == 403
     assert by_admin.status_code == 200, by_admin.text
     assert again.status_code == 422
