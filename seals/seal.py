@@ -34,6 +34,14 @@ def canonical(document: dict[str, Any]) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
+# Each hex field of a seal and its length in hex digits (the signature may still be empty).
+HEX_FIELDS: Final = {"root": 64, "previous_seal": 64, "key_id": KEY_ID_HEX_CHARS, "public_key": 64}
+
+
+def _is_hex(value: str, digits: int) -> bool:
+    return len(value) == digits and all(c in "0123456789abcdef" for c in value)
+
+
 @dataclass(frozen=True)
 class Seal:
     """A signed tree head: the root of the tenant's first ``tree_size`` events in stream order."""
@@ -104,6 +112,10 @@ class Seal:
             values[f.name] = value
         if values["format"] != SEAL_FORMAT:
             raise UnreadableSeal(f"seal format {values['format']!r} is not {SEAL_FORMAT}")
+        for name, size in HEX_FIELDS.items():
+            value = values[name]
+            if value is not None and not _is_hex(value, size):
+                raise UnreadableSeal(f"seal field {name!r} must be {size} hex digits")
         return cls(**values)
 
     @classmethod
