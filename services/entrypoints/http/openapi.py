@@ -67,11 +67,9 @@ def _drop_unused(document: dict[str, Any]) -> None:
     # FastAPI adds its {"detail": [...]} error schemas; with every 422 declared as Rejected
     # nothing uses them, and a client should not find a shape no route returns.
     schemas = document["components"]["schemas"]
-    for name in ("HTTPValidationError", "ValidationError"):
-        if f"#/components/schemas/{name}" not in _references(
-            {k: v for k, v in document.items() if k != "components"}
-            | {"others": {n: s for n, s in schemas.items() if n != name}}
-        ):
+    for name in ("HTTPValidationError", "ValidationError"):  # the first refers to the second
+        others = [s for n, s in schemas.items() if n != name]
+        if f"#/components/schemas/{name}" not in _references([document["paths"], others]):
             schemas.pop(name, None)
 
 
