@@ -35,11 +35,6 @@ POISON: Final = (
 )
 
 
-def is_poison(exc: BaseException) -> bool:
-    """Whether ``exc`` says the event itself cannot be projected (retrying cannot help)."""
-    return isinstance(exc, POISON)
-
-
 def describe(exc: BaseException) -> str:
     """The error as an operator reads it: its type and message, bounded in length."""
     return f"{type(exc).__name__}: {exc}"[:2000]

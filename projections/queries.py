@@ -68,17 +68,21 @@ class ReadModels:
             policy = await self._current_policy(conn, tenant)
             return await goals.scores(conn, tenant, refs, as_of, policy)
 
-    async def _scores_where(
-        self, tenant: str, as_of: datetime, condition: str, *args: Any
-    ) -> list[GoalScore]:
-        """Scores of the tenant's goals matching ``condition`` (SQL on ``g``; $1 is tenant)."""
+    async def _refs_where(self, tenant: str, condition: str, *args: Any) -> list[GoalRef]:
+        """The tenant's goals matching ``condition`` (SQL on ``g``; $1 is tenant), in order."""
         async with self._pool.acquire(timeout=self._acquire_s) as conn:
             rows = await conn.fetch(
                 f"SELECT goal_type, goal_id FROM {GOALS} g WHERE tenant_id = $1 AND {condition}",
                 tenant,
                 *args,
             )
-        refs = [(r["goal_type"], r["goal_id"]) for r in rows]
+        return [(r["goal_type"], r["goal_id"]) for r in rows]
+
+    async def _scores_where(
+        self, tenant: str, as_of: datetime, condition: str, *args: Any
+    ) -> list[GoalScore]:
+        """Scores of the tenant's goals matching ``condition`` (see ``_refs_where``)."""
+        refs = await self._refs_where(tenant, condition, *args)
         scores = await self.goal_scores(tenant, refs, as_of)
         return [scores[r] for r in refs if r in scores]
 
@@ -101,8 +105,10 @@ class ReadModels:
 
     async def cycle_cascade(self, tenant: str, cycle_id: str, as_of: datetime) -> list[CascadeNode]:
         """The whole cascade of a cycle: one tree per company-level objective."""
-        tops = [g for g in await self.cycle_scores(tenant, cycle_id, as_of) if g.level == "company"]
-        trees = [await self.subtree(tenant, g.goal_type, g.goal_id, as_of) for g in tops]
+        tops = await self._refs_where(
+            tenant, "cycle_id = $2 AND level = 'company' ORDER BY goal_type, goal_id", cycle_id
+        )
+        trees = [await self.subtree(tenant, kind, goal, as_of) for kind, goal in tops]
         return [t for t in trees if t is not None]
 
     async def subtree(
@@ -124,8 +130,8 @@ class ReadModels:
                 goal_id if goal_type == "objective" else "",
             )
             policy = await self._current_policy(conn, tenant)
-        refs = {(goal_type, goal_id)} | {(e["child_type"], e["child_id"]) for e in edges}
-        scores = await self.goal_scores(tenant, sorted(refs), as_of)
+            refs = {(goal_type, goal_id)} | {(e["child_type"], e["child_id"]) for e in edges}
+            scores = await goals.scores(conn, tenant, sorted(refs), as_of, policy)
         if (goal_type, goal_id) not in scores:
             return None
         children: dict[str, list[tuple[GoalRef, str | None]]] = {}
