@@ -82,16 +82,10 @@ class Row:
     unit: str
     limit: str | None = None
     also: tuple[str, ...] = ()
-    ours: str = ""
-
-    @property
-    def figure(self) -> str:
-        """The figure this row shows."""
-        return self.ours or self.key
 
     def needs(self) -> tuple[str, ...]:
         """Every figure the row reads."""
-        return (self.figure, *((self.limit,) if self.limit else ()), *self.also)
+        return (self.key, *((self.limit,) if self.limit else ()), *self.also)
 
 
 @dataclass

@@ -66,7 +66,7 @@ def results(rows: list[Row], taken: dict[str, list[float]]) -> list[dict[str, An
     median = {key: statistics.median(values) for key, values in taken.items()}
     records = []
     for r in rows:
-        ours = median[r.figure]
+        ours = median[r.key]
         limit = median[r.limit] if r.limit else None
         records.append(
             {

@@ -67,15 +67,9 @@ async def running(
             await nc.jetstream().delete_stream(settings.dead_letters)
 
 
-async def event_size(nc: Client, service: CommandService) -> int:
-    """Bytes of the last event stored on goal g0 (what a raw publish should carry)."""
-    subject = service.subjects.aggregate(TENANT, "objective", "g0")
-    return len((await nc.jetstream().get_last_msg(service.stream_name, subject)).data or b"")
-
-
 async def check_ins(nc: Client, nats_url: str, count: int, in_flight: int) -> Row:
     """Check-in commands, ``in_flight`` clients each on its own goal: rate and latencies."""
-    async with running(nc, nats_url, in_flight) as (service, okr):
+    async with running(nc, nats_url, in_flight) as (_, okr):
         latencies: list[float] = []
 
         async def client(g: int, n: int) -> None:
@@ -97,12 +91,10 @@ async def check_ins(nc: Client, nats_url: str, count: int, in_flight: int) -> Ro
         result = await rate(
             share * in_flight, lambda: asyncio.gather(*[client(g, share) for g in range(in_flight)])
         )
-        size = await event_size(nc, service)
     return {
         "rate": result,
         "p50_ms": 1000 * percentile(latencies, 0.5),
         "p99_ms": 1000 * percentile(latencies, 0.99),
-        "event_bytes": size,
     }
 
 
@@ -148,7 +140,6 @@ async def ingest(
         started = time.perf_counter()
         await asyncio.gather(*(sender() for _ in range(in_flight)))
         seconds = time.perf_counter() - started
-        size = await event_size(nc, service)
     if accepted != reports:
         raise RuntimeError(f"ingest accepted {accepted} of {reports} reports")
-    return {"rate": accepted / seconds, "event_bytes": size}
+    return {"rate": accepted / seconds}

@@ -200,11 +200,6 @@ class Subjects:
         return [f"{SEAL_PREFIX}.{self.root}.>"]
 
     @staticmethod
-    def tenant_of_seal(subject: str) -> str:
-        """Tenant token of a seal subject (``seal.<root>.<tenant>.head``)."""
-        return subject.split(".")[2]
-
-    @staticmethod
     def tenant_of_event(subject: str) -> str:
         """Tenant token of an event subject (``<root>.<tenant>.<type>.<id>.<event>``)."""
         return subject.split(".")[1]
@@ -212,10 +207,6 @@ class Subjects:
     def signal(self, tenant: str, goal_type: str, goal_id: str, signal_type: str) -> str:
         """Subject of one goal's signals of one type; the dotted type forms the last tokens."""
         return f"{SIGNAL_PREFIX}.{self.root}.{tenant}.{goal_type}.{goal_id}.{signal_type}"
-
-    def signals_of_type(self, tenant: str, signal_type: str) -> str:
-        """Wildcard matching one signal type across a tenant's goals."""
-        return f"{SIGNAL_PREFIX}.{self.root}.{tenant}.*.*.{signal_type}"
 
     def signal_subjects(self) -> list[str]:
         """The subjects the signal stream captures."""

@@ -64,7 +64,7 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     Role.INTEGRATION: frozenset({Permission.REPORT_PROGRESS}),
     Role.OPERATOR: frozenset({Permission.OPERATE}),
 }
-TENANT_ROLES: Final = tuple(role for role in Role if role is not Role.OPERATOR)
+
 
 
 class InvalidToken(Exception):

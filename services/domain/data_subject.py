@@ -17,10 +17,9 @@ from services.domain.state import ObjectiveState, SmartGoalState
 
 @dataclass(frozen=True)
 class DataSubjectState:
-    """A person who was erased: how many times (the first erasure is the one that counts)."""
+    """A person who was erased (once: erasing again stores nothing)."""
 
     subject_id: str
-    erasures: int = 1
 
 
 def decide_data_subject(
@@ -38,9 +37,7 @@ def evolve_data_subject(state: DataSubjectState | None, event: EventPayload) -> 
     """Fold one data subject event."""
     if not isinstance(event, DataSubjectErased):
         raise TypeError(f"{event.event_type} is not a data subject event")
-    if state is None:
-        return DataSubjectState(event.subject_id)
-    return DataSubjectState(state.subject_id, state.erasures + 1)
+    return state or DataSubjectState(event.subject_id)
 
 
 def sealing_subject(state: object, payload: EventPayload, actor: str) -> tuple[str, bool]:

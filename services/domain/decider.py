@@ -20,17 +20,16 @@ Evolve = Callable[[Any, EventPayload], Any]
 class Decider(Generic[S]):
     """One aggregate's rules: what a command yields on a state, and how an event moves it.
 
-    ``initial_state`` is None for both goal kinds: a goal exists from its creation event.
+    Every aggregate starts from None: it exists from its first event.
     """
 
     aggregate_type: AggregateType
     decide: Callable[[S | None, Command, DecisionFacts], list[EventPayload]]
     evolve: Callable[[S | None, EventPayload], S]
-    initial_state: S | None = None
 
     def fold(self, events: Iterable[EventPayload]) -> S | None:
-        """The state ``events`` build from the initial one."""
-        state = self.initial_state
+        """The state ``events`` build from nothing."""
+        state: S | None = None
         for event in events:
             state = self.evolve(state, event)
         return state
