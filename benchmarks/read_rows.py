@@ -15,6 +15,7 @@ from events.personal import Sealing
 from events.scoring_policy import ScoringPolicy
 from projections.runner import Projector
 from services.adapters.subject_keys import SubjectKeys
+from services.settings import Settings
 
 
 async def raw_copy(conn: asyncpg.Connection, schema: str, count: int) -> float:
@@ -29,7 +30,8 @@ async def raw_copy(conn: asyncpg.Connection, schema: str, count: int) -> float:
 async def catch_up(nc: Client, database_url: str, events: int) -> Figures:
     """Projector catch-up over ``events`` events, beside raw ordered replay and raw COPY."""
     subjects, stream = await new_stream(nc)
-    keys = await SubjectKeys.open(nc, f"{stream}_SUBJECT_KEYS")
+    bucket = Settings(stream_name=stream).subject_keys
+    keys = await SubjectKeys.open(nc, bucket)
     sealing = Sealing(await keys.key_for("bench", "bench-owner"), individual=True)
     stored = await fill(nc, subjects, quarter("bench", events), sealing=sealing)
     raw = await raw_ordered_replay(nc, subjects, stored)
@@ -47,7 +49,7 @@ async def catch_up(nc: Client, database_url: str, events: int) -> Figures:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await conn.close()
         await nc.jetstream().delete_stream(stream)
-        await nc.jetstream().delete_stream(f"KV_{stream}_SUBJECT_KEYS")
+        await nc.jetstream().delete_stream(f"KV_{bucket}")
     return {"events": stored, "projector": projected, "raw_replay": raw, "raw_copy": copy}
 
 

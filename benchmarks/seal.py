@@ -53,7 +53,7 @@ async def end_to_end(events: int) -> dict[str, float]:
             nc = await nats.connect(nats_url)
             subjects, stream, stored = await fill_quarter(nc, events)
             log = EventLog(nc, stream, subjects)
-            store = SealStore(nc, f"{stream}_SEALS", subjects)
+            store = SealStore(nc, Settings(stream_name=stream).seals, subjects)
             await store.ensure_stream()
             keys = SealKeys(Ed25519PrivateKey.generate())
             sealing = Sealing(log, store, lambda: keys, now_utc)

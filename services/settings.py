@@ -75,32 +75,28 @@ class Settings:
     # /readyz says "not ready" while the read models are further behind than this.
     ready_max_lag: int = 10_000
 
+    def _beside_events(self, configured: str | None, default: str, suffix: str) -> str:
+        # A stream or bucket as configured, else the deployment's default name beside the
+        # default event stream, else one named after another event stream (tests, second
+        # deployments on one server).
+        if configured:
+            return configured
+        return default if self.stream_name == STREAM_NAME else f"{self.stream_name}_{suffix}"
+
     @property
     def seals(self) -> str:
         """The seal stream: as configured, else named after the event stream."""
-        if self.seal_stream:
-            return self.seal_stream
-        if self.stream_name == STREAM_NAME:
-            return SEAL_STREAM_NAME
-        return f"{self.stream_name}_SEALS"
+        return self._beside_events(self.seal_stream, SEAL_STREAM_NAME, "SEALS")
 
     @property
     def dead_letters(self) -> str:
         """The dead-letter stream: as configured, else named after the event stream."""
-        if self.dead_letter_stream:
-            return self.dead_letter_stream
-        if self.stream_name == STREAM_NAME:
-            return DEAD_LETTER_STREAM_NAME
-        return f"{self.stream_name}_DLQ"
+        return self._beside_events(self.dead_letter_stream, DEAD_LETTER_STREAM_NAME, "DLQ")
 
     @property
     def signals(self) -> str:
         """The signal stream: as configured, else named after the event stream."""
-        if self.signal_stream:
-            return self.signal_stream
-        if self.stream_name == STREAM_NAME:
-            return SIGNAL_STREAM_NAME
-        return f"{self.stream_name}_SIGNALS"
+        return self._beside_events(self.signal_stream, SIGNAL_STREAM_NAME, "SIGNALS")
 
     @property
     def clock_skew(self) -> ClockSkew:
@@ -112,23 +108,17 @@ class Settings:
     @property
     def command_ids(self) -> str:
         """The key-value bucket binding command ids to requests, named like the stream's."""
-        if self.stream_name == STREAM_NAME:
-            return COMMAND_ID_BUCKET_NAME
-        return f"{self.stream_name}_COMMAND_IDS"
+        return self._beside_events(None, COMMAND_ID_BUCKET_NAME, "COMMAND_IDS")
 
     @property
     def subject_keys(self) -> str:
         """The key-value bucket of the data subjects' keys (one per event stream)."""
-        if self.stream_name == STREAM_NAME:
-            return SUBJECT_KEY_BUCKET_NAME
-        return f"{self.stream_name}_SUBJECT_KEYS"
+        return self._beside_events(None, SUBJECT_KEY_BUCKET_NAME, "SUBJECT_KEYS")
 
     @property
     def revoked_tokens(self) -> str:
         """The key-value bucket of revoked token ids, named like the stream's."""
-        if self.stream_name == STREAM_NAME:
-            return REVOKED_TOKEN_BUCKET_NAME
-        return f"{self.stream_name}_REVOKED_TOKENS"
+        return self._beside_events(None, REVOKED_TOKEN_BUCKET_NAME, "REVOKED_TOKENS")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
