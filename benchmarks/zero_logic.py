@@ -19,9 +19,9 @@ import nats
 from faststream.nats import NatsBroker, NatsMessage
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.errors import NoRespondersError
 
 from benchmarks.common import Row, new_stream, percentile
+from services.bootstrap.commands import wait_until_answered
 from services.entrypoints.nats.router import raw_body
 
 TENANT = "bench"
@@ -101,18 +101,6 @@ async def requests(nc: Client, subject: str, count: int, in_flight: int, size: i
     }
 
 
-async def answered(nc: Client, subject: str, attempts: int = 50) -> None:
-    """Return once a request on ``subject`` is answered (untimed): right after a service
-    subscribed, the server may still answer that nobody listens."""
-    for _ in range(attempts - 1):
-        try:
-            await nc.request(subject, b"warm", timeout=5)
-            return
-        except NoRespondersError:
-            await asyncio.sleep(0.02)
-    await nc.request(subject, b"warm", timeout=5)
-
-
 async def measure(
     nc: Client,
     nats_url: str,
@@ -127,7 +115,7 @@ async def measure(
     target = subjects.event(TENANT, "objective", "g0", "zero_logic.done")
     try:
         async with service(nats_url, subject, target, in_flight):
-            await answered(nc, subject)
+            await wait_until_answered(nc, subject)
             return await requests(nc, subject, count, in_flight, size)
     finally:
         await nc.jetstream().delete_stream(stream)

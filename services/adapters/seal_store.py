@@ -12,11 +12,11 @@ from events.subjects import HEADER_EXPECTED_SUBJECT_SEQ, HEADER_MSG_ID, Subjects
 from projections.consumer import EventLog
 from seals.merkle import HASH_BYTES
 from seals.seal import Seal, UnreadableSeal
+from services.adapters.event_store import WRONG_LAST_SEQUENCE
 from services.adapters.stream import StreamSettings, ensure_stream
 
 LEAVES_PER_MESSAGE = 16_384  # 512 KiB of hashes, under the default 1 MiB payload limit
 _INDEX_BYTES = 8
-WRONG_LAST_SEQUENCE = 10071
 
 
 class SealRaced(Exception):

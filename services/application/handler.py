@@ -209,9 +209,11 @@ class CommandHandler:
             return sealings
         for envelope, (subject, individual) in zip(envelopes, subjects, strict=True):
             paths = REGISTRY.personal_paths(envelope.event_type)
-            if paths and has_personal_text(
-                envelope.payload.model_dump(mode="json"), paths, individual
-            ):
+            if not paths:
+                continue
+            # Only the fields that hold personal text: a check-in is not dumped whole here.
+            personal = envelope.payload.model_dump(mode="json", include={p[0] for p, _ in paths})
+            if has_personal_text(personal, paths, individual):
                 key = await self._keys.key_for(envelope.tenant_id, subject)
                 sealings[envelope.event_id] = Sealing(key, individual)
         return sealings

@@ -42,7 +42,7 @@ PROBE_ATTEMPTS = 50
 PROBE_PAUSE_S = 0.02
 
 
-async def _answered(nc: Client, subject: str) -> None:
+async def wait_until_answered(nc: Client, subject: str) -> None:
     """Return once a request on ``subject`` gets an answer (the server may answer that
     nobody listens for a moment after a subscription was flushed)."""
     for _ in range(PROBE_ATTEMPTS - 1):
@@ -127,7 +127,7 @@ async def command_service(
         # A round trip after the SUBs, then a request the service answers without touching
         # anything (an unknown command): once it is answered, so is a client's first one.
         await nc.flush()
-        await _answered(nc, subjects.command(PROBE_TENANT, PROBE_COMMAND))
+        await wait_until_answered(nc, subjects.command(PROBE_TENANT, PROBE_COMMAND))
         log.info(
             "command service listening on %s and %s",
             subjects.any_command(),
