@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
-from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from services.adapters.buckets import open_bucket
 from services.adapters.event_store import StoreUnavailable
 from services.domain.commands import Command
 from services.domain.errors import ErrorCode, RuleViolation
@@ -67,21 +67,8 @@ class CommandIdClaims:
         cls, nc: Client, bucket: str, keep_days: float = DEFAULT_CLAIM_DAYS, replicas: int = 1
     ) -> CommandIdClaims:
         """The bucket ``bucket``, created if missing (safe to race)."""
-        js = nc.jetstream()
-        try:
-            kv = await js.key_value(bucket)
-        except BucketNotFoundError:
-            kv = await js.create_key_value(
-                KeyValueConfig(
-                    bucket=bucket,
-                    description="command id -> the request it names (okr-ledger)",
-                    history=1,
-                    ttl=keep_days * 86_400,
-                    storage=StorageType.FILE,
-                    replicas=replicas,
-                )
-            )
-        return cls(kv)
+        description = "command id -> the request it names"
+        return cls(await open_bucket(nc, bucket, description, keep_days * 86_400, replicas))
 
     async def claim(self, command: Command) -> None:
         """Claim ``command``'s id; raises RuleViolation(COMMAND_ID_REUSED) if another

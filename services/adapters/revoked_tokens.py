@@ -13,9 +13,9 @@ import logging
 from datetime import datetime, timedelta
 
 from nats.aio.client import Client
-from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError
 from nats.js.kv import KeyValue
+
+from services.adapters.buckets import open_bucket
 
 log = logging.getLogger(__name__)
 
@@ -34,21 +34,8 @@ class RevokedTokens:
     ) -> RevokedTokens:
         """The bucket ``bucket``, created if missing (safe to race); a revocation is kept
         ``keep`` (it must outlive the longest-lived token)."""
-        js = nc.jetstream()
-        try:
-            kv = await js.key_value(bucket)
-        except BucketNotFoundError:
-            kv = await js.create_key_value(
-                KeyValueConfig(
-                    bucket=bucket,
-                    description="revoked token id -> when the token expires (okr-ledger)",
-                    history=1,
-                    ttl=keep.total_seconds(),
-                    storage=StorageType.FILE,
-                    replicas=replicas,
-                )
-            )
-        return cls(kv)
+        description = "revoked token id -> when the token expires"
+        return cls(await open_bucket(nc, bucket, description, keep.total_seconds(), replicas))
 
     def __contains__(self, jti: object) -> bool:
         return jti in self._ids
