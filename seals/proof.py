@@ -38,9 +38,7 @@ class InclusionProof:
 
     def to_json(self) -> str:
         """The proof as a file."""
-        raw = asdict(self)
-        raw["path"] = list(self.path)
-        return json.dumps(raw, indent=2, sort_keys=True) + "\n"
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
         """The proof's fields."""

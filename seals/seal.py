@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from seals.merkle import MerkleTree
 
 SEAL_FORMAT: Final = "okr-seal/1"
 KEY_ID_HEX_CHARS: Final = 16
@@ -85,6 +88,14 @@ class Seal:
         except (ValueError, InvalidSignature):
             return f"the signature does not verify with key {self.key_id}"
         return None
+
+    def tree_of(self, leaves: Sequence[bytes]) -> MerkleTree | None:
+        """The tree of ``leaves`` if they are the ones this seal signed (their number and
+        root), else None: a kept copy of the leaves is trusted only then."""
+        if len(leaves) != self.tree_size:
+            return None
+        tree = MerkleTree(leaves)
+        return tree if tree.root().hex() == self.root else None
 
     def to_json(self) -> str:
         """The seal as an auditor keeps it."""

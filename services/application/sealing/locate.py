@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from seals.merkle import MerkleTree
 from seals.seal import Seal
 from services.application.sealing.findings import SealFinding
 from services.application.sealing.tenant_log import TenantLeaves
@@ -15,7 +14,7 @@ def first_difference(seal: Seal, sealed: list[bytes], today: TenantLeaves) -> Se
     was changed as well and the position cannot be named (the root alone does not say it).
     """
     n, now = seal.tree_size, today.leaves
-    if len(sealed) != n or MerkleTree(sealed).root().hex() != seal.root:
+    if seal.tree_of(sealed) is None:
         return SealFinding(
             problem="differs",
             detail=f"today's {len(now)} events do not extend the sealed tree of {n}, and the "

@@ -6,7 +6,6 @@ import base64
 
 from projections.consumer import EventLog
 from seals.entry import event_leaf
-from seals.merkle import MerkleTree
 from seals.proof import InclusionProof
 from services.adapters.seal_store import SealStore
 from services.application.sealing.tenant_log import find_event
@@ -39,8 +38,8 @@ class Prover:
                 f"event {event_id} (position {position}) is not sealed yet: okr audit seal first"
             )
         seal = covering[-1]
-        tree = MerkleTree(await self._store.leaves(tenant, seal.tree_size))
-        if tree.size != seal.tree_size or tree.root().hex() != seal.root:
+        tree = seal.tree_of(await self._store.leaves(tenant, seal.tree_size))
+        if tree is None:
             raise CannotProve(f"the kept leaves of seal {seal.seal_id} do not hash to its root")
         if tree.subtree_root(position, position + 1) != event_leaf(
             event.subject, event.hash, event.body
