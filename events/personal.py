@@ -147,23 +147,24 @@ def seal_payload(
     return payload
 
 
+def open_value(value: Any, tenant_id: str, keys: KeyLookup | None) -> Any:
+    """One stored personal field opened: its plaintext, ``ERASED`` once its key is
+    destroyed, ``ENCRYPTED`` for a reader without keys; any other value as it is."""
+    if not is_sealed(value):
+        return value  # plaintext stored before fields were sealed, or empty
+    if keys is None:
+        return ENCRYPTED
+    key = keys.key(tenant_id, kid_of(value))
+    return ERASED if key is None else open_text(value, tenant_id, key)
+
+
 def open_payload(
     payload: dict[str, Any],
     paths: Iterable[PersonalPath],
     tenant_id: str,
     keys: KeyLookup | None,
 ) -> dict[str, Any]:
-    """``payload`` (JSON, changed in place) with each sealed field opened: its plaintext,
-    ``ERASED`` once its key is destroyed, ``ENCRYPTED`` for a reader without keys."""
-
-    def open_(value: Any) -> Any:
-        if not is_sealed(value):
-            return value  # plaintext stored before fields were sealed, or empty
-        if keys is None:
-            return ENCRYPTED
-        key = keys.key(tenant_id, kid_of(value))
-        return ERASED if key is None else open_text(value, tenant_id, key)
-
+    """``payload`` (JSON, changed in place) with each sealed field opened (``open_value``)."""
     for path, _ in paths:
-        _rewrite(payload, path, open_)
+        _rewrite(payload, path, lambda value: open_value(value, tenant_id, keys))
     return payload

@@ -23,10 +23,11 @@ from events.objectives import (
 from events.scoring_policy import ScoringPolicySet
 from events.smart_goals import SmartGoalCreated
 from events.values import ParentRef
+from projections.observation import Observation, observation_of
 from projections.policy_change import apply_policy_change
 from projections.read_models import adjustments, progress, tenant_settings
 from projections.read_models.adjustments import Adjustment, adjustment_entry
-from projections.read_models.progress import progress_entry
+from projections.read_models.progress import progress_record
 from projections.rows import AlignmentKey, GoalKey, GoalRow, KeyResultRow
 from projections.scoring import ScoringPolicy, adjustment_scores, key_result_score, superseded
 from projections.view import View
@@ -45,7 +46,6 @@ def _alignment_key(e: Envelope, parent: ParentRef) -> AlignmentKey:
 def _observe(
     view: View,
     goal: GoalRow,
-    e: Envelope,
     kr_id: str | None,
     value: float,
     at: datetime,
@@ -98,14 +98,37 @@ def _created_goal(e: Envelope, p: ObjectiveCreated | SmartGoalCreated) -> GoalRo
     )
 
 
-def apply(view: View, stored: StoredEvent, default: ScoringPolicy) -> None:
+def apply_observation(view: View, o: Observation, default: ScoringPolicy) -> None:
+    """Apply one check-in or integration report (its goal's rows must be preloaded)."""
+    goal = view.goals.get((o.tenant_id, o.goal_type, o.goal_id))
+    if goal is None or o.aggregate_version <= goal.version:
+        return  # unknown goal or already applied: replays and redeliveries change nothing
+    policy = view.policy_of(o.tenant_id, default)
+    goal.version = o.aggregate_version
+    goal.updated_at = o.recorded_at
+    view.put_goal(goal)
+    fresh = _observe(view, goal, o.key_result_id, o.value, o.at, o.confidence, policy)
+    view.changes.add(progress.MODEL, progress_record(o, not fresh))
+
+
+def apply(view: View, stored: StoredEvent | Observation, default: ScoringPolicy) -> None:
     """Apply one stored event to the view (rows must be preloaded for its goal, and for a
     policy change every goal of its tenant); ``default`` scores a tenant without a policy.
 
     Goal scores are brought up to date by ``view.settle``, once per batch.
     """
+    if type(stored) is Observation:
+        apply_observation(view, stored, default)
+        return
+    assert isinstance(stored, StoredEvent)
     e = stored.envelope
     p = e.payload
+    if isinstance(p, CheckInRecorded | ProgressReported):
+        # A check-in or report decoded in full (an older version) folds as a lean one.
+        observed = observation_of(stored)
+        assert observed is not None
+        apply_observation(view, observed, default)
+        return
     if isinstance(p, ScoringPolicySet):
         apply_policy_change(view, stored, p)
         return
@@ -162,42 +185,6 @@ def apply(view: View, stored: StoredEvent, default: ScoringPolicy) -> None:
             )
             view.changes.add(adjustments.MODEL, row)
             view.unscored[key] = goal
-        case CheckInRecorded():
-            fresh = _observe(
-                view, goal, e, p.key_result_id, p.value, p.applies_at, p.confidence, policy
-            )
-            view.changes.add(
-                progress.MODEL,
-                progress_entry(
-                    stored,
-                    "check_in",
-                    p.key_result_id,
-                    p.value,
-                    p.confidence,
-                    p.note,
-                    None,
-                    None,
-                    p.applies_at,
-                    not fresh,
-                ),
-            )
-        case ProgressReported():
-            fresh = _observe(view, goal, e, p.key_result_id, p.value, p.observed_at, None, policy)
-            view.changes.add(
-                progress.MODEL,
-                progress_entry(
-                    stored,
-                    "progress",
-                    p.key_result_id,
-                    p.value,
-                    None,
-                    "",
-                    p.source,
-                    p.idempotency_key,
-                    p.observed_at,
-                    not fresh,
-                ),
-            )
         case GoalAligned():
             akey = _alignment_key(e, p.parent)
             view.changes.unaligned.discard(akey)

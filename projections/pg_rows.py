@@ -10,6 +10,7 @@ import asyncpg
 from events.envelope import StoredEvent
 from events.scoring_policy import ScoringPolicySet as Policy
 from events.values import Metric
+from projections.observation import Observation
 from projections.read_models import scoring_policies
 from projections.read_models.columns import columns_of, upsert, upsert_staged
 from projections.rows import Changes, GoalKey, GoalRow, KeyResultRow
@@ -112,16 +113,18 @@ async def preload_tenant(conn: asyncpg.Connection, view: View, tenant: str) -> N
 
 
 async def preload_policies(
-    conn: asyncpg.Connection, view: View, events: Sequence[StoredEvent]
+    conn: asyncpg.Connection, view: View, events: Sequence[StoredEvent | Observation]
 ) -> None:
     """Load into ``view`` the scoring policy of each tenant of ``events`` it has not looked
     up yet, and every goal of a tenant whose policy one of them changes."""
-    missing = {e.envelope.tenant_id for e in events} - view.policies.keys()
+    stored = [e for e in events if type(e) is StoredEvent]
+    tenants = {e.tenant_id for e in events if type(e) is Observation}
+    missing = (tenants | {e.envelope.tenant_id for e in stored}) - view.policies.keys()
     if missing:
         found = await scoring_policies.current(conn, missing)
         for tenant in missing:
             view.policies[tenant] = found.get(tenant)
-    changing = {e.envelope.tenant_id for e in events if type(e.envelope.payload) is Policy}
+    changing = {e.envelope.tenant_id for e in stored if type(e.envelope.payload) is Policy}
     for tenant in sorted(changing):
         await preload_tenant(conn, view, tenant)
 

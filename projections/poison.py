@@ -14,6 +14,8 @@ from events.envelope import RawEvent, StoredEvent
 from events.personal import KeyLookup, KeyRing, kids_in
 from events.registry import REGISTRY, EventRegistry
 from events.subjects import is_token
+from projections.lean_decode import lean_observation
+from projections.observation import Observation
 
 # Stands for the tenant of a message whose subject names none that can exist: it can
 # never be a tenant token (those start with a letter or a digit).
@@ -62,7 +64,8 @@ class Unreadable:
         return tenant_of_subject(self.subject)
 
 
-Read = StoredEvent | Unreadable
+Read = StoredEvent | Observation | Unreadable
+Readable = StoredEvent | Observation  # what the writer applies
 
 
 def _header_hint(body: bytes, key: str) -> str | None:
@@ -82,10 +85,15 @@ def read_event(
     hash_: str | None,
     registry: EventRegistry = REGISTRY,
     keys: KeyLookup | None = None,
+    lean: bool = False,
 ) -> Read:
     """The stored message as an event, or as Unreadable saying why not (never raises for
-    the message's content)."""
+    the message's content). ``lean``: a check-in or report as an Observation (what the
+    read models need of it), when it reads as one; anything else is decoded in full."""
     try:
+        observed = lean_observation(sequence, subject, body, keys, registry) if lean else None
+        if observed is not None:
+            return _placed(observed, observed.tenant_id, observed.goal_type, observed.goal_id)
         stored = registry.decode_stored(sequence, subject, body, hash_, keys)
     except Exception as exc:  # decoding is pure: whatever it raises is the body's fault
         return Unreadable(
@@ -96,24 +104,36 @@ def read_event(
             _header_hint(body, "event_type"),
         )
     e = stored.envelope
+    return _placed(stored, e.tenant_id, e.aggregate_type.value, e.aggregate_id)
+
+
+def _placed(read: Readable, tenant: str, aggregate_type: str, aggregate_id: str) -> Read:
+    """``read``, or Unreadable if its envelope names another place than its subject."""
     # The subject is what subscribers filter (and tenants are isolated) by: an envelope
     # that claims another place than its subject is not applied anywhere.
-    place = subject.split(".", 4)[1:4]
-    if place != [e.tenant_id, e.aggregate_type.value, e.aggregate_id]:
-        return Unreadable(
-            sequence,
-            subject,
-            f"the envelope names {e.tenant_id}.{e.aggregate_type.value}.{e.aggregate_id}, "
-            f"the subject {'.'.join(place)}",
-            str(e.event_id),
-            e.event_type,
-        )
-    return stored
+    place = read.subject.split(".", 4)[1:4]
+    if place == [tenant, aggregate_type, aggregate_id]:
+        return read
+    if isinstance(read, Observation):
+        event_id, event_type = read.event_id, read.event_type
+    else:
+        event_id, event_type = read.envelope.event_id, read.envelope.event_type
+    return Unreadable(
+        read.stream_sequence,
+        read.subject,
+        f"the envelope names {tenant}.{aggregate_type}.{aggregate_id}, "
+        f"the subject {'.'.join(place)}",
+        str(event_id),
+        event_type,
+    )
 
 
-async def read_events(raws: Iterable[RawEvent], keys: KeyRing | None) -> list[Read]:
-    """Stored messages as events, their sealed fields opened with ``keys`` (fetched first)."""
+async def read_events(
+    raws: Iterable[RawEvent], keys: KeyRing | None, lean: bool = False
+) -> list[Read]:
+    """Stored messages as events, their sealed fields opened with ``keys`` (fetched first);
+    ``lean``: check-ins and reports as Observations (``read_event``)."""
     batch = list(raws)
     if keys is not None:
         await keys.prefetch(kid for m in batch for kid in kids_in(m.body))
-    return [read_event(m.sequence, m.subject, m.body, m.hash, keys=keys) for m in batch]
+    return [read_event(m.sequence, m.subject, m.body, m.hash, keys=keys, lean=lean) for m in batch]

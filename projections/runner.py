@@ -98,6 +98,7 @@ class Projector:
                     batch = await read_events(
                         (r for r in taken.events if not Subjects.is_guard(r.subject)),
                         self.writer.keys,
+                        lean=True,  # check-ins and reports as Observations: what rows need
                     )
                 else:
                     pause.release()

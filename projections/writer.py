@@ -14,9 +14,10 @@ from events.envelope import StoredEvent
 from events.personal import KeyRing
 from projections.apply import apply
 from projections.migrations import migrate
+from projections.observation import Observation
 from projections.parking import Culprit, advance, load_parked, park, unpark
 from projections.pg_rows import flush, preload, preload_policies, prepare_staging
-from projections.poison import POISON, Read, Unreadable, describe
+from projections.poison import POISON, Read, Readable, Unreadable, describe
 from projections.read_models.erasure import erase_subject
 from projections.rows import Changes
 from projections.scoring import ScoringPolicy
@@ -114,10 +115,10 @@ class ProjectionWriter:
         if len(self._view.goals) > MAX_CACHED_GOALS:
             self._view = View()
         try:
-            if all(type(e) is StoredEvent for e in fresh):
+            if not any(type(e) is Unreadable for e in fresh):
                 try:
                     async with self._conn.transaction():
-                        await self._apply(cast(list[StoredEvent], fresh))
+                        await self._apply(cast(list[Readable], fresh))
                         await self._save_checkpoint(last)
                 except POISON:
                     self._view = View()  # the cache may hold rows the rollback undid
@@ -165,11 +166,13 @@ class ProjectionWriter:
         first = self.parked.get(_tenant_of(e))
         return first is not None and e.stream_sequence >= first
 
-    async def _apply(self, events: Sequence[StoredEvent]) -> None:
+    async def _apply(self, events: Sequence[Readable]) -> None:
         """Apply and flush ``events`` inside the caller's transaction; an erasure scrubs
         the rows written so far, in stream order, and empties the cache of rows."""
         start = 0
         for index, stored in enumerate(events):
+            if isinstance(stored, Observation):
+                continue
             erased = stored.envelope.payload
             if isinstance(erased, DataSubjectErased):
                 await self._apply_run(events[start : index + 1])
@@ -178,7 +181,7 @@ class ProjectionWriter:
                 start = index + 1
         await self._apply_run(events[start:])
 
-    async def _apply_run(self, events: Sequence[StoredEvent]) -> None:
+    async def _apply_run(self, events: Sequence[Readable]) -> None:
         await preload_policies(self._conn, self._view, events)
         await preload(self._conn, self._view, (_goal_key(e) for e in events))
         for stored in events:
@@ -187,7 +190,7 @@ class ProjectionWriter:
         await flush(self._conn, self._view.changes)
         self._view.changes = Changes()
 
-    async def _try(self, events: Sequence[StoredEvent]) -> BaseException | None:
+    async def _try(self, events: Sequence[Readable]) -> BaseException | None:
         """Apply ``events`` under a savepoint; returns the poison error that undid them."""
         try:
             async with self._conn.transaction():
@@ -214,7 +217,7 @@ class ProjectionWriter:
         event, to find the culprit. Returns how many were applied, and the culprits."""
         applied, culprits = 0, []
         for group in _by_tenant(events).values():
-            stored = [e for e in group if isinstance(e, StoredEvent)]
+            stored = [e for e in group if not isinstance(e, Unreadable)]
             if len(stored) == len(group) and await self._try(stored) is None:
                 applied += len(group)
                 continue
@@ -253,7 +256,9 @@ class ProjectionWriter:
 
 
 def _tenant_of(e: Read) -> str:
-    return e.envelope.tenant_id if isinstance(e, StoredEvent) else e.tenant
+    if isinstance(e, StoredEvent):
+        return e.envelope.tenant_id
+    return e.tenant_id if isinstance(e, Observation) else e.tenant
 
 
 def _by_tenant(events: Sequence[Read]) -> dict[str, list[Read]]:
@@ -267,12 +272,17 @@ def _culprit(e: Read, error: str | BaseException) -> Culprit:
     text = error if isinstance(error, str) else describe(error)
     if isinstance(e, Unreadable):
         return Culprit(e.tenant, e.stream_sequence, e.subject, e.event_id, e.event_type, text)
+    if isinstance(e, Observation):
+        event_id, event_type = str(e.event_id), e.event_type
+        return Culprit(e.tenant_id, e.stream_sequence, e.subject, event_id, event_type, text)
     env = e.envelope
     return Culprit(
         env.tenant_id, e.stream_sequence, e.subject, str(env.event_id), env.event_type, text
     )
 
 
-def _goal_key(stored: StoredEvent) -> tuple[str, str, str]:
+def _goal_key(stored: Readable) -> tuple[str, str, str]:
+    if isinstance(stored, Observation):
+        return (stored.tenant_id, stored.goal_type, stored.goal_id)
     e = stored.envelope
     return (e.tenant_id, e.aggregate_type.value, e.aggregate_id)

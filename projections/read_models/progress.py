@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final, Literal
+from typing import Any, Final
 
 from pydantic import Field
 
-from events.envelope import StoredEvent
+from projections.observation import Kind, Observation
 from projections.parking import Queryable
 from projections.read_models.history import History
 from projections.views import View
 
 TABLE: Final = "progress_entries"
-
-Kind = Literal["check_in", "progress"]
 
 
 class ProgressView(View):
@@ -43,40 +41,50 @@ class ProgressEntry(ProgressView):
     goal_id: str
 
 
-MODEL: Final = History(TABLE, ProgressEntry)
+# Rows are built as tuples in the table's column order: one per event, and a validated
+# ProgressEntry per row cost more than the rest of applying a check-in (measured).
+MODEL: Final[History[Any]] = History(TABLE, ProgressEntry, tuples=True)
+_ORDER: Final = (
+    "stream_sequence",
+    "key_result_id",
+    "kind",
+    "value",
+    "confidence",
+    "note",
+    "source",
+    "idempotency_key",
+    "applies_at",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "superseded",
+    "tenant_id",
+    "goal_type",
+    "goal_id",
+)
+if MODEL.columns != _ORDER:  # progress_record below writes them in this order
+    raise TypeError(f"{TABLE} columns are {MODEL.columns}, progress_record writes {_ORDER}")
 
 
-def progress_entry(
-    stored: StoredEvent,
-    kind: Kind,
-    kr_id: str | None,
-    value: float,
-    confidence: float | None,
-    note: str,
-    source: str | None,
-    key: str | None,
-    at: datetime,
-    superseded: bool,
-) -> ProgressEntry:
-    """The history row of one observation event."""
-    e = stored.envelope
-    return ProgressEntry(
-        stream_sequence=stored.stream_sequence,
-        tenant_id=e.tenant_id,
-        goal_type=e.aggregate_type.value,
-        goal_id=e.aggregate_id,
-        key_result_id=kr_id or "",
-        kind=kind,
-        value=value,
-        confidence=confidence,
-        note=note,
-        source=source,
-        idempotency_key=key,
-        applies_at=at,
-        occurred_at=e.occurred_at,
-        recorded_at=e.recorded_at,
-        actor=e.actor,
-        superseded=superseded,
+def progress_record(o: Observation, superseded: bool) -> tuple[object, ...]:
+    """The history row of one observation (no KR is stored as ''), in column order."""
+    return (
+        o.stream_sequence,
+        o.key_result_id or "",
+        o.kind,
+        o.value,
+        o.confidence,
+        o.note,
+        o.source,
+        o.idempotency_key,
+        o.at,
+        o.occurred_at,
+        o.recorded_at,
+        o.actor,
+        superseded,
+        o.tenant_id,
+        o.goal_type,
+        o.goal_id,
     )
 
 

@@ -46,6 +46,8 @@ MODEL: Final = History(TABLE, SettingEntry)
 def setting_entry(stored: StoredEvent) -> SettingEntry | None:
     """The history row of a settings event (None for any other event)."""
     e, p = stored.envelope, stored.envelope.payload
+    if not isinstance(p, CheckInCadenceSet | HygienePolicySet):
+        return None  # most events: no row to build
     base = {
         "stream_sequence": stored.stream_sequence,
         "tenant_id": e.tenant_id,
