@@ -77,12 +77,12 @@ class _Hot:
         )
 
 
-# By the subject's last tokens, which name the event type (events/subjects.py): cheaper
-# to match than the body. The body's own type is validated against it.
-_HOT: Final = (
-    ("." + CheckInRecorded.event_type, _Hot(CheckInRecorded, "check_in")),
-    ("." + ProgressReported.event_type, _Hot(ProgressReported, "progress")),
-)
+# Found by the subject's last tokens, which name the event type (events/subjects.py):
+# cheaper to match than the body. The body's own type is validated against it.
+_CHECK_IN: Final = _Hot(CheckInRecorded, "check_in")
+_REPORT: Final = _Hot(ProgressReported, "progress")
+_CHECK_IN_END: Final = "." + CheckInRecorded.event_type
+_REPORT_END: Final = "." + ProgressReported.event_type
 
 
 def lean_observation(
@@ -94,8 +94,13 @@ def lean_observation(
 ) -> Observation | None:
     """The stored message as an Observation if it is a check-in or report at its current
     version in the registry's shape; None for anything else (decode it in full)."""
-    hot = next((h for suffix, h in _HOT if subject.endswith(suffix)), None)
-    if hot is None or sequence < 1:
+    if subject.endswith(_CHECK_IN_END):
+        hot = _CHECK_IN
+    elif subject.endswith(_REPORT_END):
+        hot = _REPORT
+    else:
+        return None
+    if sequence < 1:
         return None
     if registry.payload_types.get(hot.payload.event_type) is not hot.payload:
         return None  # a registry of other models: it decodes them itself
