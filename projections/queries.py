@@ -9,6 +9,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import asyncpg
 
 from projections import scoring
+from projections.cascade_queries import CascadeQueries
 from projections.parking import Queryable, parked_summary
 from projections.read_models import goals, scoring_policies
 from projections.read_models.goals import GoalRef
@@ -38,6 +39,7 @@ class ReadModels:
         self._pool = pool
         self._policy = policy
         self._acquire_s = acquire_timeout_s
+        self.cascade = CascadeQueries(pool, self._current_policy, acquire_timeout_s)
 
     async def read(
         self,
