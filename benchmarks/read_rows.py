@@ -93,6 +93,10 @@ QUERY_FIGURES = {
     "cascade_subtree_p99_ms": "subtree_p99_ms",
     "audit_log_p50_ms": "audit_p50_ms",
     "audit_log_p99_ms": "audit_p99_ms",
+    "cascade_page_p50_ms": "page_p50_ms",
+    "cascade_page_p99_ms": "page_p99_ms",
+    "cascade_page_cold_p50_ms": "page_cold_p50_ms",
+    "raw_cascade_page_p50_ms": "raw_page_p50_ms",
 }
 
 
@@ -138,6 +142,21 @@ for spec in (
     Row("raw_row_p50_ms", "raw asyncpg fetch of the goal row p50", "ms"),
     Row("cascade_subtree_p50_ms", "query: cascade subtree p50", "ms"),
     Row("cascade_subtree_p99_ms", "query: cascade subtree p99", "ms"),
+    Row(
+        "cascade_page_p50_ms",
+        "query: cascade page of 100 p50",
+        "ms",
+        "raw_cascade_page_p50_ms",
+        ("cascade_subtree_p50_ms",),
+    ),
+    Row("cascade_page_p99_ms", "query: cascade page of 100 p99", "ms"),
+    Row(
+        "cascade_page_cold_p50_ms",
+        "cascade page, tree just changed p50",
+        "ms",
+        "raw_cascade_page_p50_ms",
+    ),
+    Row("raw_cascade_page_p50_ms", "raw recursive SQL of the first page p50", "ms"),
     Row("audit_log_p50_ms", "query: cycle audit log p50", "ms"),
     Row("audit_log_p99_ms", "query: cycle audit log p99", "ms"),
     Row("peer_append", "peer: append (ours)", "events/s", "peer_append_eventsourcing"),

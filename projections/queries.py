@@ -35,11 +35,15 @@ class ReadModels:
         pool: asyncpg.Pool,
         policy: scoring.ScoringPolicy,
         acquire_timeout_s: float | None = None,
+        kept_outlines: int = 16,
     ) -> None:
         self._pool = pool
         self._policy = policy
         self._acquire_s = acquire_timeout_s
-        self.cascade = CascadeQueries(pool, self._current_policy, acquire_timeout_s)
+        # Outlines of the cascades last paged (a 10k-goal tree keeps a few MB).
+        self.cascade = CascadeQueries(
+            pool, self._current_policy, acquire_timeout_s, kept_outlines
+        )
 
     async def read(
         self,
