@@ -122,30 +122,33 @@ async def outline(
         root[1] if root[0] == "objective" else "",
     )
     refs = {root} | {(e["child_type"], e["child_id"]) for e in edges}
-    rows = await conn.fetch(
-        f"""SELECT g.goal_type, g.goal_id, g.score, k.ids, k.scores, k.weights, k.has
-            FROM {GOALS} g JOIN unnest($2::text[], $3::text[]) AS r(y, i)
-                ON g.goal_type = r.y AND g.goal_id = r.i
-            LEFT JOIN LATERAL (
-                SELECT array_agg(key_result_id ORDER BY position) AS ids,
-                       array_agg(score ORDER BY position) AS scores,
-                       array_agg(weight ORDER BY position) AS weights,
-                       array_agg(value IS NOT NULL ORDER BY position) AS has
-                FROM {KEY_RESULTS} WHERE tenant_id = $1 AND objective_id = g.goal_id
-                AND g.goal_type = 'objective') k ON TRUE
-            WHERE g.tenant_id = $1""",
+    # Two flat reads: a KR aggregate per goal (LATERAL) costs PostgreSQL more than both.
+    scored = await conn.fetch(
+        f"""SELECT g.goal_type, g.goal_id, g.score FROM {GOALS} g
+            JOIN unnest($2::text[], $3::text[]) AS r(y, i)
+            ON g.goal_type = r.y AND g.goal_id = r.i WHERE g.tenant_id = $1""",
         tenant,
         [r[0] for r in refs],
         [r[1] for r in refs],
     )
+    krs = await conn.fetch(
+        f"""SELECT objective_id, key_result_id, score, weight, value IS NOT NULL AS has
+            FROM {KEY_RESULTS} WHERE tenant_id = $1 AND objective_id = ANY($2::text[])
+            ORDER BY objective_id, position""",
+        tenant,
+        [r[1] for r in refs if r[0] == "objective"],
+    )
+    own: dict[str, list[scoring.OwnKeyResult]] = {}
+    for k in krs:
+        own.setdefault(k["objective_id"], []).append(
+            (k["key_result_id"], k["score"], k["weight"], k["has"])
+        )
     known: dict[GoalRef, tuple[float | None, list[scoring.OwnKeyResult]]] = {
         (r["goal_type"], r["goal_id"]): (
             r["score"],
-            list(zip(r["ids"], r["scores"], r["weights"], r["has"], strict=True))
-            if r["ids"]
-            else [],
+            own.get(r["goal_id"], []) if r["goal_type"] == "objective" else [],
         )
-        for r in rows
+        for r in scored
     }
     if root not in known:
         return None
