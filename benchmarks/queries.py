@@ -62,7 +62,7 @@ async def _cold_pages(database_url: str, schema: str, requests: int) -> list[flo
         database_url, min_size=1, max_size=1, server_settings={"search_path": schema}
     )
     try:
-        cold = ReadModels(pool, ScoringPolicy(), kept_outlines=0).cascade
+        cold = ReadModels(pool, ScoringPolicy(), kept_cascade_nodes=0).cascade
         root, at = ("objective", COMPANY_OBJECTIVE), datetime.now(UTC)
         return await _latencies(max(3, requests // 10), lambda: cold.page(TENANT, root, at, PAGE))
     finally:

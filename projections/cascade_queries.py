@@ -26,12 +26,12 @@ class CascadeQueries:
         pool: asyncpg.Pool,
         policy_of: PolicyOf,
         acquire_timeout_s: float | None = None,
-        kept_outlines: int = 16,
+        kept_nodes: int = 50_000,
     ) -> None:
         self._pool = pool
         self._policy_of = policy_of
         self._acquire_s = acquire_timeout_s
-        self._outlines = OutlineCache(kept_outlines)
+        self._outlines = OutlineCache(kept_nodes)
 
     async def _outline(self, conn: Queryable, tenant: str, root: GoalRef) -> Outline | None:
         """The subtree's outline: the kept one while the tenant's fingerprint holds."""

@@ -35,14 +35,14 @@ class ReadModels:
         pool: asyncpg.Pool,
         policy: scoring.ScoringPolicy,
         acquire_timeout_s: float | None = None,
-        kept_outlines: int = 16,
+        kept_cascade_nodes: int = 50_000,
     ) -> None:
         self._pool = pool
         self._policy = policy
         self._acquire_s = acquire_timeout_s
-        # Outlines of the cascades last paged (a 10k-goal tree keeps a few MB).
+        # Outlines of the cascades last paged, up to that many nodes (about 1.2 KB each).
         self.cascade = CascadeQueries(
-            pool, self._current_policy, acquire_timeout_s, kept_outlines
+            pool, self._current_policy, acquire_timeout_s, kept_cascade_nodes
         )
 
     async def read(

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from projections.read_models.cascade import Outline, _pre_order, _rolled_up
+from projections.read_models.cascade import Outline, OutlineCache, _pre_order, _rolled_up
 from projections.read_models.cascade_cursor import Cursor, CursorError, decode
 from projections.scoring import ScoringPolicy, cascade_rollup
 
@@ -109,3 +109,18 @@ def _encoded(body: object) -> str:
 def test_anything_but_a_given_cursor_is_refused(text: str) -> None:
     with pytest.raises(CursorError):
         decode(text)
+
+
+def test_kept_outlines_hold_their_stamp_and_their_node_budget() -> None:
+    tree = _outline()  # five nodes
+    kept = OutlineCache(max_nodes=8)
+    kept.put("a", ("objective", "co"), (1,), tree)
+
+    assert kept.get("a", ("objective", "co"), (1,)) is tree
+    assert kept.get("a", ("objective", "co"), (2,)) is None  # the read models moved
+    kept.put("b", ("objective", "co"), (1,), tree)  # ten nodes: the older one goes
+    assert kept.get("a", ("objective", "co"), (1,)) is None
+    assert kept.get("b", ("objective", "co"), (1,)) is tree
+    nothing = OutlineCache(max_nodes=0)
+    nothing.put("a", ("objective", "co"), (1,), tree)
+    assert nothing.get("a", ("objective", "co"), (1,)) is None
