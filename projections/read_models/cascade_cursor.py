@@ -15,11 +15,12 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from events.subjects import TOKEN_PATTERN
 from projections.read_models.cascade import MAX_DEPTH, Position, Step
 from projections.read_models.goals import GoalRef
 
 MAX_CURSOR: Final = 8192  # characters: MAX_DEPTH steps of three tokens, encoded
-_TOKEN: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # events.subjects.TOKEN_PATTERN
+_TOKEN: Final = re.compile(TOKEN_PATTERN)  # tenants, goals and KRs are all tokens
 _TYPES: Final = ("objective", "smart_goal")
 _VERSION: Final = 1
 
