@@ -16,7 +16,7 @@ from projections import scoring
 from projections.parking import Queryable
 from projections.read_models import goals, scoring_policies
 from projections.read_models.goals import GoalRef
-from projections.tables import ALIGNMENTS, CHECKPOINTS, GOALS, KEY_RESULTS
+from projections.tables import ALIGNMENTS, GOALS, KEY_RESULTS
 from projections.views import GoalScore, View
 
 Step = tuple[str, str, str]  # child type, child id, parent KR it serves ('' the objective)
@@ -89,19 +89,19 @@ class Outline:
 
 
 async def fingerprint(conn: Queryable, tenant: str) -> tuple[int, ...]:
-    """A value that changes whenever the tenant's cascade may have: every applied event
-    moves a checkpoint in the transaction of its rows; each also bumps its goal's version,
-    or is a policy change (which rescores without one), whatever the checkpoints' layout."""
+    """A value that changes whenever the tenant's cascade may have: every goal event that
+    applies bumps its goal's version (so the sum only grows), a new goal adds to the
+    count, and a policy change (which rescores without a version bump) is its own part.
+    Nothing of other tenants is in it, so their traffic does not invalidate this one's."""
     row = await conn.fetchrow(
-        f"""SELECT (SELECT coalesce(sum(last_sequence), 0)::bigint FROM {CHECKPOINTS}) AS done,
-                   (SELECT coalesce(max(stream_sequence), 0) FROM {scoring_policies.TABLE}
+        f"""SELECT (SELECT coalesce(max(stream_sequence), 0) FROM {scoring_policies.TABLE}
                     WHERE tenant_id = $1) AS policy,
                    coalesce(sum(version), 0)::bigint AS versions, count(*) AS goals
             FROM {GOALS} WHERE tenant_id = $1""",
         tenant,
     )
     assert row is not None
-    return (row["done"], row["policy"], row["versions"], row["goals"])
+    return (row["policy"], row["versions"], row["goals"])
 
 
 async def outline(
