@@ -101,6 +101,7 @@ async def rebuild_read_models(settings: Settings) -> int:
                     settings.scoring_policy,
                     keys,
                     progress=lambda done, head: shown.update(done, head),
+                    partitions=settings.projection_partitions,
                 )
                 shown.update(checkpoint, checkpoint)
             seconds = time.perf_counter() - started
