@@ -83,7 +83,8 @@ class Projector:
         """Open the schema, become a member, take a first share, and subscribe."""
         await self.writer.open()
         await self.ownership.join()
-        await self._rebalance()
+        await self.ownership.rebalance()
+        await self.writer.hold(self.ownership.owned)  # also when it took none
         return await self._subscribe(inbox)
 
     async def _rebalance(self) -> bool:
