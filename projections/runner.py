@@ -23,7 +23,7 @@ from projections.consumer import Batch, EventLog, Inbox, push_consumer
 from projections.observe import UNOBSERVED, ProjectionObserver
 from projections.parking import resume_requests
 from projections.partitions import DEFAULT_PARTITIONS, Ownership
-from projections.poison import Read, read_events
+from projections.poison import Read, read_events, tenant_of_subject
 from projections.resume import resume_tenant
 from projections.scoring import ScoringPolicy
 from projections.writer import OutOfOrder, ProjectionWriter
@@ -87,13 +87,28 @@ class Projector:
         await self.writer.hold(self.ownership.owned)  # also when it took none
         return await self._subscribe(inbox)
 
-    async def _rebalance(self) -> bool:
-        """Move partitions toward the fair share; True if the consumer must go back."""
+    async def _rebalance(self) -> tuple[bool, bool]:
+        """Move partitions toward the fair share: (whether they moved, whether the
+        consumer must go back to a partition taken over)."""
         if not await self.ownership.rebalance():
-            return False
+            return False, False
         owned = sorted(self.ownership.owned)
         log.info("worker %s of %s owns partitions %s", self.worker, self.writer.schema, owned)
-        return await self.writer.hold(owned)
+        return True, await self.writer.hold(owned)
+
+    async def _decode(self, taken: Batch) -> list[Read]:
+        """The events of ``taken`` in the partitions owned now (the tenant is the subject's
+        second token: another worker's events are never decoded here)."""
+        owned = self.writer.share.checkpoint_of
+        return await read_events(
+            (
+                r
+                for r in taken.events
+                if not Subjects.is_guard(r.subject)
+                and owned(tenant_of_subject(r.subject)) is not None
+            ),
+            self.writer.keys,
+        )
 
     async def _subscribe(self, inbox: Inbox) -> Subscription:
         """Position the durable consumer just past the writer's position and start it.
@@ -136,10 +151,7 @@ class Projector:
                     # Decoding this batch overlaps the previous batch's round trips to
                     # PostgreSQL; batches are still written one after the other, in order.
                     delivered = [r.sequence for r in taken.events]
-                    batch = await read_events(
-                        (r for r in taken.events if not Subjects.is_guard(r.subject)),
-                        self.writer.keys,
-                    )
+                    batch = await self._decode(taken)
                 else:
                     pause.release()
                 # The previous write is awaited before the next one starts, and also when
@@ -155,10 +167,13 @@ class Projector:
                         continue  # this batch followed the gap: it comes again
                 if writing is None and loop.time() - balanced > REBALANCE_S:
                     balanced = loop.time()  # nothing is being written meanwhile
-                    if await self._rebalance():
+                    moved, behind = await self._rebalance()
+                    if behind:
                         await sub.unsubscribe()
                         sub = await self._subscribe(inbox)
                         continue  # this batch is past a partition taken over: it comes again
+                    if moved and taken is not None:
+                        batch = await self._decode(taken)  # decoded for the former share
                 if writing is None and loop.time() - polled > RESUME_POLL_S:
                     await self.resume_requested()  # nothing is being written meanwhile
                     polled = loop.time()

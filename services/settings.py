@@ -75,8 +75,9 @@ class Settings:
     metrics_tenant_labels: bool = False
     # /readyz says "not ready" while the read models are further behind than this.
     ready_max_lag: int = 10_000
-    # Projector worker processes `okr serve` starts (1: the service projects itself), and
-    # the tenant partitions they share (fixed per schema at its first start).
+    # Projector worker processes `okr serve` starts (1: the service projects itself; 0: it
+    # does not project, workers run elsewhere), and the tenant partitions they share
+    # (fixed per schema at its first start).
     projectors: int = 1
     projection_partitions: int = DEFAULT_PARTITIONS
 
@@ -176,7 +177,7 @@ class Settings:
             ),
             metrics_tenant_labels=_flag(e, "OKR_METRICS_TENANT_LABELS"),
             ready_max_lag=int(e.get("OKR_READY_MAX_LAG", defaults.ready_max_lag)),
-            projectors=_count(e, "OKR_PROJECTORS", defaults.projectors),
+            projectors=_count(e, "OKR_PROJECTORS", defaults.projectors, least=0),
             projection_partitions=_count(
                 e, "OKR_PROJECTION_PARTITIONS", defaults.projection_partitions
             ),
@@ -215,10 +216,10 @@ def _seconds(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
-def _count(env: dict[str, str], name: str, default: int) -> int:
+def _count(env: dict[str, str], name: str, default: int, least: int = 1) -> int:
     value = int(env.get(name) or default)
-    if value < 1:
-        raise ValueError(f"{name} must be a positive whole number, not {env[name]!r}")
+    if value < least:
+        raise ValueError(f"{name} must be a whole number of at least {least}, not {env[name]!r}")
     return value
 
 

@@ -207,7 +207,8 @@ async def read_side(
         observer=telemetry.projection(),
         partitions=settings.projection_partitions,
     )
-    # With worker processes (okr serve --projectors N), this process only migrates.
+    # With worker processes (okr serve --projectors N, or okr project elsewhere: 0), this
+    # process only migrates.
     in_process = settings.projectors == 1
     supervisor = ProjectorSupervisor(nc, database_url, settings, projector_conn, projector)
     port = _http_port(settings.http_host, settings.http_port)

@@ -78,8 +78,9 @@ async def projector_workers(
     settings: Settings, nats_url: str, database_url: str
 ) -> AsyncIterator[list[str]]:
     """Start ``settings.projectors`` worker processes (none when it is 1: the service
-    projects itself), restart any that dies, and stop them all on exit. Yields their ids."""
-    if settings.projectors == 1:
+    projects itself; or 0), restart any that dies, and stop them all on exit. Yields their
+    ids."""
+    if settings.projectors <= 1:
         yield []
         return
     names = [f"p{i}" for i in range(1, settings.projectors + 1)]

@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 
 from projections.partitions import Share, fair_share, partition_of, plan
+from services.settings import Settings
 
 
 def test_a_tenants_partition_is_the_same_in_every_process_and_version() -> None:
@@ -81,3 +82,21 @@ def test_a_share_owning_nothing_reports_its_position() -> None:
     share.advance(7)
     assert share.slowest == 7
     assert share.checkpoint_of("acme") is None
+
+
+def test_the_projector_settings_default_to_one_in_process_worker_and_sixteen_partitions() -> None:
+    assert (Settings.from_env({}).projectors, Settings.from_env({}).projection_partitions) == (
+        1,
+        16,
+    )
+    env = {"OKR_PROJECTORS": "0", "OKR_PROJECTION_PARTITIONS": "64"}
+    assert (Settings.from_env(env).projectors, Settings.from_env(env).projection_partitions) == (
+        0,
+        64,
+    )
+
+
+@pytest.mark.parametrize("env", [{"OKR_PROJECTORS": "-1"}, {"OKR_PROJECTION_PARTITIONS": "0"}])
+def test_a_negative_worker_count_or_no_partitions_is_refused(env: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match="must be a whole number of at least"):
+        Settings.from_env(env)

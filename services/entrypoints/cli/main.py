@@ -15,6 +15,7 @@ from dataclasses import replace
 import nats
 from nats.js.errors import NotFoundError
 
+from projections.partitions import PartitionMismatch
 from projections.runner import rebuild
 from services.adapters import database
 from services.adapters.auth_secret import UnusableSecret
@@ -147,7 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve_cmd.add_argument(
         "--projectors",
         type=int,
-        help="projector worker processes to start (default OKR_PROJECTORS, 1: in-process)",
+        help="projector worker processes to start (default OKR_PROJECTORS; 1: in-process, "
+        "0: none, workers run elsewhere with okr project)",
     )
     project_cmd = sub.add_parser(
         "project",
@@ -180,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command != "token":
             raise
         parser.exit(2, f"okr token: error: {exc}\n")
-    except DataDirInUse as exc:
+    except (DataDirInUse, PartitionMismatch) as exc:
         print(f"okr {args.command}: {exc}", file=sys.stderr)
         return 1
 
@@ -188,8 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         if args.projectors is not None:
-            if args.projectors < 1:
-                raise SystemExit("okr serve: --projectors must be at least 1")
+            if args.projectors < 0:
+                raise SystemExit("okr serve: --projectors must be 0 or more")
             settings = replace(settings, projectors=args.projectors)
         return asyncio.run(serve(settings, demo=args.demo, keep_running=True))
     if args.command == "project":
