@@ -85,6 +85,8 @@ class Projector:
         await self.ownership.join()
         await self.ownership.rebalance()
         await self.writer.hold(self.ownership.owned)  # also when it took none
+        owned = sorted(self.ownership.owned)
+        log.info("worker %s of %s owns partitions %s", self.worker, self.writer.schema, owned)
         return await self._subscribe(inbox)
 
     async def _rebalance(self) -> tuple[bool, bool]:
