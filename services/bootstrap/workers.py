@@ -35,7 +35,7 @@ async def project(
     parent: int | None = None,
 ) -> None:
     """Run one supervised projector worker until ``stop`` (or until ``parent`` is gone)."""
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(nats_url, max_reconnect_attempts=-1)  # outlives NATS outages
     keys = await SubjectKeys.open(nc, settings.subject_keys, settings.stream_replicas)
     conn = await database.connect(database_url, settings.db_timeouts)
     projector = Projector(
