@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import asyncpg
 from nats.aio.client import Client
 
-from benchmarks import peer, queries, replay
+from benchmarks import peer, projectors, queries, replay
 from benchmarks.common import fill, new_stream, rate, raw_ordered_replay
 from benchmarks.registry import Bench, Figures, Row, measures, row
 from benchmarks.workload import quarter
@@ -61,6 +61,17 @@ async def catch_up_row(b: Bench) -> Figures:
         "catch_up_100k": got["projector"],
         "raw_replay_100k": got["raw_replay"],
         "raw_copy_100k": got["raw_copy"],
+    }
+
+
+@measures("catch_up_2_projectors", "catch_up_1_projector", "raw_replay_64_tenants")
+async def projectors_row(b: Bench) -> Figures:
+    """A ``--events`` stream of 64 tenants caught up by 1, then 2 worker processes."""
+    got = await projectors.partitioned_catch_up(b.nc, b.nats_url, b.database_url, b.sizes.events)
+    return {
+        "catch_up_2_projectors": got["many"],
+        "catch_up_1_projector": got["one"],
+        "raw_replay_64_tenants": got["raw"],
     }
 
 
@@ -134,6 +145,15 @@ for spec in (
     ),
     Row("raw_replay_100k", "raw ordered replay, 100k events", "events/s"),
     Row("raw_copy_100k", "raw asyncpg COPY, as many rows", "rows/s"),
+    Row(
+        "catch_up_2_projectors",
+        "catch-up by 2 worker processes, 64 tenants",
+        "events/s",
+        "catch_up_1_projector",
+        ("raw_replay_64_tenants",),
+    ),
+    Row("catch_up_1_projector", "catch-up by 1 worker process, 64 tenants", "events/s"),
+    Row("raw_replay_64_tenants", "raw ordered replay, the same stream", "events/s"),
     Row("replay_1m_s", "replay, 1M events: wall", "s", "raw_replay_1m_s"),
     Row("raw_replay_1m_s", "raw ordered replay, 1M events: wall", "s"),
     Row("replay_1m_rss_mb", "replay: peak RSS", "MB"),
