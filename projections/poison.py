@@ -16,6 +16,7 @@ from events.registry import REGISTRY, EventRegistry
 from events.subjects import is_token
 from projections.lean_decode import lean_observation
 from projections.observation import Observation
+from projections.parking import Culprit
 
 # Stands for the tenant of a message whose subject names none that can exist: it can
 # never be a tenant token (those start with a letter or a digit).
@@ -114,18 +115,38 @@ def _placed(read: Readable, tenant: str, aggregate_type: str, aggregate_id: str)
     place = read.subject.split(".", 4)[1:4]
     if place == [tenant, aggregate_type, aggregate_id]:
         return read
-    if isinstance(read, Observation):
-        event_id, event_type = read.event_id, read.event_type
-    else:
-        event_id, event_type = read.envelope.event_id, read.envelope.event_type
+    error = f"the envelope names {tenant}.{aggregate_type}.{aggregate_id}, the subject "
+    culprit = culprit_of(read, error + ".".join(place))
     return Unreadable(
-        read.stream_sequence,
-        read.subject,
-        f"the envelope names {tenant}.{aggregate_type}.{aggregate_id}, "
-        f"the subject {'.'.join(place)}",
-        str(event_id),
-        event_type,
+        read.stream_sequence, read.subject, culprit.error, culprit.event_id, culprit.event_type
     )
+
+
+def tenant_of(read: Read) -> str:
+    """The tenant an event (or an unreadable message) belongs to."""
+    if isinstance(read, StoredEvent):
+        return read.envelope.tenant_id
+    return read.tenant_id if isinstance(read, Observation) else read.tenant
+
+
+def goal_key_of(read: Readable) -> tuple[str, str, str]:
+    """(tenant, aggregate type, aggregate id) of an event: its goal's key, for a goal's."""
+    if isinstance(read, Observation):
+        return (read.tenant_id, read.goal_type, read.goal_id)
+    e = read.envelope
+    return (e.tenant_id, e.aggregate_type.value, e.aggregate_id)
+
+
+def culprit_of(read: Read, error: str | BaseException) -> Culprit:
+    """The message as the event a tenant is parked on (or a replay passes over)."""
+    text = error if isinstance(error, str) else describe(error)
+    if isinstance(read, Unreadable):
+        event_id, event_type = read.event_id, read.event_type
+    elif isinstance(read, Observation):
+        event_id, event_type = str(read.event_id), read.event_type
+    else:
+        event_id, event_type = str(read.envelope.event_id), read.envelope.event_type
+    return Culprit(tenant_of(read), read.stream_sequence, read.subject, event_id, event_type, text)
 
 
 async def read_events(

@@ -4,24 +4,32 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Literal, cast
 
 import asyncpg
 
 from events.data_subjects import DataSubjectErased
-from events.envelope import StoredEvent
 from events.personal import KeyRing
+from projections import checkpoints
 from projections.apply import apply
 from projections.migrations import migrate
 from projections.observation import Observation
 from projections.parking import Culprit, advance, load_parked, park, unpark
+from projections.partitions import DEFAULT_PARTITIONS, Share
 from projections.pg_rows import flush, preload, preload_policies, prepare_staging
-from projections.poison import POISON, Read, Readable, Unreadable, describe
+from projections.poison import (
+    POISON,
+    Read,
+    Readable,
+    Unreadable,
+    culprit_of,
+    goal_key_of,
+    tenant_of,
+)
 from projections.read_models.erasure import erase_subject
 from projections.rows import Changes
 from projections.scoring import ScoringPolicy
-from projections.tables import CHECKPOINTS
 from projections.view import View
 
 log = logging.getLogger(__name__)
@@ -48,7 +56,8 @@ class ProjectionWriter:
     not stop the others. ``on_poison="park"`` (the live read models, a rebuild) parks
     its tenant: that tenant's later events are skipped until it is resumed, every other
     tenant goes on. ``"skip"`` (a replay for an audit) passes over the event alone and
-    lists it in ``skipped``.
+    lists it in ``skipped``. It applies the events of the tenant partitions it owns (all
+    after ``open``, then as ``hold`` says), each past its partition's checkpoint.
     """
 
     def __init__(
@@ -59,6 +68,8 @@ class ProjectionWriter:
         policy: ScoringPolicy,
         on_poison: Literal["park", "skip"] = "park",
         keys: KeyRing | None = None,
+        partitions: int = DEFAULT_PARTITIONS,
+        worker: str | None = None,
     ) -> None:
         self._conn = conn
         self.schema = check_schema(schema)
@@ -67,22 +78,39 @@ class ProjectionWriter:
         self._view = View()
         self._on_poison = on_poison
         self.keys = keys  # opens the personal fields of what this writer is given to read
-        self.checkpoint = 0
+        self.share = Share(partitions)
+        self.worker = worker  # named as the owner of the partitions it writes
         self.parked: dict[str, int] = {}  # tenant -> its first unapplied sequence
         self.skipped: list[Culprit] = []
 
+    @property
+    def checkpoint(self) -> int:
+        """The slowest owned partition's checkpoint (how far it has read, owning none)."""
+        return self.share.slowest
+
     async def open(self) -> int:
-        """Migrate the schema and read the checkpoint; returns the checkpoint."""
+        """Migrate, then read every partition's checkpoint (all owned until ``hold``)."""
         self._view = View()
         await migrate(self._conn, self.schema)
         await self._conn.execute(f'SET search_path TO "{self.schema}"')
         await prepare_staging(self._conn)
-        found = await self._conn.fetchval(
-            f"SELECT last_sequence FROM {CHECKPOINTS} WHERE projection = $1", self.name
-        )
-        self.checkpoint = int(found or 0)
+        await checkpoints.ensure(self._conn, self.name, self.share.count)
+        self.share.checkpoints = await checkpoints.read(self._conn, self.name)
+        self.share.position = self.share.slowest
         self.parked = await load_parked(self._conn)
         return self.checkpoint
+
+    async def hold(self, partitions: Collection[int]) -> bool:
+        """Own exactly ``partitions`` (just locked by this session), their checkpoints
+        read afresh; True if one is behind the position, which then moves back to it."""
+        self._view = View()  # a former owner may have changed rows this cache holds
+        self.share.checkpoints = await checkpoints.claim(
+            self._conn, self.name, partitions, self.worker
+        )
+        self.parked = await load_parked(self._conn)
+        behind = self.share.slowest < self.share.position
+        self.share.position = min(self.share.position, self.share.slowest)
+        return behind
 
     async def write(
         self,
@@ -97,19 +125,23 @@ class ProjectionWriter:
         sequences of every message delivered with ``batch``, guards (which hold no event)
         included; the checkpoint moves past all of them.
         """
-        fresh = [e for e in batch if e.stream_sequence > self.checkpoint]
+        position = self.share.position
         arrived = (e.stream_sequence for e in batch) if delivered is None else delivered
-        sequences = [s for s in arrived if s > self.checkpoint]
+        sequences = [s for s in arrived if s > position]
         if not sequences:
             return 0
-        # The stream has no gaps (deny_delete, no limits) and the projection reads all of
-        # it, so anything but checkpoint + 1, + 2, ... is a redelivery out of order.
-        expected = range(self.checkpoint + 1, self.checkpoint + 1 + len(sequences))
+        # The stream has no gaps (deny_delete, no limits) and every worker reads all of
+        # it, so anything but position + 1, + 2, ... is a redelivery out of order.
+        expected = range(position + 1, position + 1 + len(sequences))
         if not selection and sequences != list(expected):
             raise OutOfOrder(
-                f"got sequences {sequences[0]}..{sequences[-1]} after checkpoint {self.checkpoint}"
+                f"got sequences {sequences[0]}..{sequences[-1]} after checkpoint {position}"
             )
         last = sequences[-1]
+        if not self.share.checkpoints:  # owning nothing, it only keeps its place
+            self.share.advance(last)
+            return 0
+        fresh = [e for e in batch if self.share.wants(tenant_of(e), e.stream_sequence)]
         if self.parked:
             fresh = [e for e in fresh if not self._held_back(e)]
         if len(self._view.goals) > MAX_CACHED_GOALS:
@@ -123,7 +155,7 @@ class ProjectionWriter:
                 except POISON:
                     self._view = View()  # the cache may hold rows the rollback undid
                 else:
-                    self.checkpoint = last
+                    self.share.advance(last)
                     return len(fresh)
             return await self._write_carefully(fresh, last)
         except BaseException:
@@ -137,9 +169,10 @@ class ProjectionWriter:
         Returns the event that still fails (the tenant is parked on it again), if any.
         """
         first = self.parked.get(tenant)
-        if first is None:
+        upto = self.share.checkpoint_of(tenant)
+        if first is None or upto is None:
             return None
-        held = [e for e in events if first <= e.stream_sequence <= self.checkpoint]
+        held = [e for e in events if first <= e.stream_sequence <= upto]
         try:
             async with self._conn.transaction():
                 _, culprits = await self._apply_carefully(held)
@@ -163,7 +196,7 @@ class ProjectionWriter:
 
     def _held_back(self, e: Read) -> bool:
         """Whether ``e`` belongs to a parked tenant at or past its culprit."""
-        first = self.parked.get(_tenant_of(e))
+        first = self.parked.get(tenant_of(e))
         return first is not None and e.stream_sequence >= first
 
     async def _apply(self, events: Sequence[Readable]) -> None:
@@ -183,7 +216,7 @@ class ProjectionWriter:
 
     async def _apply_run(self, events: Sequence[Readable]) -> None:
         await preload_policies(self._conn, self._view, events)
-        await preload(self._conn, self._view, (_goal_key(e) for e in events))
+        await preload(self._conn, self._view, (goal_key_of(e) for e in events))
         for stored in events:
             apply(self._view, stored, self._policy)
         self._view.settle(self._policy)
@@ -209,7 +242,7 @@ class ProjectionWriter:
             await self._save_checkpoint(last)
         for culprit in culprits:
             self.parked[culprit.tenant_id] = culprit.first_sequence
-        self.checkpoint = last
+        self.share.advance(last)
         return applied
 
     async def _apply_carefully(self, events: Sequence[Read]) -> tuple[int, list[Culprit]]:
@@ -226,7 +259,7 @@ class ProjectionWriter:
                 if error is None:
                     applied += 1
                     continue
-                culprits.append(_culprit(item, error))
+                culprits.append(culprit_of(item, error))
                 if self._on_poison == "park":
                     break  # the tenant's later events wait for its resumption
         if self._on_poison == "skip":
@@ -246,43 +279,11 @@ class ProjectionWriter:
         )
 
     async def _save_checkpoint(self, last: int) -> None:
-        await self._conn.execute(
-            f"INSERT INTO {CHECKPOINTS} (projection, last_sequence, updated_at) "
-            "VALUES ($1, $2, now()) ON CONFLICT (projection) DO UPDATE "
-            "SET last_sequence = EXCLUDED.last_sequence, updated_at = now()",
-            self.name,
-            last,
-        )
-
-
-def _tenant_of(e: Read) -> str:
-    if isinstance(e, StoredEvent):
-        return e.envelope.tenant_id
-    return e.tenant_id if isinstance(e, Observation) else e.tenant
+        await checkpoints.save(self._conn, self.name, self.share.checkpoints, last, self.worker)
 
 
 def _by_tenant(events: Sequence[Read]) -> dict[str, list[Read]]:
     groups: dict[str, list[Read]] = {}
     for e in events:
-        groups.setdefault(_tenant_of(e), []).append(e)
+        groups.setdefault(tenant_of(e), []).append(e)
     return groups
-
-
-def _culprit(e: Read, error: str | BaseException) -> Culprit:
-    text = error if isinstance(error, str) else describe(error)
-    if isinstance(e, Unreadable):
-        return Culprit(e.tenant, e.stream_sequence, e.subject, e.event_id, e.event_type, text)
-    if isinstance(e, Observation):
-        event_id, event_type = str(e.event_id), e.event_type
-        return Culprit(e.tenant_id, e.stream_sequence, e.subject, event_id, event_type, text)
-    env = e.envelope
-    return Culprit(
-        env.tenant_id, e.stream_sequence, e.subject, str(env.event_id), env.event_type, text
-    )
-
-
-def _goal_key(stored: Readable) -> tuple[str, str, str]:
-    if isinstance(stored, Observation):
-        return (stored.tenant_id, stored.goal_type, stored.goal_id)
-    e = stored.envelope
-    return (e.tenant_id, e.aggregate_type.value, e.aggregate_id)

@@ -20,6 +20,7 @@ from events.subjects import (
     STREAM_NAME,
     SUBJECT_KEY_BUCKET_NAME,
 )
+from projections.partitions import DEFAULT_PARTITIONS
 from services.domain.clock_skew import DEFAULT_AHEAD, DEFAULT_BEHIND, ClockSkew
 
 
@@ -74,6 +75,11 @@ class Settings:
     metrics_tenant_labels: bool = False
     # /readyz says "not ready" while the read models are further behind than this.
     ready_max_lag: int = 10_000
+    # Projector worker processes `okr serve` starts (1: the service projects itself; 0: it
+    # does not project, workers run elsewhere), and the tenant partitions they share
+    # (fixed per schema at its first start).
+    projectors: int = 1
+    projection_partitions: int = DEFAULT_PARTITIONS
 
     def _beside_events(self, configured: str | None, default: str, suffix: str) -> str:
         # A stream or bucket as configured, else the deployment's default name beside the
@@ -171,6 +177,10 @@ class Settings:
             ),
             metrics_tenant_labels=_flag(e, "OKR_METRICS_TENANT_LABELS"),
             ready_max_lag=int(e.get("OKR_READY_MAX_LAG", defaults.ready_max_lag)),
+            projectors=_count(e, "OKR_PROJECTORS", defaults.projectors, least=0),
+            projection_partitions=_count(
+                e, "OKR_PROJECTION_PARTITIONS", defaults.projection_partitions
+            ),
         )
 
 
@@ -203,6 +213,13 @@ def _seconds(env: dict[str, str], name: str, default: float) -> float:
     # A zero, negative or NaN wait would turn every query into a timeout (or none at all).
     if not value > 0 or value == float("inf"):
         raise ValueError(f"{name} must be a positive number of seconds, not {env[name]!r}")
+    return value
+
+
+def _count(env: dict[str, str], name: str, default: int, least: int = 1) -> int:
+    value = int(env.get(name) or default)
+    if value < least:
+        raise ValueError(f"{name} must be a whole number of at least {least}, not {env[name]!r}")
     return value
 
 

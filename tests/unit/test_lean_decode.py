@@ -72,7 +72,7 @@ REPORT = ProgressReported(
 )
 
 
-def full(body: bytes, keys: Keys | None) -> Observation | None | Exception:
+def full(body: bytes, keys: Keys | None) -> Observation | Exception | None:
     """What the registry's full decode makes of ``body``: its observation, or its error."""
     try:
         stored = REGISTRY.decode_stored(1, SUBJECT + "check_in.recorded", body, None, keys)
@@ -181,7 +181,7 @@ ODD = st.sampled_from(
         {},
         {"enc": "aes-256-gcm"},
         "a\u0000b",
-    ]  # fmt: skip
+    ]
 )
 HEADER = list(Envelope.model_fields)
 
