@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 from typing_extensions import TypedDict
 
-from events.envelope import EnvelopeHeader, EventPayload
+from events.envelope import Envelope, EnvelopeHeader, EventPayload
 from events.goals import CheckInRecorded, ProgressReported
 from events.personal import KeyLookup, open_value, personal_paths
 from events.registry import REGISTRY, EventRegistry
@@ -43,12 +43,17 @@ def _holds_model(annotation: Any) -> bool:
     return any(_holds_model(arg) for arg in typing.get_args(annotation))
 
 
-def _mirror(model: type[BaseModel], loose: frozenset[str], **more: Any) -> Any:
-    """A TypedDict that validates as ``model`` does, every field required (the shape the
-    registry writes), ``loose`` fields taken as they come (checked after opening)."""
+def _plain(model: type[BaseModel]) -> None:
+    """Refuse a model whose validators a mirror of its fields would not run."""
     decorators = model.__pydantic_decorators__
     if decorators.field_validators or decorators.model_validators or decorators.validators:
         raise TypeError(f"{model.__name__} has validators a mirror would not run")
+
+
+def _mirror(model: type[BaseModel], loose: frozenset[str], **more: Any) -> Any:
+    """A TypedDict that validates as ``model`` does, every field required (the shape the
+    registry writes), ``loose`` fields taken as they come (checked after opening)."""
+    _plain(model)
     fields = {}
     for name, info in model.model_fields.items():
         if _holds_model(info.annotation):
@@ -72,6 +77,7 @@ class _Hot:
         self.sealed = {
             name: TypeAdapter(_annotation(payload.model_fields[name])) for name in sealed
         }
+        _plain(Envelope)  # the header's fields are EnvelopeHeader's, the payload comes last
         self.fields = TypeAdapter(
             _mirror(EnvelopeHeader, frozenset(), payload=_mirror(payload, sealed))
         )
