@@ -35,6 +35,11 @@ class DatabaseTimeouts:
     write_s: float = 60.0
 
 
+def default_replay_workers() -> int:
+    """Worker processes of a large audit replay: one a core, at most four."""
+    return min(4, os.cpu_count() or 1)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Service settings. Unset URLs mean: start the embedded servers."""
@@ -74,6 +79,10 @@ class Settings:
     metrics_tenant_labels: bool = False
     # /readyz says "not ready" while the read models are further behind than this.
     ready_max_lag: int = 10_000
+    # An audit replay of at least ``replay_parallel_from`` events is shared among this many
+    # worker processes (projections/audit/parallel.py); 1 replays in the service's process.
+    replay_workers: int = field(default_factory=default_replay_workers)
+    replay_parallel_from: int = 50_000
 
     def _beside_events(self, configured: str | None, default: str, suffix: str) -> str:
         # A stream or bucket as configured, else the deployment's default name beside the
@@ -171,6 +180,10 @@ class Settings:
             ),
             metrics_tenant_labels=_flag(e, "OKR_METRICS_TENANT_LABELS"),
             ready_max_lag=int(e.get("OKR_READY_MAX_LAG", defaults.ready_max_lag)),
+            replay_workers=max(1, int(e.get("OKR_REPLAY_WORKERS", defaults.replay_workers))),
+            replay_parallel_from=int(
+                e.get("OKR_REPLAY_PARALLEL_FROM", defaults.replay_parallel_from)
+            ),
         )
 
 

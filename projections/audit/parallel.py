@@ -1,0 +1,287 @@
+"""Parallel replay: a tenant's goals shared among worker processes, then merged into one schema.
+
+The coordinator (here) scans the tenant's events once and passes each goal's events to
+one worker, chosen by a stable hash of the goal, and every tenant-wide event (scoring
+policy, tenant settings, erasures) to all of them: a goal's rows depend only on its own
+events and on those, in stream order. Each worker (``replay_worker``) decodes, selects,
+folds and writes its share with the serial replay's own loop and writer into a schema of
+its own, so none of them ever touches another's rows (a policy change re-scores, and an
+erasure scrubs, every goal its worker holds). At the end the workers' schemas are merged
+into the first one's; the roll-ups (the cascade, the goals' scores) are then read from it
+by the same queries as a serial replay's. Memory stays bounded: every process streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import sys
+import zlib
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, get_args
+
+import asyncpg
+
+from events.envelope import RawEvent
+from events.personal import KeyRing, kids_in
+from events.values import GoalType
+from projections.audit.axes import TimeAxes
+from projections.audit.fold import ReportFold
+from projections.audit.frames import (
+    DigestLine,
+    RawTuple,
+    WorkerBatch,
+    WorkerDone,
+    WorkerFailed,
+    WorkerTask,
+    frame,
+    read_frame,
+)
+from projections.audit.merge import merge_schemas
+from projections.audit.replay import REPLAY_BATCH, Progress, Replayed, drop_schema
+from projections.consumer import EventLog
+from projections.scoring import ScoringPolicy
+from projections.writer import check_schema
+
+GOAL_TYPES = frozenset(t.value for t in get_args(GoalType))
+# How far the coordinator may run ahead of a worker, in bytes of frames it has not taken
+# (held in the coordinator). The readers keep asyncio's small default buffer: a large
+# one is shifted down at every read (measured: it made the workers several times slower).
+_AHEAD_BYTES = 2 * 2**20
+
+
+class ReplayWorkerFailed(RuntimeError):
+    """A worker of a parallel replay stopped without saying why in a form that travels."""
+
+
+@dataclass(frozen=True)
+class Workers:
+    """How a replay is shared: ``count`` processes, reaching PostgreSQL at ``database_url``."""
+
+    count: int
+    database_url: str
+    connect_options: dict[str, Any] = field(default_factory=dict)  # asyncpg.connect's
+
+
+def partition_of(subject: str, workers: int) -> int | None:
+    """The worker of a goal's event (a stable hash of its goal), None for a tenant-wide one."""
+    tokens = subject.split(".", 4)  # root, tenant, aggregate type, id, event type (dotted)
+    if len(tokens) == 5 and tokens[2] in GOAL_TYPES:
+        return zlib.crc32(f"{tokens[2]}.{tokens[3]}".encode()) % workers
+    return None
+
+
+def _share(batch: Sequence[RawEvent], workers: int, shared: list[int]) -> list[list[RawTuple]]:
+    shares: list[list[RawTuple]] = [[] for _ in range(workers)]
+    for e in batch:
+        values = (e.sequence, e.subject, e.body, e.hash, e.traceparent)
+        k = partition_of(e.subject, workers)
+        if k is None:
+            shared.append(e.sequence)
+            for share in shares:
+                share.append(values)
+        else:
+            shares[k].append(values)
+    return shares
+
+
+async def _keys_of(
+    keys: KeyRing | None, tenant: str, shares: list[list[RawTuple]]
+) -> list[dict[str, bytes | None]]:
+    """The keys each share's sealed fields name, as the coordinator's key ring has them."""
+    kids = [{kid for e in share for kid in kids_in(e[2])} for share in shares]
+    if keys is None or not any(kids):
+        return [{} for _ in shares]
+    await keys.prefetch(set().union(*kids))
+    return [{kid: keys.key(tenant, kid) for kid in wanted} for wanted in kids]
+
+
+class _Worker:
+    """One worker process: frames to its stdin, its answers read as they come."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self._process = process
+        self.answers: deque[list[DigestLine]] = deque()
+        self.done: WorkerDone | None = None
+        self._arrived = asyncio.Event()
+        self._reading = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(cls, task: WorkerTask) -> _Worker:
+        """Start a worker process on ``task``."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "projections.audit.replay_worker",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert process.stdin is not None
+        process.stdin.transport.set_write_buffer_limits(high=_AHEAD_BYTES)
+        worker = cls(process)
+        worker.send(task)
+        return worker
+
+    def send(self, message: object) -> None:
+        """Queue one frame for the worker (``drain`` waits until it is taking them)."""
+        assert self._process.stdin is not None
+        self._process.stdin.write(frame(message))
+
+    async def drain(self) -> None:
+        """Wait while the worker is too far behind; raises if it has failed."""
+        assert self._process.stdin is not None
+        try:
+            await self._process.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            await self._reading  # its own error says more than the broken pipe
+            raise
+
+    async def _read(self) -> None:
+        assert self._process.stdout is not None
+        try:
+            while True:
+                message = await read_frame(self._process.stdout)
+                if isinstance(message, WorkerFailed):
+                    if message.error is not None:
+                        message.error.add_note(message.text)
+                        raise message.error
+                    raise ReplayWorkerFailed(message.text)
+                if isinstance(message, WorkerDone):
+                    self.done = message
+                    return
+                assert isinstance(message, list)
+                self.answers.append(message)
+                self._arrived.set()
+        except EOFError:
+            code = await self._process.wait()
+            raise ReplayWorkerFailed(f"a replay worker exited with {code}") from None
+        finally:
+            self._arrived.set()
+
+    def ready(self) -> bool:
+        """Whether the worker's answer to the oldest pending batch is in (or it failed)."""
+        return bool(self.answers) or self._reading.done()
+
+    async def answer(self) -> list[DigestLine]:
+        """The worker's answer to the oldest batch it has not answered yet."""
+        while not self.answers:
+            if self._reading.done():
+                self._reading.result()  # raises the worker's error
+                raise ReplayWorkerFailed("a replay worker finished without answering")
+            self._arrived.clear()
+            await self._arrived.wait()
+        return self.answers.popleft()
+
+    async def finish(self) -> WorkerDone:
+        """Wait for the worker, told there is no more, to commit and exit."""
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        await self._reading
+        await self._process.wait()
+        assert self.done is not None
+        return self.done
+
+    async def stop(self) -> None:
+        """Kill the worker if it still runs (the replay is being abandoned)."""
+        if self._process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._process.kill()
+            await self._process.wait()
+        self._reading.cancel()
+        with contextlib.suppress(BaseException):
+            await self._reading
+
+
+class _Tally:
+    """Merges the workers' answers, batch by batch in stream order, into the counts."""
+
+    def __init__(self, fold: ReportFold | None, progress: Progress | None) -> None:
+        self._fold = fold
+        self._progress = progress
+        self.pending: deque[int] = deque()  # sizes of batches not answered by every worker
+        self.read = self.selected = 0
+
+    async def take(self, workers: Sequence[_Worker]) -> None:
+        """Merge the oldest pending batch's answers (waiting for them)."""
+        answers = [await w.answer() for w in workers]
+        lines: list[DigestLine] = []
+        for line in heapq.merge(*answers):
+            if not lines or lines[-1][0] != line[0]:  # a tenant-wide event: every worker's
+                lines.append(line)
+        if self._fold is not None:
+            self._fold.tally(lines)
+        self.read += self.pending.popleft()
+        self.selected += len(lines)
+        if self._progress is not None:
+            self._progress(self.read, self.selected)
+
+
+async def replay_parallel(
+    event_log: EventLog,
+    conn: asyncpg.Connection,
+    tenant: str,
+    axes: TimeAxes,
+    schema: str,
+    policy: ScoringPolicy,
+    workers: Workers,
+    progress: Progress | None = None,
+    fold: ReportFold | None = None,
+    keys: KeyRing | None = None,
+) -> Replayed:
+    """``replay_tenant`` shared among ``workers.count`` processes, into ``schema``.
+
+    ``fold`` (the report's) ends as one fold of every selected event would. If the
+    replay is interrupted or a worker fails, the workers are stopped and every schema
+    of the replay dropped.
+    """
+    names = [check_schema(schema)]
+    names += [check_schema(f"{schema}_p{k}") for k in range(1, workers.count)]
+    started: list[_Worker] = []
+    shared: list[int] = []  # the sequences of the tenant-wide events: every worker's
+    tally = _Tally(fold, progress)
+    try:
+        for name in names:
+            task = WorkerTask(
+                workers.database_url,
+                workers.connect_options,
+                name,
+                tenant,
+                axes,
+                policy,
+                fold is not None,
+            )
+            started.append(await _Worker.start(task))
+        async for batch in event_log.scan(event_log.subjects.tenant(tenant), REPLAY_BATCH):
+            shares = _share(batch, len(started), shared)
+            passed = await _keys_of(keys, tenant, shares)
+            for worker, share, share_keys in zip(started, shares, passed, strict=True):
+                worker.send(WorkerBatch(share, share_keys))
+            tally.pending.append(len(batch))
+            await asyncio.gather(*(w.drain() for w in started))
+            while tally.pending and all(w.ready() for w in started):
+                await tally.take(started)
+        for worker in started:
+            worker.send(None)  # no more batches
+        while tally.pending:
+            await tally.take(started)
+        done = [await w.finish() for w in started]
+        await merge_schemas(conn, schema, names[1:], shared)
+    except BaseException:
+        for worker in started:
+            await worker.stop()
+        for name in names:
+            await drop_schema(conn, name)
+        raise
+    if fold is not None:
+        fold.absorb([d.fold for d in done if d.fold is not None])
+    skipped = {c.first_sequence: c for d in done for c in d.skipped}
+    return Replayed(
+        schema,
+        tally.selected,
+        tally.read,
+        tuple(skipped[s] for s in sorted(skipped)),
+        tuple(d.peak_mb for d in done),
+    )
