@@ -1,22 +1,21 @@
-"""Parallel replay: a tenant's goals shared among worker processes, then merged into one schema.
+"""Parallel replay: a tenant's goals shared among processes, then merged into one schema.
 
 The coordinator (here) scans the tenant's events once and passes each goal's events to
-one worker, chosen by a stable hash of the goal, and every tenant-wide event (scoring
+one share, chosen by a stable hash of the goal, and every tenant-wide event (scoring
 policy, tenant settings, erasures) to all of them: a goal's rows depend only on its own
-events and on those, in stream order. Each worker (``replay_worker``) decodes, selects,
-folds and writes its share with the serial replay's own loop and writer into a schema of
-its own, so none of them ever touches another's rows (a policy change re-scores, and an
-erasure scrubs, every goal its worker holds). At the end the workers' schemas are merged
-into the first one's; the roll-ups (the cascade, the goals' scores) are then read from it
-by the same queries as a serial replay's. Memory stays bounded: every process streams.
+events and on those, in stream order. The first share is replayed in this process, each
+other one by a worker process (``shares``, ``replay_worker``); each decodes, selects,
+folds and writes with the serial replay's own loop and writer into a schema of its own,
+so none of them ever touches another's rows (a policy change re-scores, and an erasure
+scrubs, every goal its share holds). At the end the shares' schemas are merged into the
+first one's; the roll-ups (the cascade, the goals' scores) are then read from it by the
+same queries as a serial replay's. Memory stays bounded: every process streams.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
-import sys
 import zlib
 from collections import deque
 from collections.abc import Sequence
@@ -30,36 +29,21 @@ from events.personal import KeyRing, kids_in
 from events.values import GoalType
 from projections.audit.axes import TimeAxes
 from projections.audit.fold import ReportFold
-from projections.audit.frames import (
-    DigestLine,
-    RawTuple,
-    WorkerBatch,
-    WorkerDone,
-    WorkerFailed,
-    WorkerTask,
-    frame,
-    read_frame,
-)
+from projections.audit.frames import DigestLine, RawTuple, WorkerBatch, WorkerTask
 from projections.audit.merge import merge_schemas
 from projections.audit.replay import REPLAY_BATCH, Progress, Replayed, drop_schema
+from projections.audit.shares import LocalShare, ProcessShare, Share
 from projections.consumer import EventLog
 from projections.scoring import ScoringPolicy
 from projections.writer import check_schema
 
 GOAL_TYPES = frozenset(t.value for t in get_args(GoalType))
-# How far the coordinator may run ahead of a worker, in bytes of frames it has not taken
-# (held in the coordinator). The readers keep asyncio's small default buffer: a large
-# one is shifted down at every read (measured: it made the workers several times slower).
-_AHEAD_BYTES = 2 * 2**20
-
-
-class ReplayWorkerFailed(RuntimeError):
-    """A worker of a parallel replay stopped without saying why in a form that travels."""
 
 
 @dataclass(frozen=True)
 class Workers:
-    """How a replay is shared: ``count`` processes, reaching PostgreSQL at ``database_url``."""
+    """How a replay is shared: ``count`` shares (this process and ``count - 1`` workers),
+    the workers reaching PostgreSQL at ``database_url``."""
 
     count: int
     database_url: str
@@ -99,102 +83,6 @@ async def _keys_of(
     return [{kid: keys.key(tenant, kid) for kid in wanted} for wanted in kids]
 
 
-class _Worker:
-    """One worker process: frames to its stdin, its answers read as they come."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self._process = process
-        self.answers: deque[list[DigestLine]] = deque()
-        self.done: WorkerDone | None = None
-        self._arrived = asyncio.Event()
-        self._reading = asyncio.create_task(self._read())
-
-    @classmethod
-    async def start(cls, task: WorkerTask) -> _Worker:
-        """Start a worker process on ``task``."""
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "projections.audit.replay_worker",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        assert process.stdin is not None
-        process.stdin.transport.set_write_buffer_limits(high=_AHEAD_BYTES)
-        worker = cls(process)
-        worker.send(task)
-        return worker
-
-    def send(self, message: object) -> None:
-        """Queue one frame for the worker (``drain`` waits until it is taking them)."""
-        assert self._process.stdin is not None
-        self._process.stdin.write(frame(message))
-
-    async def drain(self) -> None:
-        """Wait while the worker is too far behind; raises if it has failed."""
-        assert self._process.stdin is not None
-        try:
-            await self._process.stdin.drain()
-        except (BrokenPipeError, ConnectionResetError):
-            await self._reading  # its own error says more than the broken pipe
-            raise
-
-    async def _read(self) -> None:
-        assert self._process.stdout is not None
-        try:
-            while True:
-                message = await read_frame(self._process.stdout)
-                if isinstance(message, WorkerFailed):
-                    if message.error is not None:
-                        message.error.add_note(message.text)
-                        raise message.error
-                    raise ReplayWorkerFailed(message.text)
-                if isinstance(message, WorkerDone):
-                    self.done = message
-                    return
-                assert isinstance(message, list)
-                self.answers.append(message)
-                self._arrived.set()
-        except EOFError:
-            code = await self._process.wait()
-            raise ReplayWorkerFailed(f"a replay worker exited with {code}") from None
-        finally:
-            self._arrived.set()
-
-    def ready(self) -> bool:
-        """Whether the worker's answer to the oldest pending batch is in (or it failed)."""
-        return bool(self.answers) or self._reading.done()
-
-    async def answer(self) -> list[DigestLine]:
-        """The worker's answer to the oldest batch it has not answered yet."""
-        while not self.answers:
-            if self._reading.done():
-                self._reading.result()  # raises the worker's error
-                raise ReplayWorkerFailed("a replay worker finished without answering")
-            self._arrived.clear()
-            await self._arrived.wait()
-        return self.answers.popleft()
-
-    async def finish(self) -> WorkerDone:
-        """Wait for the worker, told there is no more, to commit and exit."""
-        assert self._process.stdin is not None
-        self._process.stdin.close()
-        await self._reading
-        await self._process.wait()
-        assert self.done is not None
-        return self.done
-
-    async def stop(self) -> None:
-        """Kill the worker if it still runs (the replay is being abandoned)."""
-        if self._process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                self._process.kill()
-            await self._process.wait()
-        self._reading.cancel()
-        with contextlib.suppress(BaseException):
-            await self._reading
-
-
 class _Tally:
     """Merges the workers' answers, batch by batch in stream order, into the counts."""
 
@@ -204,7 +92,7 @@ class _Tally:
         self.pending: deque[int] = deque()  # sizes of batches not answered by every worker
         self.read = self.selected = 0
 
-    async def take(self, workers: Sequence[_Worker]) -> None:
+    async def take(self, workers: Sequence[Share]) -> None:
         """Merge the oldest pending batch's answers (waiting for them)."""
         answers = [await w.answer() for w in workers]
         lines: list[DigestLine] = []
@@ -239,11 +127,11 @@ async def replay_parallel(
     """
     names = [check_schema(schema)]
     names += [check_schema(f"{schema}_p{k}") for k in range(1, workers.count)]
-    started: list[_Worker] = []
-    shared: list[int] = []  # the sequences of the tenant-wide events: every worker's
+    started: list[Share] = []
+    shared: list[int] = []  # the sequences of the tenant-wide events: every share's
     tally = _Tally(fold, progress)
     try:
-        for name in names:
+        for k, name in enumerate(names):
             task = WorkerTask(
                 workers.database_url,
                 workers.connect_options,
@@ -253,7 +141,8 @@ async def replay_parallel(
                 policy,
                 fold is not None,
             )
-            started.append(await _Worker.start(task))
+            # The first share is replayed here, on ``conn``; the others by worker processes.
+            started.append(LocalShare(conn, task) if k == 0 else await ProcessShare.start(task))
         async for batch in event_log.scan(event_log.subjects.tenant(tenant), REPLAY_BATCH):
             shares = _share(batch, len(started), shared)
             passed = await _keys_of(keys, tenant, shares)
@@ -283,5 +172,5 @@ async def replay_parallel(
         tally.selected,
         tally.read,
         tuple(skipped[s] for s in sorted(skipped)),
-        tuple(d.peak_mb for d in done),
+        tuple(d.peak_mb for d in done[1:]),
     )

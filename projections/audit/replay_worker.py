@@ -1,39 +1,30 @@
 """A parallel replay's worker process: its share of a tenant's goals into a schema of its own.
 
-    python -m projections.audit.replay_worker      (started by projections.audit.parallel)
+    python -m projections.audit.replay_worker      (started by projections.audit.shares)
 
 It reads frames on its standard input (a WorkerTask, then WorkerBatches, then None) and
 answers on its standard output: for each batch the digest lines of the events it
 selected, and at the end WorkerDone (or WorkerFailed). Every batch goes through the same
-loop as a serial replay (``replay_batches``), with the same writer.
+loop as a serial replay (``replay_share``, ``replay_batches``), with the same writer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import pickle
 import resource
 import sys
 import traceback
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 
-from events.envelope import RawEvent, StoredEvent
-from projections.audit.fold import ReportFold, digest_line
-from projections.audit.frames import (
-    PassedKeys,
-    WorkerBatch,
-    WorkerDone,
-    WorkerFailed,
-    WorkerTask,
-    frame,
-    read_frame,
-)
-from projections.audit.replay import build_indexes, open_replay, replay_batches, replay_writer
+from projections.audit.frames import WorkerBatch, WorkerFailed, WorkerTask, frame, read_frame
+from projections.audit.shares import replay_share
 
 
 def peak_rss_mb() -> float:
@@ -49,34 +40,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def _batches(reader: asyncio.StreamReader, keys: PassedKeys) -> AsyncIterator[list[RawEvent]]:
+async def _batches(reader: asyncio.StreamReader) -> AsyncIterator[WorkerBatch]:
     while (message := await read_frame(reader)) is not None:
         assert isinstance(message, WorkerBatch)
-        keys.add(message.keys)
-        yield [RawEvent(*values) for values in message.events]
+        yield message
 
 
 async def _work(reader: asyncio.StreamReader, out: asyncio.WriteTransport) -> None:
     task = await read_frame(reader)
     assert isinstance(task, WorkerTask)
-    fold = ReportFold(task.policy) if task.fold else None
-    keys = PassedKeys(task.tenant)
-
-    def answer(chosen: Sequence[StoredEvent]) -> None:
-        # The coordinator merges these, in stream order, into the digest and the counts.
-        out.write(frame([(e.stream_sequence, digest_line(e)) for e in chosen]))
-        if fold is not None:
-            fold.feed(chosen)
-
     conn = await asyncpg.connect(task.database_url, **task.connect_options)
     try:
-        writer = replay_writer(conn, task.schema, task.policy, keys)
-        deferred = await open_replay(writer, conn)
-        await replay_batches(_batches(reader, keys), writer, task.axes, keys, answer)
-        await build_indexes(conn, deferred)
-        part = None if fold is None else fold.part()
-        done = WorkerDone(tuple(writer.skipped), part, writer.checkpoint, peak_rss_mb())
-        out.write(frame(done))
+        done = await replay_share(conn, task, _batches(reader), lambda d: out.write(frame(d)))
+        out.write(frame(dataclasses.replace(done, peak_mb=peak_rss_mb())))
     finally:
         await conn.close()
 

@@ -213,7 +213,7 @@ async def test_parallel_and_serial_replays_write_the_same_rows(
     assert (shared.events_read, shared.events_selected) == (one.events_read, one.events_selected)
     assert [c.first_sequence for c in shared.skipped] == poisons
     assert shared.skipped == one.skipped
-    assert len(shared.worker_peak_mb) == WORKERS
+    assert len(shared.worker_peak_mb) == WORKERS - 1  # the first share is replayed in-process
 
 
 @pytest.mark.parametrize(
