@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import asyncpg
 from nats.aio.client import Client
 
-from benchmarks import peer, queries, replay
+from benchmarks import peer, projectors, queries, replay
 from benchmarks.common import fill, new_stream, rate, raw_ordered_replay
 from benchmarks.registry import Bench, Figures, Row, measures, row
 from benchmarks.workload import quarter
@@ -64,6 +64,17 @@ async def catch_up_row(b: Bench) -> Figures:
     }
 
 
+@measures("catch_up_2_projectors", "catch_up_1_projector", "raw_replay_64_tenants")
+async def projectors_row(b: Bench) -> Figures:
+    """A ``--events`` stream of 64 tenants caught up by 1, then 2 worker processes."""
+    got = await projectors.partitioned_catch_up(b.nc, b.nats_url, b.database_url, b.sizes.events)
+    return {
+        "catch_up_2_projectors": got["many"],
+        "catch_up_1_projector": got["one"],
+        "raw_replay_64_tenants": got["raw"],
+    }
+
+
 @measures("replay_1m_s", "raw_replay_1m_s", "replay_1m_rss_mb", rounds_inside=True)
 async def replay_rows(b: Bench) -> list[Figures]:
     """One filled quarter, replayed once a round, each in a process of its own."""
@@ -96,6 +107,10 @@ QUERY_FIGURES = {
     "cascade_subtree_p99_ms": "subtree_p99_ms",
     "audit_log_p50_ms": "audit_p50_ms",
     "audit_log_p99_ms": "audit_p99_ms",
+    "cascade_page_p50_ms": "page_p50_ms",
+    "cascade_page_p99_ms": "page_p99_ms",
+    "cascade_page_cold_p50_ms": "page_cold_p50_ms",
+    "raw_cascade_page_p50_ms": "raw_page_p50_ms",
 }
 
 
@@ -133,6 +148,15 @@ for spec in (
     ),
     Row("raw_replay_100k", "raw ordered replay, 100k events", "events/s"),
     Row("raw_copy_100k", "raw asyncpg COPY, as many rows", "rows/s"),
+    Row(
+        "catch_up_2_projectors",
+        "catch-up by 2 worker processes, 64 tenants",
+        "events/s",
+        "catch_up_1_projector",
+        ("raw_replay_64_tenants",),
+    ),
+    Row("catch_up_1_projector", "catch-up by 1 worker process, 64 tenants", "events/s"),
+    Row("raw_replay_64_tenants", "raw ordered replay, the same stream", "events/s"),
     Row("replay_1m_s", "replay, 1M events: wall", "s", "raw_replay_1m_s"),
     Row("raw_replay_1m_s", "raw ordered replay, 1M events: wall", "s"),
     Row("replay_1m_rss_mb", "replay: peak RSS", "MB"),
@@ -141,6 +165,21 @@ for spec in (
     Row("raw_row_p50_ms", "raw asyncpg fetch of the goal row p50", "ms"),
     Row("cascade_subtree_p50_ms", "query: cascade subtree p50", "ms"),
     Row("cascade_subtree_p99_ms", "query: cascade subtree p99", "ms"),
+    Row(
+        "cascade_page_p50_ms",
+        "query: cascade page of 100 p50",
+        "ms",
+        "raw_cascade_page_p50_ms",
+        ("cascade_subtree_p50_ms",),
+    ),
+    Row("cascade_page_p99_ms", "query: cascade page of 100 p99", "ms"),
+    Row(
+        "cascade_page_cold_p50_ms",
+        "cascade page, tree just changed p50",
+        "ms",
+        "raw_cascade_page_p50_ms",
+    ),
+    Row("raw_cascade_page_p50_ms", "raw recursive SQL of the first page p50", "ms"),
     Row("audit_log_p50_ms", "query: cycle audit log p50", "ms"),
     Row("audit_log_p99_ms", "query: cycle audit log p99", "ms"),
     Row("peer_append", "peer: append (ours)", "events/s", "peer_append_eventsourcing"),

@@ -51,13 +51,15 @@ def push_consumer(
     start_sequence: int = 1,
     filter_subject: str | None = None,
     durable: str | None = None,
+    inactive_s: float | None = None,
 ) -> ConsumerConfig:
     """A push consumer acknowledged batch by batch, whose max_ack_pending bounds memory.
 
     Not an ordered consumer: nats-py answers its flow control on arrival, not when the
     reader gets there, so it does not hold the server back (a scan of 1 M events then
     overflowed the client and dropped messages). Here the server sends more only as
-    batches are acknowledged, however slow the reader.
+    batches are acknowledged, however slow the reader. A durable consumer is dropped
+    by the server after ``inactive_s`` without a subscriber (never when None).
     """
     return ConsumerConfig(
         durable_name=durable,
@@ -70,7 +72,7 @@ def push_consumer(
         ack_wait=ack_wait_s,
         flow_control=True,
         idle_heartbeat=5,
-        inactive_threshold=None if durable else SCAN_ACK_WAIT_S,
+        inactive_threshold=inactive_s if durable else SCAN_ACK_WAIT_S,
     )
 
 

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 import asyncpg
 
 from projections.read_models import adjustments, progress, scoring_policies, tenant_settings
-from projections.tables import ALIGNMENTS, CHECKPOINTS, GOALS, KEY_RESULTS, MIGRATIONS, PARKED
+from projections.tables import (
+    ALIGNMENTS,
+    CHECKPOINTS,
+    GOALS,
+    KEY_RESULTS,
+    MIGRATIONS,
+    PARKED,
+    PARTITION_CHECKPOINTS,
+)
 
 PROGRESS = progress.TABLE
 KR_ADJUSTMENTS = adjustments.TABLE
@@ -178,6 +186,20 @@ STEPS: Sequence[tuple[int, str, str]] = (
         CREATE INDEX tenant_settings_by_tenant ON {tenant_settings.TABLE} (tenant_id, occurred_at);
         CREATE INDEX progress_check_ins_by_goal ON {PROGRESS} (tenant_id, goal_type, goal_id,
             occurred_at) WHERE kind = 'check_in';
+        """,
+    ),
+    (
+        5,
+        "partition checkpoints: each partition of tenants has its own, so workers share them",
+        f"""
+        CREATE TABLE {PARTITION_CHECKPOINTS} (
+            projection text NOT NULL,
+            partition integer NOT NULL,
+            last_sequence bigint NOT NULL,
+            owner text,
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (projection, partition)
+        );
         """,
     ),
 )

@@ -10,10 +10,6 @@ from asyncpg.pool import PoolConnectionProxy
 
 from projections.tables import PARKED
 
-# Another session holding this lock (with the schema's hash) is a live projector: a
-# resume is then left to it, the single writer of the read models.
-PROJECTOR_LOCK = 0x6F6B70  # "okp"
-
 # A connection, a pool's, or the pool itself: whatever runs one query.
 Queryable = asyncpg.Connection | asyncpg.Pool | PoolConnectionProxy
 
@@ -117,15 +113,3 @@ async def resume_requests(conn: asyncpg.Connection) -> list[str]:
         "ORDER BY resume_requested_at"
     )
     return [r["tenant_id"] for r in rows]
-
-
-async def claim_projector_lock(conn: asyncpg.Connection, schema: str) -> bool:
-    """Take the schema's projector lock for this session, if no other session holds it."""
-    return bool(
-        await conn.fetchval("SELECT pg_try_advisory_lock($1, hashtext($2))", PROJECTOR_LOCK, schema)
-    )
-
-
-async def release_projector_lock(conn: asyncpg.Connection, schema: str) -> None:
-    """Give back the schema's projector lock taken by ``claim_projector_lock``."""
-    await conn.execute("SELECT pg_advisory_unlock($1, hashtext($2))", PROJECTOR_LOCK, schema)

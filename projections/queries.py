@@ -9,15 +9,18 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import asyncpg
 
 from projections import scoring
+from projections.cascade_queries import CascadeQueries
 from projections.parking import Queryable, parked_summary
+from projections.partitions import locks_of
 from projections.read_models import goals, scoring_policies
 from projections.read_models.goals import GoalRef
 from projections.read_models.scoring_policies import PolicyInForce
-from projections.tables import ALIGNMENTS, CHECKPOINTS, GOALS
+from projections.tables import ALIGNMENTS, GOALS, PARTITION_CHECKPOINTS
 from projections.views import (
     CascadeNode,
     GoalScore,
     ParkedState,
+    PartitionLag,
     PathStep,
     ProjectionLag,
 )
@@ -34,10 +37,15 @@ class ReadModels:
         pool: asyncpg.Pool,
         policy: scoring.ScoringPolicy,
         acquire_timeout_s: float | None = None,
+        kept_cascade_nodes: int = 50_000,
     ) -> None:
         self._pool = pool
         self._policy = policy
         self._acquire_s = acquire_timeout_s
+        # Outlines of the cascades last paged, up to that many nodes (about 1.2 KB each).
+        self.cascade = CascadeQueries(
+            pool, self._current_policy, acquire_timeout_s, kept_cascade_nodes
+        )
 
     async def read(
         self,
@@ -219,19 +227,35 @@ class ReadModels:
         )
 
     async def lag(self, projection: str, stream_head: int, tenant: str) -> ProjectionLag:
-        """The projection's checkpoint against the stream head, and parked tenants: how
-        many, and the details of ``tenant``'s own (no other tenant's names)."""
+        """Each partition's checkpoint and live owner against the stream head, and parked
+        tenants: how many, and the details of ``tenant``'s own (no other tenant's names)."""
         async with self._pool.acquire(timeout=self._acquire_s) as conn:
-            checkpoint = await conn.fetchval(
-                f"SELECT last_sequence FROM {CHECKPOINTS} WHERE projection = $1", projection
+            rows = await conn.fetch(
+                "SELECT c.partition, c.last_sequence, c.updated_at, "
+                "CASE WHEN l.pid IS NULL THEN NULL ELSE c.owner END AS owner "
+                f"FROM {PARTITION_CHECKPOINTS} c LEFT JOIN pg_locks l ON "
+                f"{locks_of('current_schema()')} AND l.objid = c.partition::bigint::oid "
+                "WHERE c.projection = $1 ORDER BY c.partition",
+                projection,
             )
             count, own = await parked_summary(conn, tenant)
-        done = int(checkpoint or 0)
+        parts = tuple(
+            PartitionLag(
+                partition=r["partition"],
+                owner=r["owner"],
+                checkpoint=r["last_sequence"],
+                lag=max(0, stream_head - r["last_sequence"]),
+                updated_at=r["updated_at"],
+            )
+            for r in rows
+        )
+        done = min((p.checkpoint for p in parts), default=0)
         return ProjectionLag(
             projection=projection,
             checkpoint=done,
             stream_head=stream_head,
             lag=max(0, stream_head - done),
+            partitions=parts,
             parked=None if own is None else ParkedState.model_validate(own, from_attributes=True),
             parked_tenants=count,
         )

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import re
+import socket
 from collections.abc import Callable
 
 import asyncpg
@@ -18,8 +21,9 @@ from events.subjects import Subjects
 from projections.collector import CollectorPause
 from projections.consumer import Batch, EventLog, Inbox, push_consumer
 from projections.observe import UNOBSERVED, ProjectionObserver
-from projections.parking import claim_projector_lock, resume_requests
-from projections.poison import Read, read_events
+from projections.parking import resume_requests
+from projections.partitions import DEFAULT_PARTITIONS, Ownership
+from projections.poison import Read, read_events, tenant_of_subject
 from projections.resume import resume_tenant
 from projections.scoring import ScoringPolicy
 from projections.writer import OutOfOrder, ProjectionWriter
@@ -29,11 +33,23 @@ Progress = Callable[[int, int], None]  # checkpoint, stream head to reach
 PROJECTION_NAME = "read_models"
 # How often, between batches, the projector looks for tenants an operator asked to resume.
 RESUME_POLL_S = 1.0
+# How often, between batches, a worker moves partitions toward its fair share.
+REBALANCE_S = 1.0
 LIVE_ACK_WAIT_S = 60.0
+# A worker's consumer outlives it this long (a restart finds it); then the server drops it.
+WORKER_GONE_S = 3600.0
+
+
+def default_worker() -> str:
+    """This process's worker id: host and pid, as a consumer name may spell them."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"{socket.gethostname()}-{os.getpid()}")
 
 
 class Projector:
-    """One durable consumer feeding one schema's read models."""
+    """One projector worker: a durable consumer of its own over the whole stream, feeding
+    the partitions of one schema's read models that it owns (``projections.partitions``).
+    Alone, it owns them all; with others, each owns its fair share, moved as they come
+    and go."""
 
     def __init__(
         self,
@@ -46,6 +62,8 @@ class Projector:
         name: str = PROJECTION_NAME,
         keys: KeyRing | None = None,
         observer: ProjectionObserver = UNOBSERVED,
+        partitions: int = DEFAULT_PARTITIONS,
+        worker: str | None = None,
     ) -> None:
         self._nc = nc
         self.observer = observer
@@ -53,26 +71,66 @@ class Projector:
         self._js = nc.jetstream()
         self._stream = stream
         self._batch_size = batch_size
-        self.writer = ProjectionWriter(conn, schema, name, policy, keys=keys)
-        self.durable = f"{name}_{schema}"
+        self.worker = worker or default_worker()
+        self.writer = ProjectionWriter(
+            conn, schema, name, policy, keys=keys, partitions=partitions, worker=self.worker
+        )
+        self.ownership = Ownership(conn, schema, partitions)
+        self.durable = f"{name}_{schema}_{self.worker}"
         self.applied = 0
 
-    async def _subscribe(self, inbox: Inbox) -> Subscription:
-        """Position the durable consumer just past the checkpoint and start its delivery.
+    async def _join(self, inbox: Inbox) -> Subscription:
+        """Open the schema, become a member, take a first share, and subscribe."""
+        await self.writer.open()
+        await self.ownership.join()
+        await self.ownership.rebalance()
+        await self.writer.hold(self.ownership.owned)  # also when it took none
+        owned = sorted(self.ownership.owned)
+        log.info("worker %s of %s owns partitions %s", self.worker, self.writer.schema, owned)
+        return await self._subscribe(inbox)
 
-        The checkpoint in PostgreSQL is the truth. A consumer left by an earlier run may
+    async def _rebalance(self) -> tuple[bool, bool]:
+        """Move partitions toward the fair share: (whether they moved, whether the
+        consumer must go back to a partition taken over)."""
+        if not await self.ownership.rebalance():
+            return False, False
+        owned = sorted(self.ownership.owned)
+        log.info("worker %s of %s owns partitions %s", self.worker, self.writer.schema, owned)
+        return True, await self.writer.hold(owned)
+
+    async def _decode(self, taken: Batch) -> list[Read]:
+        """The events of ``taken`` in the partitions owned now (the tenant is the subject's
+        second token: another worker's events are never decoded here)."""
+        owned = self.writer.share.checkpoint_of
+        return await read_events(
+            (
+                r
+                for r in taken.events
+                if not Subjects.is_guard(r.subject)
+                and owned(tenant_of_subject(r.subject)) is not None
+            ),
+            self.writer.keys,
+        )
+
+    async def _subscribe(self, inbox: Inbox) -> Subscription:
+        """Position the durable consumer just past the writer's position and start it.
+
+        The checkpoints in PostgreSQL are the truth. A consumer left by an earlier run may
         hold unacknowledged messages that it would redeliver only after ack_wait, behind
-        newer ones; so it is recreated at checkpoint + 1 on every start. Delivery is
-        pushed (with flow control): per message it costs a fraction of a pull fetch.
+        newer ones; so it is recreated at position + 1 on every start (and whenever a
+        partition taken over is behind). Delivery is pushed (with flow control): per
+        message it costs a fraction of a pull fetch.
         """
-        checkpoint = await self.writer.open()
-        if not await claim_projector_lock(self._conn, self.writer.schema):
-            log.warning("another session holds the projector lock of %s", self.writer.schema)
         inbox.clear()
         deliver_to = self._nc.new_inbox()
         sub = await self._nc.subscribe(deliver_to, cb=inbox.receive)
         config = push_consumer(
-            deliver_to, self._batch_size, LIVE_ACK_WAIT_S, checkpoint + 1, durable=self.durable
+            deliver_to,
+            self._batch_size,
+            LIVE_ACK_WAIT_S,
+            self.writer.share.position + 1,
+            durable=self.durable,
+            inactive_s=WORKER_GONE_S,
         )
         with contextlib.suppress(NotFoundError):
             await self._js.delete_consumer(self._stream, self.durable)
@@ -82,11 +140,11 @@ class Projector:
     async def run_batches(self, stop: asyncio.Event, idle_wait_s: float = 0.5) -> None:
         """Apply batches until ``stop`` is set."""
         inbox = Inbox(self._nc)
-        sub = await self._subscribe(inbox)
+        sub = await self._join(inbox)
         writing: asyncio.Task[None] | None = None
         pause = CollectorPause()
         loop = asyncio.get_running_loop()
-        polled = loop.time()
+        polled = balanced = loop.time()
         try:
             while not stop.is_set():
                 taken = await inbox.take(self._batch_size, idle_wait_s)
@@ -95,10 +153,7 @@ class Projector:
                     # Decoding this batch overlaps the previous batch's round trips to
                     # PostgreSQL; batches are still written one after the other, in order.
                     delivered = [r.sequence for r in taken.events]
-                    batch = await read_events(
-                        (r for r in taken.events if not Subjects.is_guard(r.subject)),
-                        self.writer.keys,
-                    )
+                    batch = await self._decode(taken)
                 else:
                     pause.release()
                 # The previous write is awaited before the next one starts, and also when
@@ -112,6 +167,15 @@ class Projector:
                         await sub.unsubscribe()
                         sub = await self._subscribe(inbox)
                         continue  # this batch followed the gap: it comes again
+                if writing is None and loop.time() - balanced > REBALANCE_S:
+                    balanced = loop.time()  # nothing is being written meanwhile
+                    moved, behind = await self._rebalance()
+                    if behind:
+                        await sub.unsubscribe()
+                        sub = await self._subscribe(inbox)
+                        continue  # this batch is past a partition taken over: it comes again
+                    if moved and taken is not None:
+                        batch = await self._decode(taken)  # decoded for the former share
                 if writing is None and loop.time() - polled > RESUME_POLL_S:
                     await self.resume_requested()  # nothing is being written meanwhile
                     polled = loop.time()
@@ -127,10 +191,14 @@ class Projector:
                 with contextlib.suppress(asyncio.CancelledError, OutOfOrder):
                     await writing
             await sub.unsubscribe()
+            # A clean stop hands the partitions on at once; a dead connection has already.
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await self.ownership.leave()
 
     async def resume_requested(self) -> None:
         """Resume the parked tenants an operator asked for (call between batches)."""
-        tenants = await resume_requests(self._conn)
+        owned = self.writer.share.checkpoint_of
+        tenants = [t for t in await resume_requests(self._conn) if owned(t) is not None]
         if not tenants:
             return
         info = await self.stream_info()
@@ -184,6 +252,7 @@ async def rebuild(
     keys: KeyRing | None = None,
     observer: ProjectionObserver = UNOBSERVED,
     progress: Progress | None = None,
+    partitions: int = DEFAULT_PARTITIONS,
 ) -> int:
     """Build the read models from sequence 1 into a fresh schema, then swap it in.
 
@@ -202,6 +271,7 @@ async def rebuild(
         name=f"rebuild_{PROJECTION_NAME}",
         keys=keys,
         observer=observer,
+        partitions=partitions,
     )
     try:
         checkpoint = await builder.catch_up(timeout_s=3600, progress=progress)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Final
 
 MIGRATIONS: Final = "schema_migrations"
-CHECKPOINTS: Final = "projection_checkpoints"
+CHECKPOINTS: Final = "projection_checkpoints"  # before partitions: one row a projection
+PARTITION_CHECKPOINTS: Final = "partition_checkpoints"
 GOALS: Final = "goals"
 KEY_RESULTS: Final = "key_results"
 ALIGNMENTS: Final = "alignments"

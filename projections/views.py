@@ -120,19 +120,32 @@ class ParkedState(View):
     )
 
 
+class PartitionLag(View):
+    """One partition of the read models: who writes it and how far it has got."""
+
+    partition: int = Field(description="0 .. partitions - 1; a tenant's is crc32(tenant) mod it")
+    owner: str | None = Field(description="the worker id holding it now; null: nobody")
+    checkpoint: int = Field(description="the last stream sequence applied to it")
+    lag: int = Field(description="stream head minus the checkpoint")
+    updated_at: datetime = Field(description="when its checkpoint last moved")
+
+
 class ProjectionLag(View):
     """How far the read models are behind the event log."""
 
     projection: str
-    checkpoint: int
+    checkpoint: int = Field(description="the slowest partition's checkpoint")
     stream_head: int
-    lag: int
+    lag: int = Field(description="stream head minus the slowest partition's checkpoint")
     parked: ParkedState | None = Field(
         default=None,
         description="the caller's tenant, if an event it could not apply parked it: its "
         "later events wait for `okr projections resume`, other tenants' go on",
     )
     parked_tenants: int = Field(default=0, description="how many tenants are parked in all")
+    partitions: tuple[PartitionLag, ...] = Field(
+        default=(), description="each partition: its owner, checkpoint and lag"
+    )
 
 
 class TenantLag(View):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Literal, cast
 
 import asyncpg
@@ -12,15 +12,16 @@ import asyncpg
 from events.data_subjects import DataSubjectErased
 from events.envelope import StoredEvent
 from events.personal import KeyRing
+from projections import checkpoints
 from projections.apply import apply
 from projections.migrations import migrate
 from projections.parking import Culprit, advance, load_parked, park, unpark
+from projections.partitions import DEFAULT_PARTITIONS, Share
 from projections.pg_rows import flush, preload, preload_policies, prepare_staging
 from projections.poison import POISON, Read, Unreadable, describe
 from projections.read_models.erasure import erase_subject
 from projections.rows import Changes
 from projections.scoring import ScoringPolicy
-from projections.tables import CHECKPOINTS
 from projections.view import View
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,8 @@ class ProjectionWriter:
     not stop the others. ``on_poison="park"`` (the live read models, a rebuild) parks
     its tenant: that tenant's later events are skipped until it is resumed, every other
     tenant goes on. ``"skip"`` (a replay for an audit) passes over the event alone and
-    lists it in ``skipped``.
+    lists it in ``skipped``. It applies the events of the tenant partitions it owns (all
+    after ``open``, then as ``hold`` says), each past its partition's checkpoint.
     """
 
     def __init__(
@@ -58,6 +60,8 @@ class ProjectionWriter:
         policy: ScoringPolicy,
         on_poison: Literal["park", "skip"] = "park",
         keys: KeyRing | None = None,
+        partitions: int = DEFAULT_PARTITIONS,
+        worker: str | None = None,
     ) -> None:
         self._conn = conn
         self.schema = check_schema(schema)
@@ -66,22 +70,39 @@ class ProjectionWriter:
         self._view = View()
         self._on_poison = on_poison
         self.keys = keys  # opens the personal fields of what this writer is given to read
-        self.checkpoint = 0
+        self.share = Share(partitions)
+        self.worker = worker  # named as the owner of the partitions it writes
         self.parked: dict[str, int] = {}  # tenant -> its first unapplied sequence
         self.skipped: list[Culprit] = []
 
+    @property
+    def checkpoint(self) -> int:
+        """The slowest owned partition's checkpoint (how far it has read, owning none)."""
+        return self.share.slowest
+
     async def open(self) -> int:
-        """Migrate the schema and read the checkpoint; returns the checkpoint."""
+        """Migrate, then read every partition's checkpoint (all owned until ``hold``)."""
         self._view = View()
         await migrate(self._conn, self.schema)
         await self._conn.execute(f'SET search_path TO "{self.schema}"')
         await prepare_staging(self._conn)
-        found = await self._conn.fetchval(
-            f"SELECT last_sequence FROM {CHECKPOINTS} WHERE projection = $1", self.name
-        )
-        self.checkpoint = int(found or 0)
+        await checkpoints.ensure(self._conn, self.name, self.share.count)
+        self.share.checkpoints = await checkpoints.read(self._conn, self.name)
+        self.share.position = self.share.slowest
         self.parked = await load_parked(self._conn)
         return self.checkpoint
+
+    async def hold(self, partitions: Collection[int]) -> bool:
+        """Own exactly ``partitions`` (just locked by this session), their checkpoints
+        read afresh; True if one is behind the position, which then moves back to it."""
+        self._view = View()  # a former owner may have changed rows this cache holds
+        self.share.checkpoints = await checkpoints.claim(
+            self._conn, self.name, partitions, self.worker
+        )
+        self.parked = await load_parked(self._conn)
+        behind = self.share.slowest < self.share.position
+        self.share.position = min(self.share.position, self.share.slowest)
+        return behind
 
     async def write(
         self,
@@ -96,19 +117,23 @@ class ProjectionWriter:
         sequences of every message delivered with ``batch``, guards (which hold no event)
         included; the checkpoint moves past all of them.
         """
-        fresh = [e for e in batch if e.stream_sequence > self.checkpoint]
+        position = self.share.position
         arrived = (e.stream_sequence for e in batch) if delivered is None else delivered
-        sequences = [s for s in arrived if s > self.checkpoint]
+        sequences = [s for s in arrived if s > position]
         if not sequences:
             return 0
-        # The stream has no gaps (deny_delete, no limits) and the projection reads all of
-        # it, so anything but checkpoint + 1, + 2, ... is a redelivery out of order.
-        expected = range(self.checkpoint + 1, self.checkpoint + 1 + len(sequences))
+        # The stream has no gaps (deny_delete, no limits) and every worker reads all of
+        # it, so anything but position + 1, + 2, ... is a redelivery out of order.
+        expected = range(position + 1, position + 1 + len(sequences))
         if not selection and sequences != list(expected):
             raise OutOfOrder(
-                f"got sequences {sequences[0]}..{sequences[-1]} after checkpoint {self.checkpoint}"
+                f"got sequences {sequences[0]}..{sequences[-1]} after checkpoint {position}"
             )
         last = sequences[-1]
+        if not self.share.checkpoints:  # owning nothing, it only keeps its place
+            self.share.advance(last)
+            return 0
+        fresh = [e for e in batch if self.share.wants(_tenant_of(e), e.stream_sequence)]
         if self.parked:
             fresh = [e for e in fresh if not self._held_back(e)]
         if len(self._view.goals) > MAX_CACHED_GOALS:
@@ -122,7 +147,7 @@ class ProjectionWriter:
                 except POISON:
                     self._view = View()  # the cache may hold rows the rollback undid
                 else:
-                    self.checkpoint = last
+                    self.share.advance(last)
                     return len(fresh)
             return await self._write_carefully(fresh, last)
         except BaseException:
@@ -136,9 +161,10 @@ class ProjectionWriter:
         Returns the event that still fails (the tenant is parked on it again), if any.
         """
         first = self.parked.get(tenant)
-        if first is None:
+        upto = self.share.checkpoint_of(tenant)
+        if first is None or upto is None:
             return None
-        held = [e for e in events if first <= e.stream_sequence <= self.checkpoint]
+        held = [e for e in events if first <= e.stream_sequence <= upto]
         try:
             async with self._conn.transaction():
                 _, culprits = await self._apply_carefully(held)
@@ -206,7 +232,7 @@ class ProjectionWriter:
             await self._save_checkpoint(last)
         for culprit in culprits:
             self.parked[culprit.tenant_id] = culprit.first_sequence
-        self.checkpoint = last
+        self.share.advance(last)
         return applied
 
     async def _apply_carefully(self, events: Sequence[Read]) -> tuple[int, list[Culprit]]:
@@ -243,13 +269,7 @@ class ProjectionWriter:
         )
 
     async def _save_checkpoint(self, last: int) -> None:
-        await self._conn.execute(
-            f"INSERT INTO {CHECKPOINTS} (projection, last_sequence, updated_at) "
-            "VALUES ($1, $2, now()) ON CONFLICT (projection) DO UPDATE "
-            "SET last_sequence = EXCLUDED.last_sequence, updated_at = now()",
-            self.name,
-            last,
-        )
+        await checkpoints.save(self._conn, self.name, self.share.checkpoints, last, self.worker)
 
 
 def _tenant_of(e: Read) -> str:

@@ -20,6 +20,7 @@ from events.subjects import (
     STREAM_NAME,
     SUBJECT_KEY_BUCKET_NAME,
 )
+from projections.partitions import DEFAULT_PARTITIONS
 from services.domain.clock_skew import DEFAULT_AHEAD, DEFAULT_BEHIND, ClockSkew
 
 
@@ -79,8 +80,13 @@ class Settings:
     metrics_tenant_labels: bool = False
     # /readyz says "not ready" while the read models are further behind than this.
     ready_max_lag: int = 10_000
+    # Projector worker processes `okr serve` starts (1: the service projects itself; 0: it
+    # does not project, workers run elsewhere), and the tenant partitions they share
+    # (fixed per schema at its first start).
+    projectors: int = 1
+    projection_partitions: int = DEFAULT_PARTITIONS
     # An audit replay of at least ``replay_parallel_from`` events is shared among this many
-    # worker processes (projections/audit/parallel.py); 1 replays in the service's process.
+    # processes (projections/audit/parallel.py); 1 replays in the service's process.
     replay_workers: int = field(default_factory=default_replay_workers)
     replay_parallel_from: int = 50_000
 
@@ -180,9 +186,13 @@ class Settings:
             ),
             metrics_tenant_labels=_flag(e, "OKR_METRICS_TENANT_LABELS"),
             ready_max_lag=int(e.get("OKR_READY_MAX_LAG", defaults.ready_max_lag)),
-            replay_workers=max(1, int(e.get("OKR_REPLAY_WORKERS", defaults.replay_workers))),
-            replay_parallel_from=int(
-                e.get("OKR_REPLAY_PARALLEL_FROM", defaults.replay_parallel_from)
+            projectors=_count(e, "OKR_PROJECTORS", defaults.projectors, least=0),
+            projection_partitions=_count(
+                e, "OKR_PROJECTION_PARTITIONS", defaults.projection_partitions
+            ),
+            replay_workers=_count(e, "OKR_REPLAY_WORKERS", defaults.replay_workers),
+            replay_parallel_from=_count(
+                e, "OKR_REPLAY_PARALLEL_FROM", defaults.replay_parallel_from, least=0
             ),
         )
 
@@ -216,6 +226,13 @@ def _seconds(env: dict[str, str], name: str, default: float) -> float:
     # A zero, negative or NaN wait would turn every query into a timeout (or none at all).
     if not value > 0 or value == float("inf"):
         raise ValueError(f"{name} must be a positive number of seconds, not {env[name]!r}")
+    return value
+
+
+def _count(env: dict[str, str], name: str, default: int, least: int = 1) -> int:
+    value = int(env.get(name) or default)
+    if value < least:
+        raise ValueError(f"{name} must be a whole number of at least {least}, not {env[name]!r}")
     return value
 
 

@@ -30,8 +30,9 @@ class ProjectorSupervisor:
     """Keeps the projector running through PostgreSQL and NATS outages.
 
     Each life is a fresh Projector on a fresh PostgreSQL connection: like a restarted
-    process, it resumes from the checkpoint (rows and checkpoint commit together, so a
-    life cut short mid-batch leaves nothing half applied).
+    process, it resumes from the checkpoints (rows and checkpoints commit together, so a
+    life cut short mid-batch leaves nothing half applied). The old connection's end
+    frees its partitions; the new life takes its share again.
     """
 
     nc: Client
@@ -110,5 +111,7 @@ class ProjectorSupervisor:
                 self.settings.scoring_policy,
                 keys=self.projector.writer.keys,
                 observer=self.projector.observer,
+                partitions=self.settings.projection_partitions,
+                worker=self.projector.worker,  # the same consumer, the same owner's name
             )
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from nats.aio.client import Client
@@ -18,6 +19,9 @@ POSTGRES: Final = "postgres"
 PROJECTOR_LAG: Final = "projector_lag"
 PARKED_TENANTS: Final = "parked_tenants"
 CHECKS: Final = (NATS, STREAMS, POSTGRES, PROJECTOR_LAG, PARKED_TENANTS)
+# A partition nobody owns while events wait for it fails readiness past this: long enough
+# for a worker's restart or a rebalance tick to take it over.
+UNOWNED_GRACE: Final = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -83,12 +87,17 @@ class ReadinessProbe:
     async def _lag(self) -> list[Check]:
         state = await self.lag()
         lagging = state.lag > self.max_lag
+        since = datetime.now(UTC) - UNOWNED_GRACE
+        orphans = [
+            p.partition
+            for p in state.partitions
+            if p.owner is None and p.lag > 0 and p.updated_at < since
+        ]
+        seen = f"{state.lag} events behind the stream head (at most {self.max_lag})"
+        if orphans:
+            seen += f"; partitions {orphans} have waiting events and no projector owns them"
         return [
-            Check(
-                PROJECTOR_LAG,
-                not lagging,
-                f"{state.lag} events behind the stream head (at most {self.max_lag})",
-            ),
+            Check(PROJECTOR_LAG, not lagging and not orphans, seen),
             Check(
                 PARKED_TENANTS,
                 state.parked_tenants == 0,

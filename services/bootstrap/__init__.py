@@ -13,6 +13,7 @@ from services.bootstrap.reads import (
     read_side,
     readiness_probe,
 )
+from services.bootstrap.workers import project, projector_workers
 
 __all__ = [
     "CommandService",
@@ -21,6 +22,8 @@ __all__ = [
     "command_service",
     "lag_of_tenant",
     "open_revocations",
+    "project",
+    "projector_workers",
     "read_side",
     "readiness_probe",
     "token_authority",

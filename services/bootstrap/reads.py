@@ -20,6 +20,7 @@ from events.subjects import Subjects
 from projections.cadence.facts import GoalFacts
 from projections.consumer import EventLog
 from projections.parking import Queryable
+from projections.partitions import partition_of
 from projections.queries import ReadModels
 from projections.read_models import goals, rhythm
 from projections.read_models.tenant_settings import TenantSettings
@@ -57,24 +58,28 @@ async def lag_of_tenant(
     nc: Client, stream: str, subjects: Subjects, whole: ProjectionLag, tenant: str
 ) -> TenantLag:
     """``whole`` (the stream-wide lag with ``tenant``'s parking) narrowed to ``tenant``:
-    whether the checkpoint has passed its last event, and nothing of other tenants."""
+    whether its partition's checkpoint has passed its last event, and nothing of other
+    tenants."""
     try:
         head = (await nc.jetstream().get_last_msg(stream, subjects.tenant(tenant))).seq or 0
     except NotFoundError:  # the tenant has no events yet
         head = 0
+    done = whole.checkpoint
+    if whole.partitions:
+        done = whole.partitions[partition_of(tenant, len(whole.partitions))].checkpoint
     return TenantLag(
         projection=whole.projection,
         tenant=tenant,
-        caught_up=whole.checkpoint >= head,
+        caught_up=done >= head,
         parked=whole.parked,
     )
 
 
 @dataclass(frozen=True)
 class ReadSide:
-    """The running projector and query API."""
+    """The running projector (unless worker processes project) and query API."""
 
-    supervisor: ProjectorSupervisor
+    supervisor: ProjectorSupervisor | None
     models: ReadModels
     http_url: str
     nc: Client
@@ -85,12 +90,14 @@ class ReadSide:
 
     @property
     def projector(self) -> Projector:
-        """The projector of the current life."""
+        """The in-process projector of the current life."""
+        if self.supervisor is None:
+            raise RuntimeError("this service does not project: its projector workers do")
         return self.supervisor.projector
 
     async def lag(self, tenant: str = "") -> ProjectionLag:
         """How far the read models are behind the stream (and ``tenant``'s parking)."""
-        info = await self.projector.stream_info()
+        info = await self.nc.jetstream().stream_info(self.stream)
         return await self.models.lag(PROJECTION_NAME, info.state.last_seq, tenant)
 
     async def tenant_lag(self, tenant: str) -> TenantLag:
@@ -198,7 +205,11 @@ async def read_side(
         policy,
         keys=keys,
         observer=telemetry.projection(),
+        partitions=settings.projection_partitions,
     )
+    # With worker processes (okr serve --projectors N, or okr project elsewhere: 0), this
+    # process only migrates.
+    in_process = settings.projectors == 1
     supervisor = ProjectorSupervisor(nc, database_url, settings, projector_conn, projector)
     port = _http_port(settings.http_host, settings.http_port)
     subjects = Subjects(settings.subject_root)
@@ -207,7 +218,9 @@ async def read_side(
     await seal_store.ensure_stream(settings.stream_replicas)
     sealing = Sealing(event_log, seal_store, lambda: seal_keys(settings), now_utc)
     url = f"http://{settings.http_host}:{port}"
-    side = ReadSide(supervisor, models, url, nc, settings.stream_name, subjects, sealing)
+    side = ReadSide(
+        supervisor if in_process else None, models, url, nc, settings.stream_name, subjects, sealing
+    )
     writes = WriteGateway(nc, subjects, DeadLetters(nc, settings.dead_letters, subjects), now_utc)
     revoked = await open_revocations(nc, settings)
     await revoked.start()
@@ -246,7 +259,7 @@ async def read_side(
     )
     stop = asyncio.Event()
     await projector.writer.open()  # migrations run here, before the API answers
-    projecting = asyncio.create_task(supervisor.run(stop))
+    projecting = asyncio.create_task(supervisor.run(stop) if in_process else stop.wait())
     sealing_task = asyncio.create_task(schedule.run(stop))
     serving = asyncio.create_task(server.serve())
     try:

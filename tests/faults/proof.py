@@ -20,7 +20,7 @@ from events.subjects import Subjects
 from projections.audit.consistency import Difference, compare
 from projections.read_models import progress
 from projections.runner import PROJECTION_NAME, Projector
-from projections.tables import CHECKPOINTS
+from projections.tables import PARTITION_CHECKPOINTS
 from services.adapters.event_store import EventStore
 from services.domain.ids import command_event_id
 from tests.faults.load import Ledger
@@ -127,12 +127,12 @@ def _events_of(ledger: Ledger, command_id: UUID) -> int:
 
 
 async def checkpoint(conn: asyncpg.Connection, schema: str) -> int:
-    """The live projection's checkpoint (0 before its first batch)."""
-    if await conn.fetchval("SELECT to_regclass($1)", f'"{schema}".{CHECKPOINTS}') is None:
+    """The live projection's slowest partition checkpoint (0 before its first batch)."""
+    table = f'"{schema}".{PARTITION_CHECKPOINTS}'
+    if await conn.fetchval("SELECT to_regclass($1)", table) is None:
         return 0
     found = await conn.fetchval(
-        f'SELECT last_sequence FROM "{schema}".{CHECKPOINTS} WHERE projection = $1',
-        PROJECTION_NAME,
+        f"SELECT min(last_sequence) FROM {table} WHERE projection = $1", PROJECTION_NAME
     )
     return int(found or 0)
 

@@ -10,10 +10,12 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 
 import nats
 from nats.js.errors import NotFoundError
 
+from projections.partitions import PartitionMismatch
 from projections.runner import rebuild
 from services.adapters import database
 from services.adapters.auth_secret import UnusableSecret
@@ -27,7 +29,13 @@ from services.adapters.telemetry.logs import configure_logging
 from services.adapters.telemetry.progress import Progress
 from services.adapters.telemetry.setup import telemetry_for
 from services.application.auth import Role
-from services.bootstrap import command_service, read_side, token_authority
+from services.bootstrap import (
+    command_service,
+    project,
+    projector_workers,
+    read_side,
+    token_authority,
+)
 from services.entrypoints.cli.audit import add_audit_commands, run_audit
 from services.entrypoints.cli.demo import TENANT, run_demo, show_read_models
 from services.entrypoints.cli.demo_signals import show_hygiene, show_signals
@@ -54,7 +62,10 @@ async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
         resolve_servers(settings, attach=False) as (nats_url, database_url),
         command_service(settings, nats_url) as service,
         read_side(settings, service.connection, database_url, service.keys) as reads,
+        projector_workers(settings, nats_url, database_url) as workers,
     ):
+        if workers:
+            log.info("projector workers %s share the read models", ", ".join(workers))
         announce_http(settings, reads.http_url)
         log.info("NATS %s  PostgreSQL %s", redact(nats_url), database_url)
         if demo:
@@ -75,6 +86,18 @@ async def serve(settings: Settings, demo: bool, keep_running: bool) -> int:
             )
             await _wait_for_stop()
     telemetry_for(settings).tracing.shutdown()  # the last spans still go out
+    return 0
+
+
+async def run_worker(settings: Settings, worker: str | None, parent: int | None) -> int:
+    """``okr project``: one projector worker until SIGTERM (the servers of the settings, or
+    those of the data dir's running service)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with resolve_servers(settings) as (nats_url, database_url):
+        await project(settings, nats_url, database_url, worker, stop, parent)
     return 0
 
 
@@ -101,6 +124,7 @@ async def rebuild_read_models(settings: Settings) -> int:
                     settings.scoring_policy,
                     keys,
                     progress=lambda done, head: shown.update(done, head),
+                    partitions=settings.projection_partitions,
                 )
                 shown.update(checkpoint, checkpoint)
             seconds = time.perf_counter() - started
@@ -121,6 +145,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     serve_cmd = sub.add_parser("serve", help="run the service until Ctrl-C")
     serve_cmd.add_argument("--demo", action="store_true", help="send the demo commands first")
+    serve_cmd.add_argument(
+        "--projectors",
+        type=int,
+        help="projector worker processes to start (default OKR_PROJECTORS; 1: in-process, "
+        "0: none, workers run elsewhere with okr project)",
+    )
+    project_cmd = sub.add_parser(
+        "project",
+        help="run one projector worker (it shares the read models' partitions with the others)",
+    )
+    project_cmd.add_argument("--worker", help="its id (default: host-pid); names its consumer")
+    project_cmd.add_argument("--parent", type=int, help=argparse.SUPPRESS)
     sub.add_parser("demo", help="run the service, send the demo commands, and exit")
     sub.add_parser(
         "rebuild",
@@ -146,14 +182,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command != "token":
             raise
         parser.exit(2, f"okr token: error: {exc}\n")
-    except DataDirInUse as exc:
+    except (DataDirInUse, PartitionMismatch) as exc:
         print(f"okr {args.command}: {exc}", file=sys.stderr)
         return 1
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
+        if args.projectors is not None:
+            if args.projectors < 0:
+                raise SystemExit("okr serve: --projectors must be 0 or more")
+            settings = replace(settings, projectors=args.projectors)
         return asyncio.run(serve(settings, demo=args.demo, keep_running=True))
+    if args.command == "project":
+        return asyncio.run(run_worker(settings, args.worker, args.parent))
     if args.command == "token":
         return asyncio.run(run_tokens(args, settings))
     if args.command == "rebuild":

@@ -11,12 +11,8 @@ import nats
 from events.personal import KeyRing
 from events.subjects import Subjects
 from projections.consumer import EventLog
-from projections.parking import (
-    claim_projector_lock,
-    parked_tenants,
-    release_projector_lock,
-    request_resume,
-)
+from projections.parking import parked_tenants, request_resume
+from projections.partitions import DEFAULT_PARTITIONS, claim_sole_writer, release_sole_writer
 from projections.resume import resume_tenant
 from projections.runner import PROJECTION_NAME
 from projections.scoring import ScoringPolicy
@@ -53,17 +49,20 @@ async def resume_parked(
     policy: ScoringPolicy,
     wait_s: float = 60.0,
     keys: KeyRing | None = None,
+    partitions: int = DEFAULT_PARTITIONS,
 ) -> str | None:
     """Resume ``tenant``; returns None once it is un-parked, else why it is not.
 
-    A live projector (it holds the schema's projector lock) is asked through the
-    parked row and waited for, since it is the single writer; else this session takes
-    the lock and does the same catch-up itself.
+    While projector workers are live, the owner of the tenant's partition is asked
+    through the parked row and waited for, since it is the single writer of the tenant;
+    else this session becomes the schema's sole writer and does the same catch-up.
     """
     check_schema(schema)
-    if await claim_projector_lock(conn, schema):
+    if await claim_sole_writer(conn, schema):
         try:
-            writer = ProjectionWriter(conn, schema, PROJECTION_NAME, policy, keys=keys)
+            writer = ProjectionWriter(
+                conn, schema, PROJECTION_NAME, policy, keys=keys, partitions=partitions
+            )
             await writer.open()
             if tenant not in writer.parked:
                 return f"tenant {tenant!r} is not parked"
@@ -71,7 +70,7 @@ async def resume_parked(
             culprit = await resume_tenant(writer, event_log, tenant)
             return None if culprit is None else _still(culprit.first_sequence, culprit.error)
         finally:
-            await release_projector_lock(conn, schema)
+            await release_sole_writer(conn, schema)
     await conn.execute(f'SET search_path TO "{schema}"')
     if not await request_resume(conn, tenant):
         return f"tenant {tenant!r} is not parked"
@@ -124,6 +123,7 @@ async def run_projections(args: argparse.Namespace, settings: Settings) -> int:
                     settings.scoring_policy,
                     args.wait,
                     keys=keys,
+                    partitions=settings.projection_partitions,
                 )
             finally:
                 await nc.close()

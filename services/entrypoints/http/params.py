@@ -16,6 +16,8 @@ from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from events.subjects import TOKEN_PATTERN
+from projections.read_models.cascade import DEFAULT_LIMIT, MAX_DEPTH, MAX_LIMIT
+from projections.read_models.cascade_cursor import MAX_CURSOR, CursorError, decode
 from services.application.untrusted_json import storable
 from services.domain.bounds import EARLIEST_DATE, LATEST_DATE
 
@@ -35,6 +37,36 @@ ActorQuery = Annotated[
 ]
 AfterSequence = Annotated[
     int, Query(ge=0, le=MAX_STREAM_SEQUENCE, description="stream sequence to read after")
+]
+
+CascadeLimit = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description=f"nodes a page holds, default {DEFAULT_LIMIT}")
+]
+CascadeDepth = Annotated[
+    int | None,
+    Query(ge=0, le=MAX_DEPTH, description="deepest level shown (0: the goal alone); default all"),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_DEPTH}),
+]
+CURSOR_PATTERN: Final = r"^[A-Za-z0-9_-]+$"  # base64url without padding
+
+
+def _a_cursor(value: str) -> str:
+    """The text if it is a cursor a previous page gave out; else why not."""
+    try:
+        decode(value)
+    except CursorError as exc:
+        raise PydanticCustomError("invalid_cursor", str(exc)) from None
+    return value
+
+
+CascadeCursor = Annotated[
+    Annotated[str, AfterValidator(_a_cursor)] | None,
+    Query(
+        max_length=MAX_CURSOR,
+        pattern=CURSOR_PATTERN,
+        description="a previous page's `next`, as it was given; none for the first page",
+    ),
+    WithJsonSchema({"type": "string", "maxLength": MAX_CURSOR, "pattern": CURSOR_PATTERN}),
 ]
 
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
 
 from events.subjects import TOKEN_PATTERN
 from projections.queries import ReadModels
 from projections.read_models import adjustments as kr_adjustments  # a route's name too
 from projections.read_models import hygiene, progress
 from projections.read_models.adjustments import AdjustmentView
+from projections.read_models.cascade import CascadePage
+from projections.read_models.cascade_cursor import Cursor, CursorError, decode
 from projections.read_models.hygiene import HygieneReport
 from projections.read_models.progress import ProgressView
 from projections.read_models.scoring_policies import PolicyInForce
@@ -19,7 +23,14 @@ from projections.views import CascadeNode, GoalScore, PathStep
 from services.application.auth import Permission
 from services.entrypoints.http.auth import Gate
 from services.entrypoints.http.openapi import AUTHENTICATED, refusals
-from services.entrypoints.http.params import ActorQuery, InstantText, TenantId
+from services.entrypoints.http.params import (
+    ActorQuery,
+    CascadeCursor,
+    CascadeDepth,
+    CascadeLimit,
+    InstantText,
+    TenantId,
+)
 
 GoalId = Annotated[str, Path(pattern=TOKEN_PATTERN)]
 GoalType = Annotated[Literal["objective", "smart_goal"], Path()]
@@ -28,6 +39,11 @@ AsOf = Annotated[
     Query(description="instant the pace is judged at (ISO 8601 with zone); default now"),
 ]
 T = TypeVar("T")
+NDJSON = "application/x-ndjson"
+_NDJSON: dict[str, Any] = {
+    "description": "one CascadeEntry as JSON a line, in depth-first pre-order",
+    "content": {NDJSON: {"schema": {"$ref": "#/components/schemas/CascadeEntry"}}},
+}
 
 
 def _instant(as_of: datetime | None) -> datetime:
@@ -38,6 +54,17 @@ def _found(value: T | None, what: str) -> T:
     if value is None:
         raise HTTPException(404, f"{what} not found")
     return value
+
+
+def _continues(text: str, tenant: str, root: tuple[str, str], depth: int | None) -> Cursor:
+    """The cursor, or a 422 naming it unless it was given for this tenant, goal and depth."""
+    try:
+        cursor = decode(text)
+        cursor.continues(tenant, root, depth)
+        return cursor
+    except CursorError as exc:
+        error = {"loc": ("query", "cursor"), "type": "cursor_mismatch", "msg": str(exc)}
+        raise RequestValidationError([error]) from exc
 
 
 def reads_router(models: ReadModels, gate: Gate) -> APIRouter:
@@ -84,6 +111,44 @@ def reads_router(models: ReadModels, gate: Gate) -> APIRouter:
         """The goal and everything aligned under it, with rolled-up scores."""
         found = await models.subtree(tenant, goal_type, goal_id, _instant(as_of))
         return _found(found, f"{goal_type} {goal_id}")
+
+    @reads.get("/tenants/{tenant}/cascade/{goal_type}/{goal_id}/page", responses=goal_route)
+    async def cascade_page(
+        tenant: TenantId,
+        goal_type: GoalType,
+        goal_id: GoalId,
+        limit: CascadeLimit = 100,
+        depth: CascadeDepth = None,
+        cursor: CascadeCursor = None,
+        as_of: AsOf = None,
+    ) -> CascadePage:
+        """A page of the goal's subtree in depth-first pre-order, each node flat with its
+        depth, parent and rolled-up score (the full tree's number); ``next`` continues it."""
+        after = None if cursor is None else _continues(cursor, tenant, (goal_type, goal_id), depth)
+        found = await models.cascade.page(
+            tenant, (goal_type, goal_id), _instant(as_of), limit, depth, after
+        )
+        return _found(found, f"{goal_type} {goal_id}")
+
+    @reads.get(
+        "/tenants/{tenant}/cascade/{goal_type}/{goal_id}/stream",
+        response_class=StreamingResponse,
+        responses={**goal_route, 200: _NDJSON},
+    )
+    async def cascade_stream(
+        tenant: TenantId,
+        goal_type: GoalType,
+        goal_id: GoalId,
+        depth: CascadeDepth = None,
+        as_of: AsOf = None,
+    ) -> StreamingResponse:
+        """The goal's whole subtree as NDJSON, one node a line in the page's order and
+        shape, sent as it is built."""
+        root = (goal_type, goal_id)
+        _found(await models.cascade.exists(tenant, root) or None, f"{goal_type} {goal_id}")
+        lines = models.cascade.stream(tenant, root, _instant(as_of), depth)
+        body = (node.model_dump_json().encode() + b"\n" async for node in lines)
+        return StreamingResponse(body, media_type=NDJSON)
 
     @reads.get("/tenants/{tenant}/cascade/{goal_type}/{goal_id}/path", responses=goal_route)
     async def path_to_top(tenant: TenantId, goal_type: GoalType, goal_id: GoalId) -> list[PathStep]:
