@@ -8,9 +8,11 @@ import asyncpg
 
 from projections.audit.consistency import table_keys
 from projections.audit.replay import drop_schema
-from projections.tables import CHECKPOINTS
+from projections.tables import CHECKPOINTS, PARTITION_CHECKPOINTS
 from projections.writer import check_schema
 
+# The projection's checkpoints (each table with its key): the furthest part's is kept.
+_CHECKPOINTS = ((CHECKPOINTS, "projection"), (PARTITION_CHECKPOINTS, "projection, partition"))
 _INDEXES = "SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2"
 _HAS_SEQUENCE = (
     "SELECT 1 FROM information_schema.columns"
@@ -30,7 +32,7 @@ async def merge_schemas(
 
     The workers' goals are disjoint. A row a tenant-wide event wrote (a policy change, a
     setting: ``shared`` are those events' sequences) is in every part: only the first
-    keeps it. The checkpoint ends at the furthest of the parts'.
+    keeps it. Each checkpoint ends at the furthest of the parts'.
     """
     check_schema(into)
     async with conn.transaction():
@@ -38,11 +40,12 @@ async def merge_schemas(
             check_schema(part)
             for table in await table_keys(conn, part):
                 await _attach(conn, into, part, table, f"_p{k}", shared)
-            await conn.execute(
-                f'INSERT INTO "{into}".{CHECKPOINTS} AS c SELECT * FROM "{part}".{CHECKPOINTS}'
-                " ON CONFLICT (projection) DO UPDATE SET last_sequence ="
-                " greatest(EXCLUDED.last_sequence, c.last_sequence)"
-            )
+            for checkpoints, key in _CHECKPOINTS:
+                await conn.execute(
+                    f'INSERT INTO "{into}".{checkpoints} AS c SELECT * FROM "{part}".{checkpoints}'
+                    f" ON CONFLICT ({key}) DO UPDATE SET last_sequence ="
+                    " greatest(EXCLUDED.last_sequence, c.last_sequence)"
+                )
     for part in parts:
         await drop_schema(conn, part)
 

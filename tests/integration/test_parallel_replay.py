@@ -18,6 +18,7 @@ from projections.audit.axes import EVERYTHING, TimeAxes
 from projections.audit.consistency import compare, table_keys
 from projections.audit.parallel import Workers, partition_of, replay_parallel
 from projections.audit.replay import replay_tenant
+from projections.tables import PARTITION_CHECKPOINTS
 from services.adapters.stream import StreamSettings
 from services.application.auditor import Auditor
 from services.bootstrap import CommandService, command_service
@@ -192,7 +193,10 @@ async def test_parallel_and_serial_replays_write_the_same_rows(
             f'SELECT count(*) FROM "{parallel}".progress_entries WHERE note = $1', ERASED
         )
         checkpoints = [
-            await conn.fetchval(f'SELECT last_sequence FROM "{s}".projection_checkpoints')
+            await conn.fetch(
+                f"SELECT partition, last_sequence FROM "
+                f'"{s}".{PARTITION_CHECKPOINTS} ORDER BY partition'
+            )
             for s in (serial, parallel)
         ]
         left = await conn.fetchval(
@@ -209,6 +213,7 @@ async def test_parallel_and_serial_replays_write_the_same_rows(
     assert all(counts[t] > 0 for t in tables), counts
     assert erased > 0
     assert checkpoints[0] == checkpoints[1]
+    assert max(r["last_sequence"] for r in checkpoints[1]) > 0
     assert left == 0  # the workers' schemas were merged into the first and dropped
     assert (shared.events_read, shared.events_selected) == (one.events_read, one.events_selected)
     assert [c.first_sequence for c in shared.skipped] == poisons
