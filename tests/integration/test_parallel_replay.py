@@ -252,3 +252,33 @@ async def test_parallel_and_serial_replays_give_the_same_report(
     assert any(k.adjustments for g in parallel.goals for k in g.key_results)
     assert ERASED in parallel.model_dump_json()
     assert len(parallel.goals) == 2 * TEAMS + 1
+
+
+async def test_an_interrupted_parallel_replay_leaves_nothing_behind(
+    varied: tuple[CommandService, list[int]], database_url: str, pg_schema: str, tenant: str
+) -> None:
+    service, _ = varied
+
+    def interrupt(read: int, selected: int) -> None:
+        raise KeyboardInterrupt  # as Ctrl-C would, in the middle of the replay
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            await replay_parallel(
+                log_of(service),
+                conn,
+                tenant,
+                EVERYTHING,
+                f"{pg_schema}_cut",
+                ScoringPolicy(),
+                Workers(WORKERS, database_url),
+                progress=interrupt,
+                keys=service.keys,
+            )
+        left = await conn.fetchval(
+            "SELECT count(*) FROM pg_namespace WHERE starts_with(nspname, $1)", f"{pg_schema}_cut"
+        )
+    finally:
+        await conn.close()
+    assert left == 0
