@@ -130,7 +130,7 @@ async def standalone(events: int, workers: int) -> None:
     print(
         f"replayed {row['events']:,.0f} events in {row['seconds']:.1f} s "
         f"({row['events'] / row['seconds']:,.0f} events/s; raw ordered replay {raw:,.0f}/s); "
-        f"peak RSS {row['peak_mb']:,.0f} MB ({workers} worker processes)"
+        f"peak RSS {row['peak_mb']:,.0f} MB (shared among {workers} processes)"
     )
 
 
