@@ -79,11 +79,14 @@ async def projectors_row(b: Bench) -> Figures:
 async def replay_rows(b: Bench) -> list[Figures]:
     """One filled quarter, replayed once a round, each in a process of its own."""
     subjects, stream, stored = await replay.fill_quarter(b.nc, b.sizes.replay_events)
+    workers = b.sizes.replay_workers or replay.default_workers()
     rounds = []
     try:
         for _ in range(b.sizes.repeats):
             raw = await raw_ordered_replay(b.nc, subjects, stored)
-            got = await replay.replay_in_child(b.nats_url, b.database_url, stream, subjects.root)
+            got = await replay.replay_in_child(
+                b.nats_url, b.database_url, stream, subjects.root, workers
+            )
             rounds.append(
                 {
                     "replay_1m_s": got["seconds"],

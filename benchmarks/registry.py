@@ -28,6 +28,7 @@ class Sizes:
     in_flight: int = 64
     events: int = 100_000
     replay_events: int = 1_000_000
+    replay_workers: int = 0  # worker processes of the replay rows; 0: the service's default
     goals: int = 10_000
     requests: int = 200
     peer_events: int = 20_000

@@ -1,20 +1,20 @@
 """Times a point-in-time replay of one tenant's quarter and its peak memory.
 
-    python -m benchmarks.replay [--events 1000000]        fill a stream, then replay it
-    python -m benchmarks.replay --stream S --root R --json replay an existing stream
+    python -m benchmarks.replay [--events 1000000] [--workers N]   fill a stream, replay it
+    python -m benchmarks.replay --stream S --root R --json          replay an existing stream
 
 The second form is what ``benchmarks.run`` starts, once per repeat, in a process of its
-own, so that the peak RSS it reports is the replay's alone.
+own, so that the peak RSS it reports is the replay's alone: that process's, plus each
+worker process's own peak when the replay is shared among workers (``--workers``,
+by default the service's ``OKR_REPLAY_WORKERS``; 1 replays in the one process).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -30,7 +30,9 @@ from benchmarks.workload import quarter
 from events.scoring_policy import ScoringPolicy
 from events.subjects import Subjects
 from projections.audit.axes import EVERYTHING
+from projections.audit.parallel import Workers, replay_parallel
 from projections.audit.replay import replay_tenant
+from projections.audit.replay_worker import peak_rss_mb
 from projections.consumer import EventLog
 from services.adapters.servers import resolve_servers
 from services.settings import Settings
@@ -38,37 +40,48 @@ from services.settings import Settings
 TENANT = "bench"
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MB.
+def default_workers() -> int:
+    """The service's worker count for a large replay (OKR_REPLAY_WORKERS or its default)."""
+    return Settings.from_env().replay_workers
 
-    Linux: VmHWM, which starts afresh at exec. ru_maxrss does not: a child started by a
-    large benchmark process inherits the parent's size at fork as its "peak".
+
+async def replay_once(
+    nats_url: str, database_url: str, stream: str, root: str, workers: int
+) -> Row:
+    """Replay the tenant as of the end of time into a fresh schema, then drop it.
+
+    ``peak_mb`` sums this process's peak and each worker's (a bound on their peak sum).
     """
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-async def replay_once(nats_url: str, database_url: str, stream: str, root: str) -> Row:
-    """Replay the tenant as of the end of time into a fresh schema, then drop it."""
     nc = await nats.connect(nats_url)
     conn = await asyncpg.connect(database_url)
     schema = f"bench_replay_{uuid.uuid4().hex[:10]}"
     try:
         event_log = EventLog(nc, stream, Subjects(root))
+        policy = ScoringPolicy()
         started = time.perf_counter()
-        replayed = await replay_tenant(event_log, conn, TENANT, EVERYTHING, schema, ScoringPolicy())
+        if workers > 1:
+            shared = Workers(workers, database_url)
+            replayed = await replay_parallel(
+                event_log, conn, TENANT, EVERYTHING, schema, policy, shared
+            )
+        else:
+            replayed = await replay_tenant(event_log, conn, TENANT, EVERYTHING, schema, policy)
         seconds = time.perf_counter() - started
     finally:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await conn.close()
         await nc.close()
-    return {"seconds": seconds, "events": replayed.events_selected, "peak_mb": peak_rss_mb()}
+    return {
+        "seconds": seconds,
+        "events": replayed.events_selected,
+        "peak_mb": peak_rss_mb() + sum(replayed.worker_peak_mb),
+        "workers": workers,
+    }
 
 
-async def replay_in_child(nats_url: str, database_url: str, stream: str, root: str) -> Row:
+async def replay_in_child(
+    nats_url: str, database_url: str, stream: str, root: str, workers: int
+) -> Row:
     """``replay_once`` in a process of its own (so its peak memory is its own)."""
     child = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -79,6 +92,8 @@ async def replay_in_child(nats_url: str, database_url: str, stream: str, root: s
         stream,
         "--root",
         root,
+        "--workers",
+        str(workers),
         env={**os.environ, "OKR_NATS_URL": nats_url, "OKR_DATABASE_URL": database_url},
         stdout=asyncio.subprocess.PIPE,
     )
@@ -96,7 +111,7 @@ async def fill_quarter(nc: Client, events: int) -> tuple[Subjects, str, int]:
     return subjects, stream, stored
 
 
-async def standalone(events: int) -> None:
+async def standalone(events: int, workers: int) -> None:
     """Fill a stream, replay it once here, print the figures beside the raw replay."""
     with tempfile.TemporaryDirectory() as tmp:
         base = Settings.from_env()
@@ -109,13 +124,13 @@ async def standalone(events: int) -> None:
             subjects, stream, stored = await fill_quarter(nc, events)
             print(f"stored {stored:,} events in {time.perf_counter() - started:.1f} s")
             raw = await raw_ordered_replay(nc, subjects, stored)
-            row = await replay_once(nats_url, database_url, stream, subjects.root)
+            row = await replay_once(nats_url, database_url, stream, subjects.root, workers)
             await nc.jetstream().delete_stream(stream)
             await nc.close()
     print(
         f"replayed {row['events']:,.0f} events in {row['seconds']:.1f} s "
         f"({row['events'] / row['seconds']:,.0f} events/s; raw ordered replay {raw:,.0f}/s); "
-        f"peak RSS {row['peak_mb']:,.0f} MB"
+        f"peak RSS {row['peak_mb']:,.0f} MB (shared among {workers} processes)"
     )
 
 
@@ -128,13 +143,15 @@ def cli() -> None:
     parser.add_argument("--stream", help="replay this existing stream (with --root)")
     parser.add_argument("--root", help="its subject root")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (1: serial)")
     args = parser.parse_args()
+    workers = args.workers or default_workers()
     if args.stream:
         nats_url, database_url = os.environ["OKR_NATS_URL"], os.environ["OKR_DATABASE_URL"]
-        row = asyncio.run(replay_once(nats_url, database_url, args.stream, args.root))
+        row = asyncio.run(replay_once(nats_url, database_url, args.stream, args.root, workers))
         print(json.dumps(row))
         return
-    asyncio.run(standalone(args.events))
+    asyncio.run(standalone(args.events, workers))
 
 
 if __name__ == "__main__":

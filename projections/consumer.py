@@ -175,6 +175,20 @@ class EventLog:
         info = await self._nc.jetstream().stream_info(self._stream, self.subjects.all_events())
         return sorted({self.subjects.tenant_of_event(s) for s in info.state.subjects or {}})
 
+    async def count(self, subject_filter: str) -> int:
+        """How many stored messages match ``subject_filter`` (a consumer's pending count:
+        no message is read)."""
+        js = self._nc.jetstream()
+        config = ConsumerConfig(
+            filter_subject=subject_filter,
+            ack_policy=AckPolicy.NONE,
+            inactive_threshold=SCAN_ACK_WAIT_S,
+        )
+        info = await js.add_consumer(self._stream, config)
+        with contextlib.suppress(NatsError):
+            await js.delete_consumer(self._stream, info.name)
+        return int(info.num_pending or 0)
+
     async def unloadable(self, limit: int = 100) -> list[int]:
         """Sequences between the stream's first and last that the server cannot load.
 

@@ -36,6 +36,11 @@ class DatabaseTimeouts:
     write_s: float = 60.0
 
 
+def default_replay_workers() -> int:
+    """Worker processes of a large audit replay: one a core, at most four."""
+    return min(4, os.cpu_count() or 1)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Service settings. Unset URLs mean: start the embedded servers."""
@@ -80,6 +85,10 @@ class Settings:
     # (fixed per schema at its first start).
     projectors: int = 1
     projection_partitions: int = DEFAULT_PARTITIONS
+    # An audit replay of at least ``replay_parallel_from`` events is shared among this many
+    # processes (projections/audit/parallel.py); 1 replays in the service's process.
+    replay_workers: int = field(default_factory=default_replay_workers)
+    replay_parallel_from: int = 50_000
 
     def _beside_events(self, configured: str | None, default: str, suffix: str) -> str:
         # A stream or bucket as configured, else the deployment's default name beside the
@@ -180,6 +189,10 @@ class Settings:
             projectors=_count(e, "OKR_PROJECTORS", defaults.projectors, least=0),
             projection_partitions=_count(
                 e, "OKR_PROJECTION_PARTITIONS", defaults.projection_partitions
+            ),
+            replay_workers=_count(e, "OKR_REPLAY_WORKERS", defaults.replay_workers),
+            replay_parallel_from=_count(
+                e, "OKR_REPLAY_PARALLEL_FROM", defaults.replay_parallel_from, least=0
             ),
         )
 

@@ -11,8 +11,10 @@ from projections.tables import PARKED
 from projections.writer import check_schema
 
 # Every table of a schema with a tenant_id column is a read model, but the parked tenants
-# (the projector's own state); a row is identified within its tenant by the table's primary
-# key, tenant_id aside. Read from the catalog, so a new read model is compared unasked.
+# (the projector's own state) and a parallel replay's parts (children of a read model's
+# table: their rows are read through it); a row is identified within its tenant by the
+# table's primary key, tenant_id aside. Read from the catalog, so a new read model is
+# compared unasked.
 _READ_MODEL_TABLES = f"""
     SELECT c.relname AS name,
            array_agg(a.attname ORDER BY k.ord) FILTER (WHERE a.attname <> 'tenant_id') AS key
@@ -22,6 +24,7 @@ _READ_MODEL_TABLES = f"""
     CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
     WHERE i.indisprimary AND n.nspname = $1 AND c.relname <> '{PARKED}'
+      AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid)
       AND EXISTS (SELECT 1 FROM pg_attribute t WHERE t.attrelid = c.oid
                   AND t.attname = 'tenant_id' AND NOT t.attisdropped)
     GROUP BY c.oid, c.relname

@@ -113,6 +113,16 @@ def _adjust(
     measure.adjustments.append(adjustment_entry(stored, p, measure.value, original, revised))
 
 
+@dataclass
+class FoldPart:
+    """What one worker of a parallel replay folded: its goals, and the tenant's policy
+    changes with its goals' scores (every worker sees every tenant-wide event)."""
+
+    goals: dict[GoalKey, FoldedGoal]
+    policy_changes: list[PolicyChangeAudit]
+    policy: ScoringPolicy
+
+
 class ReportFold:
     """Folds the replayed events batch by batch into what the report needs.
 
@@ -145,6 +155,36 @@ class ReportFold:
         if events:
             self.events += len(events)
             self.last_stream_sequence = events[-1].stream_sequence
+
+    def tally(self, lines: Sequence[tuple[int, bytes]]) -> None:
+        """Count events folded elsewhere (by a parallel replay's workers): each one's
+        sequence and ``digest_line``, in stream order."""
+        for _, line in lines:
+            self._digest.update(line)
+        if lines:
+            self.events += len(lines)
+            self.last_stream_sequence = lines[-1][0]
+
+    def part(self) -> FoldPart:
+        """What this fold holds besides its counts: a worker's share, to be absorbed."""
+        return FoldPart(self.goals, self.policy_changes, self.policy)
+
+    def absorb(self, parts: Sequence[FoldPart]) -> None:
+        """Take in the shares of a parallel replay's workers (disjoint sets of goals).
+
+        Each worker saw each policy change and scored its own goals under it; the entry
+        of a change is its entry with all of them, in the order one fold would give.
+        """
+        for part in parts:
+            self.goals.update(part.goals)
+        if parts:
+            self.policy = parts[0].policy
+        for changes in zip(*(part.policy_changes for part in parts), strict=True):
+            goals = sorted(
+                (g for change in changes for g in change.goals),
+                key=lambda g: (g.goal_type, g.goal_id),
+            )
+            self.policy_changes.append(changes[0].model_copy(update={"goals": tuple(goals)}))
 
     def _fold_one(self, stored: StoredEvent) -> None:
         e, p = stored.envelope, stored.envelope.payload

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
 from services.settings import DatabaseTimeouts
@@ -24,14 +26,21 @@ def _bounded(statement_s: float) -> dict[str, str]:
     return {"statement_timeout": str(int(statement_s * 1000))}
 
 
+def connect_options(timeouts: DatabaseTimeouts, statement_s: float | None = None) -> dict[str, Any]:
+    """``asyncpg.connect``'s bounds for one connection (also what a replay worker is given)."""
+    limit = statement_s or timeouts.write_s
+    return {
+        "timeout": timeouts.connect_s,
+        "command_timeout": limit,
+        "server_settings": _bounded(limit),
+    }
+
+
 async def connect(
     dsn: str, timeouts: DatabaseTimeouts, statement_s: float | None = None
 ) -> asyncpg.Connection:
     """One connection (projector, rebuild, audit replay); statements default to ``write_s``."""
-    limit = statement_s or timeouts.write_s
-    return await asyncpg.connect(
-        dsn, timeout=timeouts.connect_s, command_timeout=limit, server_settings=_bounded(limit)
-    )
+    return await asyncpg.connect(dsn, **connect_options(timeouts, statement_s))
 
 
 async def read_pool(

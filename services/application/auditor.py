@@ -22,7 +22,8 @@ from projections.audit.check import (
 )
 from projections.audit.consistency import Difference, compare
 from projections.audit.fold import ReportFold
-from projections.audit.replay import Consumer, Progress, Replayed, replay_tenant
+from projections.audit.parallel import Workers, replay_parallel
+from projections.audit.replay import Progress, Replayed, replay_tenant
 from projections.audit.report import AuditReport, SkippedEvent
 from projections.audit.verify import Progress as VerifyProgress
 from projections.audit.verify import Verification, verify_log
@@ -46,8 +47,14 @@ class Auditor:
         replay_prefix: str = "replay_",
         timeouts: DatabaseTimeouts | None = None,
         keys: KeyRing | None = None,
+        replay_workers: int = 1,
+        parallel_from: int = 50_000,
     ) -> None:
         self._timeouts = timeouts or DatabaseTimeouts()
+        # A tenant with at least ``parallel_from`` events is replayed by ``replay_workers``
+        # processes; below that, starting them costs more than they would save.
+        self._workers = replay_workers
+        self._parallel_from = parallel_from
         self._keys = keys
         self._replay_prefix = replay_prefix
         self._log = event_log
@@ -61,26 +68,41 @@ class Auditor:
         tenant: str,
         axes: TimeAxes,
         progress: Progress | None,
-        consumer: Consumer | None = None,
+        fold: ReportFold | None = None,
     ) -> AsyncIterator[tuple[Replayed, asyncpg.Connection]]:
         schema = f"{self._replay_prefix}{uuid.uuid4().hex[:16]}"
         conn = await database.connect(self._database_url, self._timeouts)
         try:
-            replayed = await replay_tenant(
-                self._log,
-                conn,
-                tenant,
-                axes,
-                schema,
-                self._policy,
-                progress,
-                consumer,
-                self._keys,
-            )
-            yield replayed, conn
+            yield await self._replay(conn, tenant, axes, schema, progress, fold), conn
         finally:
             await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             await conn.close()
+
+    async def _replay(
+        self,
+        conn: asyncpg.Connection,
+        tenant: str,
+        axes: TimeAxes,
+        schema: str,
+        progress: Progress | None,
+        fold: ReportFold | None,
+    ) -> Replayed:
+        """The tenant replayed into ``schema``: in parallel when it has events enough."""
+        parallel = self._workers > 1 and (
+            self._parallel_from <= 0
+            or await self._log.count(self._log.subjects.tenant(tenant)) >= self._parallel_from
+        )
+        if not parallel:
+            feed = None if fold is None else fold.feed
+            return await replay_tenant(
+                self._log, conn, tenant, axes, schema, self._policy, progress, feed, self._keys
+            )
+        workers = Workers(
+            self._workers, self._database_url, database.connect_options(self._timeouts)
+        )
+        return await replay_parallel(
+            self._log, conn, tenant, axes, schema, self._policy, workers, progress, fold, self._keys
+        )
 
     @asynccontextmanager
     async def _models(self, schema: str) -> AsyncIterator[ReadModels]:
@@ -97,7 +119,7 @@ class Auditor:
         """The cycle as the log says it stood at ``axes.as_of``, as known at ``axes.known_at``."""
         fold = ReportFold(self._policy)  # the histories, folded as the replay streams by
         async with (
-            self._replayed(tenant, axes, progress, fold.feed) as (replayed, _),
+            self._replayed(tenant, axes, progress, fold) as (replayed, _),
             self._models(replayed.schema) as models,
         ):
             scores = await models.goal_scores(tenant, fold.goals_of(cycle_id), axes.as_of)

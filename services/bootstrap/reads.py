@@ -228,7 +228,16 @@ async def read_side(
         models,
         Lags(side.lag, side.tenant_lag),
         Gate(token_authority(settings, revoked)),
-        Auditor(event_log, database_url, settings.db_schema, policy, timeouts=waits, keys=keys),
+        Auditor(
+            event_log,
+            database_url,
+            settings.db_schema,
+            policy,
+            timeouts=waits,
+            keys=keys,
+            replay_workers=settings.replay_workers,
+            parallel_from=settings.replay_parallel_from,
+        ),
         writes,
         sealing,
         operations=[

@@ -141,6 +141,8 @@ def auditor(scripted: CommandService, database_url: str, pg_schema: str) -> Audi
         pg_schema,
         ScoringPolicy(),
         replay_prefix=f"{pg_schema}_r",
+        replay_workers=2,  # in parallel, however small the log
+        parallel_from=0,
         keys=scripted.keys,
     )
 

@@ -290,6 +290,8 @@ async def test_every_snapshot_equals_the_replay_as_of_then_known_then(
             schema,
             ScoringPolicy(),
             replay_prefix=f"{pg_schema}_r",
+            replay_workers=2,  # in parallel, however small the log
+            parallel_from=0,
             keys=quarter.keys,
         )
         found = await auditor.check(tenant, TimeAxes(instant, instant))
@@ -308,6 +310,8 @@ async def test_the_check_names_what_a_snapshot_of_another_moment_lacks(
         after_check_in,
         ScoringPolicy(),
         replay_prefix=f"{pg_schema}_r",
+        replay_workers=2,  # in parallel, however small the log
+        parallel_from=0,
         keys=quarter.keys,
     )
 
@@ -333,6 +337,8 @@ async def test_the_back_dated_check_in_on_both_axes(
         pg_schema,
         ScoringPolicy(),
         replay_prefix=f"{pg_schema}_r",
+        replay_workers=2,  # in parallel, however small the log
+        parallel_from=0,
         keys=quarter.keys,
     )
 
@@ -358,6 +364,8 @@ async def test_the_report_tells_the_quarter(
         pg_schema,
         ScoringPolicy(),
         replay_prefix=f"{pg_schema}_r",
+        replay_workers=2,  # in parallel, however small the log
+        parallel_from=0,
         keys=quarter.keys,
     )
     axes = TimeAxes(day(12, 15), day(12, 15))

@@ -23,6 +23,8 @@ from tests.integration.poison import publish_poison
 from tests.integration.test_poison_events import create, evil_of, poisoned
 
 pytestmark = pytest.mark.integration
+# Replays shared among worker processes, however small the log (as a large tenant's are).
+PARALLEL = {"replay_workers": 2, "parallel_from": 0}
 
 
 @pytest.fixture
@@ -72,7 +74,13 @@ async def test_the_audit_report_names_the_poison_event_and_reports_the_rest(
     nul = await publish_poison(nats_client, service.subjects, evil, "nul_text")
     await create(okr, "p2")
     auditor = Auditor(
-        log_of(service), database_url, pg_schema, ScoringPolicy(), replay_prefix=f"{pg_schema}_r"
+        log_of(service),
+        database_url,
+        pg_schema,
+        ScoringPolicy(),
+        replay_prefix=f"{pg_schema}_r",
+        replay_workers=2,  # in parallel, however small the log
+        parallel_from=0,
     )
 
     new_year = datetime(2027, 1, 1, tzinfo=UTC)

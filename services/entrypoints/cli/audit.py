@@ -128,7 +128,13 @@ async def run_audit(args: argparse.Namespace, settings: Settings) -> int:
             event_log = EventLog(nc, settings.stream_name, subjects)
             keys = await SubjectKeys.open(nc, settings.subject_keys, settings.stream_replicas)
             auditor = Auditor(
-                event_log, database_url, settings.db_schema, settings.scoring_policy, keys=keys
+                event_log,
+                database_url,
+                settings.db_schema,
+                settings.scoring_policy,
+                keys=keys,
+                replay_workers=settings.replay_workers,
+                parallel_from=settings.replay_parallel_from,
             )
             store = SealStore(nc, settings.seals, subjects)
             await store.ensure_stream(settings.stream_replicas)
