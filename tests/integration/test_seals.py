@@ -57,6 +57,11 @@ async def test_an_auditor_lists_fetches_verifies_and_proves_over_http(
     refused = await http.post(f"{base}/seals/verify", json=forged, headers=auditor)
     assert refused.json()["findings"][0]["problem"] == "signature"
     assert (await http.post(f"{base}/seals/verify", json={}, headers=auditor)).status_code == 422
+    as_listed = await http.post(f"{base}/seals/verify", json=listed[0], headers=auditor)
+    assert as_listed.json()["findings"] == []  # the list's seal_id is allowed, not signed
+    padded = await http.post(f"{base}/seals/verify", json={**fetched, "note": 1}, headers=auditor)
+    assert padded.status_code == 422
+    assert "note" in padded.json()["error"]["message"]
 
     seal_file, proof_file = tmp_path / "seal.json", tmp_path / "proof.json"
     seal_file.write_text(sealed.seal.to_json())

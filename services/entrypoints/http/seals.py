@@ -6,7 +6,8 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from starlette.convertors import Convertor, register_url_convertor
 
 from events.subjects import TOKEN_PATTERN
 from seals.seal import KEY_ID_HEX_CHARS, SEAL_FORMAT, Seal, UnreadableSeal
@@ -26,8 +27,28 @@ MAX_TREE_SIZE = 2**53  # more events than any log holds, and exact in a JSON num
 MAX_SEAL_BYTES = 16 * 1024  # a seal file is well under 1 KiB
 
 
+class _SealIdPath(Convertor[str]):
+    """A seal id in a route's path: only 64 hex digits match, so ``/seals/verify`` is never
+    taken for a seal named "verify" (a GET there answered 422, not 405)."""
+
+    regex = "[0-9a-f]{64}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("seal_id", _SealIdPath())
+
+
 class SealDocument(BaseModel):
     """A seal file as ``okr audit seal`` or ``GET .../audit/seals/{seal_id}`` gave it."""
+
+    # Nothing beyond the seal's fields: an unknown key is refused by name (422) instead of
+    # being carried, unread, through the edge's size and number checks.
+    model_config = ConfigDict(extra="forbid")
 
     tenant: str = Field(pattern=TOKEN_PATTERN)
     tree_size: int = Field(ge=0, le=MAX_TREE_SIZE)
@@ -40,6 +61,17 @@ class SealDocument(BaseModel):
     public_key: str = Field(pattern=_HEX_64, description="raw Ed25519, hex")
     signature: str = Field(pattern=r"^([0-9a-f]{128})?$", description="Ed25519, hex")
     format: str = Field(pattern=f"^{re.escape(SEAL_FORMAT)}$", description="the seal format")
+    seal_id: str | None = Field(
+        default=None, pattern=_HEX_64, description="as the seal list gives it; not signed, ignored"
+    )
+
+    @field_validator("tree_size", "last_sequence", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: object) -> object:
+        """A count is a JSON number: ``false`` is not 0 here, whatever Python says."""
+        if isinstance(value, bool):
+            raise ValueError("a count must be a number, not true or false")
+        return value
 
 
 def seal_key_router(sealing: Sealing) -> APIRouter:
@@ -65,7 +97,7 @@ def seals_router(sealing: Sealing) -> APIRouter:
         """Every seal of the tenant, oldest first, each with its ``seal_id``."""
         return [{**s.to_dict(), "seal_id": s.seal_id} for s in await sealing.seals(tenant)]
 
-    @router.get("/seals/{seal_id}", responses=refusals(404))
+    @router.get("/seals/{seal_id:seal_id}", responses=refusals(404))
     async def fetch_seal(tenant: TenantId, seal_id: SealId) -> dict[str, Any]:
         """One seal, as an auditor keeps it."""
         seal = await sealing.seal_by_id(tenant, seal_id)
@@ -107,7 +139,7 @@ async def _uploaded_seal(request: Request) -> Seal:
         raise HTTPException(413, f"the body is over {MAX_SEAL_BYTES} bytes")
     try:
         document = SealDocument.model_validate(read_json(body))
-        return Seal.from_dict(document.model_dump())
+        return Seal.from_dict(document.model_dump(exclude={"seal_id"}))
     except UnreadableJson as exc:
         raise HTTPException(400, str(exc)) from None
     except (ValidationError, UnreadableSeal) as exc:
