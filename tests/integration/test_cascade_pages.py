@@ -8,24 +8,19 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from nats.aio.client import Client
 
 from benchmarks.common import fill
 from benchmarks.workload import COMPANY_OBJECTIVE, Organisation
-from events.scoring_policy import ScoringPolicy
-from projections.queries import ReadModels
-from projections.runner import PROJECTION_NAME, Projector
-from projections.views import ProjectionLag, TenantLag
+from projections.runner import Projector
 from services.adapters.stream import StreamSettings
 from services.application.auth import Role, TokenAuthority
-from services.bootstrap import CommandService, lag_of_tenant
+from services.bootstrap import CommandService
 from services.client import OkrClient
-from services.entrypoints.http.app import Lags, create_query_app
-from services.entrypoints.http.auth import Gate
 from tests.integration.conftest import bearer
+from tests.integration.query_app import projected_query_app
 from tests.integration.test_projections import at, scripted_quarter
 
 pytestmark = pytest.mark.integration
@@ -67,33 +62,17 @@ async def api(
         await fill(nats_client, stream_settings.subjects, Organisation(name, goals=70).quarter(1))
     okr = OkrClient(nats_client, f"{tenant}-s", "ana", service.subjects)
     await scripted_quarter(okr)
-    conn = await asyncpg.connect(database_url)
-    projector = Projector(nats_client, conn, service.stream_name, pg_schema, ScoringPolicy())
-    await projector.catch_up()
-    pool = await asyncpg.create_pool(
-        database_url, min_size=1, max_size=2, server_settings={"search_path": pg_schema}
-    )
-    models = ReadModels(pool, ScoringPolicy())
-
-    async def lag(tenant: str) -> ProjectionLag:
-        head = (await projector.stream_info()).state.last_seq
-        return await models.lag(PROJECTION_NAME, head, tenant)
-
-    async def own_lag(tenant: str) -> TenantLag:
-        return await lag_of_tenant(
-            nats_client, service.stream_name, service.subjects, await lag(tenant), tenant
-        )
-
-    app = create_query_app(models, Lags(lag, own_lag), Gate(authority))
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        httpx.AsyncClient(transport=transport, base_url=f"http://test/tenants/{tenant}") as client,
-        httpx.AsyncClient(transport=transport, base_url="http://test") as anywhere,
-    ):
-        client.headers.update(bearer(authority, tenant, Role.MEMBER))
-        yield Api(client, anywhere, projector, okr, other)
-    await pool.close()
-    await conn.close()
+    projected = projected_query_app(nats_client, service, database_url, pg_schema, authority)
+    async with projected as (app, projector):
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            httpx.AsyncClient(
+                transport=transport, base_url=f"http://test/tenants/{tenant}"
+            ) as client,
+            httpx.AsyncClient(transport=transport, base_url="http://test") as anywhere,
+        ):
+            client.headers.update(bearer(authority, tenant, Role.MEMBER))
+            yield Api(client, anywhere, projector, okr, other)
 
 
 def _flat(node: dict[str, Any], depth: int = 0, parent: str | None = None) -> list[Flat]:

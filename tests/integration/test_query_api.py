@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import asyncpg
 import httpx
 import pytest
 from nats.aio.client import Client
 
-from events.scoring_policy import ScoringPolicy
-from projections.queries import ReadModels
-from projections.runner import PROJECTION_NAME, Projector
-from projections.views import ProjectionLag, TenantLag
+from projections.runner import PROJECTION_NAME
 from services.application.auth import Role, TokenAuthority
-from services.bootstrap import CommandService, lag_of_tenant
+from services.bootstrap import CommandService
 from services.client import OkrClient
-from services.entrypoints.http.app import Lags, create_query_app
-from services.entrypoints.http.auth import Gate
 from tests.integration.conftest import bearer
+from tests.integration.query_app import projected_query_app
 from tests.integration.test_projections import scripted_quarter
 
 pytestmark = pytest.mark.integration
@@ -35,32 +30,16 @@ async def api(
     authority: TokenAuthority,
 ) -> AsyncIterator[httpx.AsyncClient]:
     await scripted_quarter(OkrClient(nats_client, tenant, "ana", service.subjects))
-    conn = await asyncpg.connect(database_url)
-    projector = Projector(nats_client, conn, service.stream_name, pg_schema, ScoringPolicy())
-    await projector.catch_up()
-    pool = await asyncpg.create_pool(
-        database_url, min_size=1, max_size=2, server_settings={"search_path": pg_schema}
-    )
-    models = ReadModels(pool, ScoringPolicy())
-
-    async def lag(tenant: str) -> ProjectionLag:
-        head = (await projector.stream_info()).state.last_seq
-        return await models.lag(PROJECTION_NAME, head, tenant)
-
-    async def own_lag(tenant: str) -> TenantLag:
-        return await lag_of_tenant(
-            nats_client, service.stream_name, service.subjects, await lag(tenant), tenant
-        )
-
-    app = create_query_app(models, Lags(lag, own_lag), Gate(authority))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://test",
-        headers=bearer(authority, tenant, Role.MEMBER),
-    ) as client:
+    projected = projected_query_app(nats_client, service, database_url, pg_schema, authority)
+    async with (
+        projected as (app, _),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://test",
+            headers=bearer(authority, tenant, Role.MEMBER),
+        ) as client,
+    ):
         yield client
-    await pool.close()
-    await conn.close()
 
 
 async def test_goal_score(api: httpx.AsyncClient, tenant: str) -> None:
