@@ -50,7 +50,7 @@ class Workers:
     connect_options: dict[str, Any] = field(default_factory=dict)  # asyncpg.connect's
 
 
-def partition_of(subject: str, workers: int) -> int | None:
+def share_of(subject: str, workers: int) -> int | None:
     """The worker of a goal's event (a stable hash of its goal), None for a tenant-wide one."""
     tokens = subject.split(".", 4)  # root, tenant, aggregate type, id, event type (dotted)
     if len(tokens) == 5 and tokens[2] in GOAL_TYPES:
@@ -62,7 +62,7 @@ def _share(batch: Sequence[RawEvent], workers: int, shared: list[int]) -> list[l
     shares: list[list[RawTuple]] = [[] for _ in range(workers)]
     for e in batch:
         values = (e.sequence, e.subject, e.body, e.hash, e.traceparent)
-        k = partition_of(e.subject, workers)
+        k = share_of(e.subject, workers)
         if k is None:
             shared.append(e.sequence)
             for share in shares:

@@ -16,7 +16,7 @@ from events.scoring_policy import ScoringPolicy
 from events.values import Cycle
 from projections.audit.axes import EVERYTHING, TimeAxes
 from projections.audit.consistency import compare, table_keys
-from projections.audit.parallel import Workers, partition_of, replay_parallel
+from projections.audit.parallel import Workers, replay_parallel, share_of
 from projections.audit.replay import replay_tenant
 from projections.tables import PARTITION_CHECKPOINTS
 from services.adapters.stream import StreamSettings
@@ -159,7 +159,7 @@ async def test_parallel_and_serial_replays_write_the_same_rows(
 ) -> None:
     service, poisons = varied
     goals = [f"team{t}" for t in range(TEAMS)] + ["co"]
-    shares = {partition_of(f"r.{tenant}.objective.{g}.e", WORKERS) for g in goals}
+    shares = {share_of(f"r.{tenant}.objective.{g}.e", WORKERS) for g in goals}
     assert len(shares) > 1  # the goals are shared among the workers: the test can fail
     event_log = log_of(service)
     serial, parallel = f"{pg_schema}_serial", f"{pg_schema}_parallel"
